@@ -1,0 +1,230 @@
+//! Queries on `accounts`.
+
+use crate::clock::{from_db, to_db};
+use crate::model::{Account, AccountId, AccountState};
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, SqliteExecutor};
+
+/// What is needed to insert an account. `secret_ref` is a reference, never a key.
+#[derive(Debug, Clone)]
+pub struct Insert<'a> {
+    pub provider: &'a str,
+    pub label: &'a str,
+    pub base_url: Option<&'a str>,
+    pub secret_ref: &'a str,
+    pub secret_hint: Option<&'a str>,
+    pub budget: Option<f64>,
+    pub options: &'a serde_json::Value,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(FromRow)]
+struct Row {
+    id: i64,
+    provider: String,
+    label: String,
+    base_url: Option<String>,
+    secret_ref: String,
+    secret_hint: Option<String>,
+    budget: Option<f64>,
+    budget_set_at: Option<String>,
+    options: String,
+    state: String,
+    state_message: Option<String>,
+    poll_interval_s: Option<i64>,
+    created_at: String,
+    updated_at: String,
+}
+
+/// An account row plus its secret reference, which only core sees.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub account: Account,
+    pub secret_ref: crate::secrets::SecretRef,
+}
+
+impl TryFrom<Row> for Stored {
+    type Error = Error;
+    fn try_from(r: Row) -> Result<Self> {
+        let secret_ref = crate::secrets::SecretRef::from_db(&r.secret_ref)?;
+        let options = serde_json::from_str(&r.options)
+            .map_err(|e| Error::Malformed(format!("options of account `{}`: {e}", r.label)))?;
+        Ok(Stored {
+            account: Account {
+                id: AccountId(r.id),
+                provider: r.provider,
+                label: r.label,
+                base_url: r.base_url,
+                secret: secret_ref.describe(),
+                secret_hint: r.secret_hint,
+                budget: r.budget,
+                budget_set_at: r.budget_set_at.as_deref().map(from_db).transpose()?,
+                options,
+                state: AccountState::parse(&r.state)?,
+                state_message: r.state_message,
+                poll_interval_s: r.poll_interval_s,
+                created_at: from_db(&r.created_at)?,
+                updated_at: from_db(&r.updated_at)?,
+            },
+            secret_ref,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, provider, label, base_url, secret_ref, secret_hint, budget, budget_set_at, \
+     options, state, state_message, poll_interval_s, created_at, updated_at";
+
+/// Inserts an account; a duplicate label is [`Error::AccountExists`].
+pub async fn insert(db: impl SqliteExecutor<'_>, a: &Insert<'_>) -> Result<AccountId> {
+    let now = to_db(a.now);
+    let res = sqlx::query(
+        "INSERT INTO accounts (provider, label, base_url, secret_ref, secret_hint, budget, \
+         budget_set_at, options, state, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'unknown', ?, ?)",
+    )
+    .bind(a.provider)
+    .bind(a.label)
+    .bind(a.base_url)
+    .bind(a.secret_ref)
+    .bind(a.secret_hint)
+    .bind(a.budget)
+    .bind(a.budget.map(|_| now.clone()))
+    .bind(a.options.to_string())
+    .bind(&now)
+    .bind(&now)
+    .execute(db)
+    .await
+    .map_err(|e| match e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => Error::AccountExists(a.label.into()),
+        other => Error::Database(other),
+    })?;
+    Ok(AccountId(res.last_insert_rowid()))
+}
+
+/// All accounts, ordered by label.
+pub async fn list(db: impl SqliteExecutor<'_>) -> Result<Vec<Stored>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts ORDER BY label"))
+        .fetch_all(db)
+        .await?;
+    rows.into_iter().map(Stored::try_from).collect()
+}
+
+/// The account with this label.
+pub async fn get_by_label(db: impl SqliteExecutor<'_>, label: &str) -> Result<Stored> {
+    let row: Option<Row> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE label = ?"))
+            .bind(label)
+            .fetch_optional(db)
+            .await?;
+    row.ok_or_else(|| Error::AccountNotFound(label.into()))?.try_into()
+}
+
+/// The account with this id.
+pub async fn get(db: impl SqliteExecutor<'_>, id: AccountId) -> Result<Stored> {
+    let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    row.ok_or_else(|| Error::AccountNotFound(format!("#{id}")))?.try_into()
+}
+
+/// Deletes an account (its samples and alerts go with it; events and usage keep their rows).
+pub async fn delete(db: impl SqliteExecutor<'_>, id: AccountId) -> Result<()> {
+    sqlx::query("DELETE FROM accounts WHERE id = ?").bind(id).execute(db).await?;
+    Ok(())
+}
+
+/// Records what the last poll learned about the key.
+pub async fn set_state(
+    db: impl SqliteExecutor<'_>,
+    id: AccountId,
+    state: AccountState,
+    message: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("UPDATE accounts SET state = ?, state_message = ?, updated_at = ? WHERE id = ?")
+        .bind(state.as_str())
+        .bind(message)
+        .bind(to_db(now))
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap()
+    }
+
+    fn insert_args<'a>(label: &'a str, options: &'a serde_json::Value) -> Insert<'a> {
+        Insert {
+            provider: "openrouter",
+            label,
+            base_url: None,
+            secret_ref: "keychain:abc",
+            secret_hint: Some("…f3a9"),
+            budget: None,
+            options,
+            now: t0(),
+        }
+    }
+
+    #[tokio::test]
+    async fn insert_then_get_and_list() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        let opts = serde_json::json!({"project_id": "p1"});
+        let id = insert(&db, &insert_args("main", &opts)).await.unwrap();
+        let got = get_by_label(&db, "main").await.unwrap();
+        assert_eq!(got.account.id, id);
+        assert_eq!(got.account.options, opts, "options survive the JSON round trip");
+        assert_eq!(got.account.state, AccountState::Unknown, "new accounts are not polled yet");
+        assert_eq!(got.account.secret, "keychain", "the listing names the store, not the key");
+        assert_eq!(get(&db, id).await.unwrap().account.label, "main");
+        insert(&db, &insert_args("backup", &opts)).await.unwrap();
+        let labels: Vec<_> = list(&db).await.unwrap().into_iter().map(|s| s.account.label).collect();
+        assert_eq!(labels, ["backup", "main"], "list is ordered by label");
+    }
+
+    #[tokio::test]
+    async fn duplicate_label_is_a_clear_error() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        let opts = serde_json::json!({});
+        insert(&db, &insert_args("main", &opts)).await.unwrap();
+        let err = insert(&db, &insert_args("main", &opts)).await.unwrap_err();
+        assert_eq!(err.kind(), "account_exists");
+    }
+
+    #[tokio::test]
+    async fn missing_label_is_account_not_found() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        assert_eq!(get_by_label(&db, "nope").await.unwrap_err().kind(), "account_not_found");
+    }
+
+    #[tokio::test]
+    async fn delete_removes_the_row() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        let opts = serde_json::json!({});
+        let id = insert(&db, &insert_args("main", &opts)).await.unwrap();
+        delete(&db, id).await.unwrap();
+        assert!(list(&db).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn set_state_updates_state_and_time() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        let opts = serde_json::json!({});
+        let id = insert(&db, &insert_args("main", &opts)).await.unwrap();
+        let later = t0() + chrono::Duration::minutes(5);
+        set_state(&db, id, AccountState::InvalidKey, Some("401"), later).await.unwrap();
+        let got = get(&db, id).await.unwrap().account;
+        assert_eq!(got.state, AccountState::InvalidKey);
+        assert_eq!(got.state_message.as_deref(), Some("401"));
+        assert_eq!(got.updated_at, later);
+    }
+}

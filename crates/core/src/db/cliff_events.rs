@@ -1,0 +1,200 @@
+//! Queries on `cliff_events`: the 402 history (and other failed requests) from polls and logs.
+
+use crate::clock::{from_db, to_db};
+use crate::model::{AccountId, CliffEvent, CliffEventId, EventOrigin, Outcome};
+use crate::Result;
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, SqliteExecutor};
+
+#[derive(FromRow)]
+struct Row {
+    id: i64,
+    account_id: Option<i64>,
+    provider: Option<String>,
+    occurred_at: String,
+    origin: String,
+    outcome: String,
+    status: Option<i64>,
+    method: Option<String>,
+    host: Option<String>,
+    url: Option<String>,
+    code: Option<String>,
+    message: Option<String>,
+    quota: Option<String>,
+    payment: Option<String>,
+    log_file_id: Option<i64>,
+    byte_offset: Option<i64>,
+}
+
+impl TryFrom<Row> for CliffEvent {
+    type Error = crate::Error;
+    fn try_from(r: Row) -> Result<Self> {
+        Ok(CliffEvent {
+            id: Some(CliffEventId(r.id)),
+            account_id: r.account_id.map(AccountId),
+            provider: r.provider,
+            occurred_at: from_db(&r.occurred_at)?,
+            origin: match r.origin.as_str() {
+                "poll" => EventOrigin::Poll,
+                "log" => EventOrigin::Log,
+                o => return Err(crate::Error::Malformed(format!("unknown event origin `{o}`"))),
+            },
+            outcome: Outcome::parse(&r.outcome)?,
+            status: r.status,
+            method: r.method,
+            host: r.host,
+            url: r.url,
+            code: r.code,
+            message: r.message,
+            quota: r.quota,
+            payment: r.payment.as_deref().and_then(|p| serde_json::from_str(p).ok()),
+            log_file_id: r.log_file_id,
+            byte_offset: r.byte_offset,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, account_id, provider, occurred_at, origin, outcome, status, method, \
+     host, url, code, message, quota, payment, log_file_id, byte_offset";
+
+/// Stores an event. A log event already stored for the same file and byte offset is ignored,
+/// so re-reading a line never counts it twice. Returns the new id, or `None` for a duplicate.
+pub async fn insert(db: impl SqliteExecutor<'_>, e: &CliffEvent) -> Result<Option<CliffEventId>> {
+    let res = sqlx::query(
+        "INSERT INTO cliff_events (account_id, provider, occurred_at, origin, outcome, status, \
+         method, host, url, code, message, quota, payment, log_file_id, byte_offset) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (log_file_id, byte_offset) DO NOTHING",
+    )
+    .bind(e.account_id)
+    .bind(&e.provider)
+    .bind(to_db(e.occurred_at))
+    .bind(e.origin.as_str())
+    .bind(e.outcome.as_str())
+    .bind(e.status)
+    .bind(&e.method)
+    .bind(&e.host)
+    .bind(&e.url)
+    .bind(&e.code)
+    .bind(&e.message)
+    .bind(&e.quota)
+    .bind(e.payment.as_ref().map(|p| p.to_string()))
+    .bind(e.log_file_id)
+    .bind(e.byte_offset)
+    .execute(db)
+    .await?;
+    Ok((res.rows_affected() == 1).then(|| CliffEventId(res.last_insert_rowid())))
+}
+
+/// Which events to list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub since: Option<DateTime<Utc>>,
+    pub account: Option<AccountId>,
+    pub provider: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub limit: Option<i64>,
+}
+
+/// Events matching `f`, newest first.
+pub async fn list(db: impl SqliteExecutor<'_>, f: &Filter) -> Result<Vec<CliffEvent>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM cliff_events \
+         WHERE (?1 IS NULL OR occurred_at >= ?1) AND (?2 IS NULL OR account_id = ?2) \
+           AND (?3 IS NULL OR provider = ?3) AND (?4 IS NULL OR outcome = ?4) \
+         ORDER BY occurred_at DESC, id DESC LIMIT ?5"
+    ))
+    .bind(f.since.map(to_db))
+    .bind(f.account)
+    .bind(&f.provider)
+    .bind(f.outcome.map(Outcome::as_str))
+    .bind(f.limit.unwrap_or(-1))
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(CliffEvent::try_from).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn event(min: i64, outcome: Outcome, offset: Option<i64>) -> CliffEvent {
+        CliffEvent {
+            id: None,
+            account_id: None,
+            provider: Some("scraperapi".into()),
+            occurred_at: Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).unwrap()
+                + chrono::Duration::minutes(min),
+            origin: if offset.is_some() { EventOrigin::Log } else { EventOrigin::Poll },
+            outcome,
+            status: Some(403),
+            method: Some("GET".into()),
+            host: Some("api.scraperapi.com".into()),
+            url: Some("https://api.scraperapi.com/?api_key=REDACTED".into()),
+            code: None,
+            message: Some("You have used up all your API credits.".into()),
+            quota: None,
+            payment: Some(serde_json::json!({"amount": "1.00", "currency": "USD"})),
+            log_file_id: None,
+            byte_offset: offset,
+        }
+    }
+
+    #[tokio::test]
+    async fn same_log_line_is_stored_once() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        assert!(insert(&db, &event(0, Outcome::OutOfCredit, Some(120))).await.unwrap().is_some());
+        // log_file_id is NULL here, and NULLs never collide in SQLite: give it a real file id.
+        let src = crate::db::log_sources::insert(&db, "/x/*.log", "combined", None, None, Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).unwrap())
+            .await
+            .unwrap();
+        let file = crate::db::log_sources::upsert_file(
+            &db,
+            &crate::db::log_sources::FileState {
+                source_id: src,
+                path: "/x/a.log".into(),
+                device: Some(1),
+                inode: Some(2),
+                head_hash: None,
+                byte_offset: 0,
+                size_seen: 0,
+            },
+            Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).unwrap(),
+        )
+        .await
+        .unwrap();
+        let mut e = event(1, Outcome::OutOfCredit, Some(4096));
+        e.log_file_id = Some(file);
+        assert!(insert(&db, &e).await.unwrap().is_some(), "first sight is stored");
+        assert!(insert(&db, &e).await.unwrap().is_none(), "a re-read line is not counted twice");
+    }
+
+    #[tokio::test]
+    async fn poll_events_never_collide() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        insert(&db, &event(0, Outcome::OutOfCredit, None)).await.unwrap();
+        insert(&db, &event(0, Outcome::OutOfCredit, None)).await.unwrap();
+        assert_eq!(list(&db, &Filter::default()).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn list_filters_and_orders_newest_first() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        insert(&db, &event(0, Outcome::OutOfCredit, None)).await.unwrap();
+        insert(&db, &event(10, Outcome::RateLimited, None)).await.unwrap();
+        insert(&db, &event(20, Outcome::OutOfCredit, None)).await.unwrap();
+        let all = list(&db, &Filter::default()).await.unwrap();
+        assert!(all[0].occurred_at > all[2].occurred_at, "newest first");
+        assert_eq!(all[0].payment, Some(serde_json::json!({"amount": "1.00", "currency": "USD"})));
+        let ooc = list(&db, &Filter { outcome: Some(Outcome::OutOfCredit), ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(ooc.len(), 2, "outcome filter");
+        let recent = list(&db, &Filter { since: Some(all[1].occurred_at), limit: Some(1), ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(recent.len(), 1, "limit");
+        assert_eq!(recent[0].occurred_at, all[0].occurred_at, "since + newest first");
+    }
+}

@@ -1,0 +1,192 @@
+//! Queries on `log_sources` (what the user asked to watch) and `log_files` (each file matched,
+//! with its identity and how far it has been read).
+
+use crate::clock::{from_db, to_db};
+use crate::model::{AccountId, LogSource, LogSourceId};
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, SqliteExecutor};
+
+#[derive(FromRow)]
+struct Row {
+    id: i64,
+    pattern: String,
+    format: String,
+    zone: Option<String>,
+    account_id: Option<i64>,
+    options: String,
+    enabled: i64,
+    created_at: String,
+}
+
+impl TryFrom<Row> for LogSource {
+    type Error = Error;
+    fn try_from(r: Row) -> Result<Self> {
+        Ok(LogSource {
+            id: LogSourceId(r.id),
+            options: serde_json::from_str(&r.options)
+                .map_err(|e| Error::Malformed(format!("options of log source `{}`: {e}", r.pattern)))?,
+            pattern: r.pattern,
+            format: r.format,
+            zone: r.zone,
+            account_id: r.account_id.map(AccountId),
+            enabled: r.enabled != 0,
+            created_at: from_db(&r.created_at)?,
+        })
+    }
+}
+
+/// Adds a source; the same pattern twice is an error that names it.
+pub async fn insert(
+    db: impl SqliteExecutor<'_>,
+    pattern: &str,
+    format: &str,
+    zone: Option<&str>,
+    account: Option<AccountId>,
+    now: DateTime<Utc>,
+) -> Result<LogSourceId> {
+    let res = sqlx::query(
+        "INSERT INTO log_sources (pattern, format, zone, account_id, created_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(pattern)
+    .bind(format)
+    .bind(zone)
+    .bind(account)
+    .bind(to_db(now))
+    .execute(db)
+    .await
+    .map_err(|e| match e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            Error::InvalidInput(format!("`{pattern}` is already a log source"))
+        }
+        other => Error::Database(other),
+    })?;
+    Ok(LogSourceId(res.last_insert_rowid()))
+}
+
+/// All sources, oldest first.
+pub async fn list(db: impl SqliteExecutor<'_>) -> Result<Vec<LogSource>> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, pattern, format, zone, account_id, options, enabled, created_at \
+         FROM log_sources ORDER BY id",
+    )
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(LogSource::try_from).collect()
+}
+
+/// Removes a source and its per-file state (events already seen stay in the history).
+pub async fn delete(db: impl SqliteExecutor<'_>, id: LogSourceId) -> Result<()> {
+    sqlx::query("DELETE FROM log_sources WHERE id = ?").bind(id).execute(db).await?;
+    Ok(())
+}
+
+/// How far one file has been read, and how to recognise it again.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct FileState {
+    pub source_id: LogSourceId,
+    pub path: String,
+    pub device: Option<i64>,
+    pub inode: Option<i64>,
+    pub head_hash: Option<String>,
+    pub byte_offset: i64,
+    pub size_seen: i64,
+}
+
+/// Creates or updates a file's state; returns its id. Call it in the same transaction as the
+/// events read up to `byte_offset`, so a crash never separates the two.
+pub async fn upsert_file(
+    db: impl SqliteExecutor<'_>,
+    f: &FileState,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO log_files (source_id, path, device, inode, head_hash, byte_offset, size_seen, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (source_id, path) DO UPDATE SET device = excluded.device, inode = excluded.inode, \
+           head_hash = excluded.head_hash, byte_offset = excluded.byte_offset, \
+           size_seen = excluded.size_seen, updated_at = excluded.updated_at \
+         RETURNING id",
+    )
+    .bind(f.source_id)
+    .bind(&f.path)
+    .bind(f.device)
+    .bind(f.inode)
+    .bind(&f.head_hash)
+    .bind(f.byte_offset)
+    .bind(f.size_seen)
+    .bind(to_db(now))
+    .fetch_one(db)
+    .await?;
+    Ok(id)
+}
+
+/// The stored state of one file of a source, if it was read before.
+pub async fn get_file(
+    db: impl SqliteExecutor<'_>,
+    source: LogSourceId,
+    path: &str,
+) -> Result<Option<(i64, FileState)>> {
+    #[derive(FromRow)]
+    struct WithId {
+        id: i64,
+        #[sqlx(flatten)]
+        state: FileState,
+    }
+    let row: Option<WithId> = sqlx::query_as(
+        "SELECT id, source_id, path, device, inode, head_hash, byte_offset, size_seen \
+         FROM log_files WHERE source_id = ? AND path = ?",
+    )
+    .bind(source)
+    .bind(path)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.id, r.state)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).unwrap()
+    }
+
+    #[tokio::test]
+    async fn insert_list_delete_source() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        let id = insert(&db, "/var/log/nginx/*.log", "combined", Some("Europe/Berlin"), None, now())
+            .await
+            .unwrap();
+        let all = list(&db).await.unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].zone.as_deref(), Some("Europe/Berlin"));
+        let dup = insert(&db, "/var/log/nginx/*.log", "combined", None, None, now()).await;
+        assert_eq!(dup.unwrap_err().kind(), "invalid_input", "a duplicate pattern is refused");
+        delete(&db, id).await.unwrap();
+        assert!(list(&db).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn file_state_upserts_in_place() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        let src = insert(&db, "/l/*.log", "combined", None, None, now()).await.unwrap();
+        let mut st = FileState {
+            source_id: src,
+            path: "/l/a.log".into(),
+            device: Some(1),
+            inode: Some(99),
+            head_hash: Some("abc".into()),
+            byte_offset: 100,
+            size_seen: 100,
+        };
+        let id1 = upsert_file(&db, &st, now()).await.unwrap();
+        st.byte_offset = 250;
+        let id2 = upsert_file(&db, &st, now()).await.unwrap();
+        assert_eq!(id1, id2, "same file keeps its id (events point at it)");
+        let (_, got) = get_file(&db, src, "/l/a.log").await.unwrap().unwrap();
+        assert_eq!(got.byte_offset, 250);
+        assert!(get_file(&db, src, "/l/other.log").await.unwrap().is_none());
+    }
+}

@@ -1,0 +1,212 @@
+//! The SQLite store: opening, migrating and guarding the database file. One module per table
+//! below holds that table's queries as plain async functions over a pool or a transaction.
+//!
+//! Opening never overwrites anything: a file that is not a SQLite database, is damaged, or was
+//! written by a newer Cliffwatch is reported and left exactly as it was.
+
+pub mod accounts;
+pub mod alerts;
+pub mod balance_samples;
+pub mod cliff_events;
+pub mod log_sources;
+pub mod settings;
+pub mod usage_records;
+
+use crate::{Error, Result};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Every migration in /migrations, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// How long a writer waits for another connection's lock before giving up. The CLI and the
+/// desktop app may share one database; 5 s covers a large backfill transaction.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens (creating if absent) the database at `path`, checks it, and runs pending migrations.
+pub async fn open(path: &Path) -> Result<SqlitePool> {
+    let existed = path.exists();
+    if existed {
+        check_header(path)?;
+    }
+    let opts = SqliteConnectOptions::from_str("sqlite://")
+        .map_err(Error::Database)?
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(BUSY_TIMEOUT)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(opts)
+        .await
+        .map_err(|e| classify_open_error(path, e))?;
+    if existed {
+        // Reads every page: a truncated or scribbled-over file fails here, before any write.
+        let (verdict,): (String,) = sqlx::query_as("PRAGMA quick_check")
+            .fetch_one(&pool)
+            .await
+            .map_err(|e| classify_open_error(path, e))?;
+        if verdict != "ok" {
+            pool.close().await;
+            return Err(Error::CorruptDatabase { path: path.into(), detail: verdict });
+        }
+    }
+    check_not_newer(&pool, path).await?;
+    MIGRATOR.run(&pool).await.map_err(|e| match e {
+        sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(ref d))
+            if is_readonly(d.message()) =>
+        {
+            Error::ReadOnlyDatabase { path: path.into(), detail: d.message().to_owned() }
+        }
+        other => Error::Migration(other),
+    })?;
+    Ok(pool)
+}
+
+/// An in-memory database with the full schema, for tests.
+pub async fn open_in_memory() -> Result<SqlitePool> {
+    let opts = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+    // One connection: every connection to `:memory:` is a different database.
+    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
+    MIGRATOR.run(&pool).await?;
+    Ok(pool)
+}
+
+/// A SQLite file starts with these 16 bytes; anything else is not ours to touch. An empty file
+/// is what SQLite itself leaves for a database never written, so it is accepted.
+fn check_header(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    let mut f = std::fs::File::open(path).map_err(|source| Error::DataDir {
+        path: path.into(),
+        source,
+    })?;
+    let n = f.read(&mut head).map_err(|source| Error::DataDir { path: path.into(), source })?;
+    if n == 0 {
+        return Ok(());
+    }
+    if n < 16 || &head != b"SQLite format 3\0" {
+        return Err(Error::CorruptDatabase {
+            path: path.into(),
+            detail: "it does not start with the SQLite header".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a database whose applied migrations include one this build does not know.
+async fn check_not_newer(pool: &SqlitePool, path: &Path) -> Result<()> {
+    let has_table: Option<(String,)> = sqlx::query_as(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_optional(pool)
+    .await?;
+    if has_table.is_none() {
+        return Ok(());
+    }
+    let applied: Vec<(i64,)> = sqlx::query_as("SELECT version FROM _sqlx_migrations")
+        .fetch_all(pool)
+        .await?;
+    let known: std::collections::HashSet<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+    if let Some(v) = applied.iter().map(|(v,)| *v).filter(|v| !known.contains(v)).max() {
+        pool.close().await;
+        return Err(Error::NewerDatabase { path: path.into(), version: v });
+    }
+    Ok(())
+}
+
+fn is_readonly(msg: &str) -> bool {
+    let m = msg.to_ascii_lowercase();
+    m.contains("readonly") || m.contains("read-only") || m.contains("read only")
+}
+
+fn classify_open_error(path: &Path, e: sqlx::Error) -> Error {
+    if let sqlx::Error::Database(d) = &e {
+        let msg = d.message();
+        let lower = msg.to_ascii_lowercase();
+        if lower.contains("not a database") || lower.contains("malformed") || lower.contains("corrupt") {
+            return Error::CorruptDatabase { path: path.into(), detail: msg.to_owned() };
+        }
+        if is_readonly(msg) || lower.contains("unable to open") {
+            return Error::ReadOnlyDatabase { path: path.into(), detail: msg.to_owned() };
+        }
+    }
+    Error::Database(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn creates_and_reopens_a_database() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("c.db");
+        let pool = open(&path).await.unwrap();
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&pool).await.unwrap();
+        assert_eq!(mode, "wal", "WAL lets the CLI read while the app writes");
+        pool.close().await;
+        open(&path).await.expect("a database we wrote must reopen");
+    }
+
+    #[tokio::test]
+    async fn garbage_file_is_reported_and_untouched() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("c.db");
+        let garbage = b"this is my tax return, not a database\n".repeat(100);
+        std::fs::write(&path, &garbage).unwrap();
+        let err = open(&path).await.unwrap_err();
+        assert_eq!(err.kind(), "corrupt_database", "got: {err}");
+        assert_eq!(std::fs::read(&path).unwrap(), garbage, "the file must not be touched");
+    }
+
+    #[tokio::test]
+    async fn damaged_database_is_reported_and_untouched() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("c.db");
+        let pool = open(&path).await.unwrap();
+        for i in 0..200 {
+            sqlx::query("INSERT INTO settings(key, value) VALUES (?, ?)")
+                .bind(format!("k{i}"))
+                .bind("v".repeat(500))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await.unwrap();
+        pool.close().await;
+        // Keep the header, scribble over the b-tree pages.
+        let mut bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.len() > 8192);
+        for b in &mut bytes[4096..] {
+            *b = 0xA5;
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let err = open(&path).await.unwrap_err();
+        assert_eq!(err.kind(), "corrupt_database", "got: {err}");
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "the file must not be touched");
+    }
+
+    #[tokio::test]
+    async fn newer_database_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("c.db");
+        let pool = open(&path).await.unwrap();
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations(version, description, success, checksum, execution_time)
+             VALUES (29991231000000, 'from the future', 1, x'00', 0)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        let err = open(&path).await.unwrap_err();
+        assert_eq!(err.kind(), "newer_database", "got: {err}");
+        assert!(err.to_string().contains("29991231000000"), "{err}");
+    }
+}

@@ -1,0 +1,129 @@
+//! Queries on `usage_records`: tokens and cost per request, from agent logs and cost reports.
+
+use crate::clock::to_db;
+use crate::model::UsageRecord;
+use crate::Result;
+use chrono::{DateTime, Utc};
+use sqlx::SqliteExecutor;
+
+/// Stores a record. The same request written several times (Claude Code rewrites a message as
+/// it streams) keeps one row with the largest usage seen, never a sum. Returns true when a new
+/// row was created.
+pub async fn upsert(conn: &mut sqlx::SqliteConnection, r: &UsageRecord) -> Result<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO usage_records (account_id, source_id, occurred_at, provider, model, \
+           input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, reasoning_tokens, \
+           cost, currency, dedupe_key) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(r.account_id)
+    .bind(r.source_id)
+    .bind(to_db(r.occurred_at))
+    .bind(&r.provider)
+    .bind(&r.model)
+    .bind(r.input_tokens)
+    .bind(r.output_tokens)
+    .bind(r.cache_creation_tokens)
+    .bind(r.cache_read_tokens)
+    .bind(r.reasoning_tokens)
+    .bind(r.cost)
+    .bind(&r.currency)
+    .bind(&r.dedupe_key)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if !inserted {
+        sqlx::query(
+            "UPDATE usage_records SET \
+               input_tokens = max(input_tokens, ?1), output_tokens = max(output_tokens, ?2), \
+               cache_creation_tokens = max(cache_creation_tokens, ?3), \
+               cache_read_tokens = max(cache_read_tokens, ?4), \
+               reasoning_tokens = max(reasoning_tokens, ?5), \
+               cost = CASE WHEN ?6 IS NULL THEN cost ELSE max(coalesce(cost, 0), ?6) END \
+             WHERE dedupe_key = ?7",
+        )
+        .bind(r.input_tokens)
+        .bind(r.output_tokens)
+        .bind(r.cache_creation_tokens)
+        .bind(r.cache_read_tokens)
+        .bind(r.reasoning_tokens)
+        .bind(r.cost)
+        .bind(&r.dedupe_key)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(inserted)
+}
+
+/// Totals per day (UTC) and model from `since` on.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
+pub struct DailyTotal {
+    pub day: String,
+    pub provider: String,
+    pub model: Option<String>,
+    pub requests: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cache_creation_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub cost: f64,
+}
+
+pub async fn daily_totals(
+    db: impl SqliteExecutor<'_>,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<DailyTotal>> {
+    Ok(sqlx::query_as(
+        "SELECT substr(occurred_at, 1, 10) AS day, provider, model, count(*) AS requests, \
+           sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, \
+           sum(cache_creation_tokens) AS cache_creation_tokens, \
+           sum(cache_read_tokens) AS cache_read_tokens, coalesce(sum(cost), 0.0) AS cost \
+         FROM usage_records WHERE (?1 IS NULL OR occurred_at >= ?1) \
+         GROUP BY day, provider, model ORDER BY day, provider, model",
+    )
+    .bind(since.map(to_db))
+    .fetch_all(db)
+    .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn rec(key: &str, out: i64, cost: f64) -> UsageRecord {
+        UsageRecord {
+            account_id: None,
+            source_id: None,
+            occurred_at: Utc.with_ymd_and_hms(2026, 11, 21, 10, 0, 0).unwrap(),
+            provider: "anthropic".into(),
+            model: Some("claude-sonnet-4-5".into()),
+            input_tokens: 10,
+            output_tokens: out,
+            cache_creation_tokens: 0,
+            cache_read_tokens: 5,
+            reasoning_tokens: 0,
+            cost: Some(cost),
+            currency: Some("usd".into()),
+            dedupe_key: key.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn rewrites_of_one_request_keep_the_largest_usage() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        let mut c = db.acquire().await.unwrap();
+        assert!(upsert(&mut c, &rec("m1:r1", 25, 0.1)).await.unwrap(), "first write creates");
+        assert!(!upsert(&mut c, &rec("m1:r1", 173, 0.3)).await.unwrap(), "rewrite updates");
+        assert!(!upsert(&mut c, &rec("m1:r1", 25, 0.1)).await.unwrap(), "stale rewrite is ignored");
+        upsert(&mut c, &rec("m2:r2", 7, 0.05)).await.unwrap();
+        drop(c);
+        let days = daily_totals(&db, None).await.unwrap();
+        assert_eq!(days.len(), 1);
+        assert_eq!(days[0].requests, 2, "two distinct requests");
+        assert_eq!(days[0].output_tokens, 180, "max(25,173) + 7, not a sum of rewrites");
+        assert!((days[0].cost - 0.35).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,19 @@
+//! Cliffwatch's behaviour, with no UI and no Tauri: accounts and their secrets, the SQLite store,
+//! provider polling, log watching, forecasts and alerts. The desktop shell and the `cliffwatch`
+//! CLI are thin adapters over [`Cliffwatch`].
+//!
+//! Core talks outward only through small injected traits ([`clock::Clock`],
+//! [`secrets::SecretStore`]) so that every rule can be tested without a display, a keychain or
+//! a network.
+
+pub mod clock;
+pub mod db;
+pub mod error;
+pub mod model;
+pub mod paths;
+pub mod providers;
+pub mod secrets;
+mod workspace;
+
+pub use error::{Error, Result};
+pub use workspace::{validate_base_url, Cliffwatch, NewAccount, SecretInput};
