@@ -6,6 +6,7 @@
 //! [`secrets::SecretStore`]) so that every rule can be tested without a display, a keychain or
 //! a network.
 
+pub mod classify;
 pub mod clock;
 pub mod db;
 pub mod error;
