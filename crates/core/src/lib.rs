@@ -10,6 +10,7 @@ pub mod classify;
 pub mod clock;
 pub mod db;
 pub mod error;
+pub mod http;
 pub mod model;
 pub mod paths;
 pub mod providers;
