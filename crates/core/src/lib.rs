@@ -11,6 +11,7 @@ pub mod clock;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod logs;
 pub mod model;
 pub mod paths;
 pub mod providers;

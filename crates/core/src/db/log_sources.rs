@@ -24,8 +24,9 @@ impl TryFrom<Row> for LogSource {
     fn try_from(r: Row) -> Result<Self> {
         Ok(LogSource {
             id: LogSourceId(r.id),
-            options: serde_json::from_str(&r.options)
-                .map_err(|e| Error::Malformed(format!("options of log source `{}`: {e}", r.pattern)))?,
+            options: serde_json::from_str(&r.options).map_err(|e| {
+                Error::Malformed(format!("options of log source `{}`: {e}", r.pattern))
+            })?,
             pattern: r.pattern,
             format: r.format,
             zone: r.zone,
@@ -77,7 +78,10 @@ pub async fn list(db: impl SqliteExecutor<'_>) -> Result<Vec<LogSource>> {
 
 /// Removes a source and its per-file state (events already seen stay in the history).
 pub async fn delete(db: impl SqliteExecutor<'_>, id: LogSourceId) -> Result<()> {
-    sqlx::query("DELETE FROM log_sources WHERE id = ?").bind(id).execute(db).await?;
+    sqlx::query("DELETE FROM log_sources WHERE id = ?")
+        .bind(id)
+        .execute(db)
+        .await?;
     Ok(())
 }
 
@@ -144,6 +148,146 @@ pub async fn get_file(
     Ok(row.map(|r| (r.id, r.state)))
 }
 
+/// The source with this exact pattern, if any.
+pub async fn get_by_pattern(
+    db: impl SqliteExecutor<'_>,
+    pattern: &str,
+) -> Result<Option<LogSource>> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT id, pattern, format, zone, account_id, options, enabled, created_at \
+         FROM log_sources WHERE pattern = ?",
+    )
+    .bind(pattern)
+    .fetch_optional(db)
+    .await?;
+    row.map(LogSource::try_from).transpose()
+}
+
+/// Stores a source's options (the jsonl mapping).
+pub async fn set_options(
+    db: impl SqliteExecutor<'_>,
+    id: LogSourceId,
+    options: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query("UPDATE log_sources SET options = ? WHERE id = ?")
+        .bind(options.to_string())
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// A file's state by id, with its parser memory (JSON).
+pub async fn get_file_by_id(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+) -> Result<Option<(FileState, Option<String>)>> {
+    #[derive(FromRow)]
+    struct WithMemory {
+        memory: Option<String>,
+        #[sqlx(flatten)]
+        state: FileState,
+    }
+    let row: Option<WithMemory> = sqlx::query_as(
+        "SELECT source_id, path, device, inode, head_hash, byte_offset, size_seen, memory \
+         FROM log_files WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.state, r.memory)))
+}
+
+/// Rewrites a file's whole state by id (path included: a rotated file moves with its row, so
+/// the events already stored under its id keep pointing at it). Call it in the same transaction
+/// as the events read up to `f.byte_offset`.
+pub async fn update_file(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    f: &FileState,
+    memory: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE log_files SET path = ?, device = ?, inode = ?, head_hash = ?, byte_offset = ?, \
+           size_seen = ?, memory = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(&f.path)
+    .bind(f.device)
+    .bind(f.inode)
+    .bind(&f.head_hash)
+    .bind(f.byte_offset)
+    .bind(f.size_seen)
+    .bind(memory)
+    .bind(to_db(now))
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Marks a row whose file is gone (deleted, or rotated away out of the source's reach): its
+/// path gets a `\0retired:<id>` suffix, so a new file at the same path gets a fresh row (and
+/// fresh dedupe keys) while the old events keep theirs.
+pub async fn retire_file(db: impl SqliteExecutor<'_>, id: i64, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query(
+        "UPDATE log_files SET path = path || char(0) || 'retired:' || id, updated_at = ? \
+         WHERE id = ? AND instr(path, char(0)) = 0",
+    )
+    .bind(to_db(now))
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Rows of a source that might be the file now found at `path` under another name: the same
+/// device and inode (renamed), the same head hash (copied or compressed), or retired.
+pub async fn identity_candidates(
+    db: impl SqliteExecutor<'_>,
+    source: LogSourceId,
+    path: &str,
+    device: Option<i64>,
+    inode: Option<i64>,
+    head_hash: Option<&str>,
+) -> Result<Vec<(i64, FileState)>> {
+    #[derive(FromRow)]
+    struct WithId {
+        id: i64,
+        #[sqlx(flatten)]
+        state: FileState,
+    }
+    let rows: Vec<WithId> = sqlx::query_as(
+        "SELECT id, source_id, path, device, inode, head_hash, byte_offset, size_seen \
+         FROM log_files WHERE source_id = ?1 AND path != ?2 \
+           AND ((device = ?3 AND inode = ?4) OR head_hash = ?5 OR instr(path, char(0)) > 0) \
+         ORDER BY updated_at DESC, id DESC LIMIT 256",
+    )
+    .bind(source)
+    .bind(path)
+    .bind(device)
+    .bind(inode)
+    .bind(head_hash)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.state)).collect())
+}
+
+/// Whether `path` (a file path, not a retired marker) has a row in this source.
+pub async fn file_id(
+    db: impl SqliteExecutor<'_>,
+    source: LogSourceId,
+    path: &str,
+) -> Result<Option<i64>> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM log_files WHERE source_id = ? AND path = ?")
+            .bind(source)
+            .bind(path)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(|(id,)| id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,14 +300,25 @@ mod tests {
     #[tokio::test]
     async fn insert_list_delete_source() {
         let db = crate::db::open_in_memory().await.unwrap();
-        let id = insert(&db, "/var/log/nginx/*.log", "combined", Some("Europe/Berlin"), None, now())
-            .await
-            .unwrap();
+        let id = insert(
+            &db,
+            "/var/log/nginx/*.log",
+            "combined",
+            Some("Europe/Berlin"),
+            None,
+            now(),
+        )
+        .await
+        .unwrap();
         let all = list(&db).await.unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].zone.as_deref(), Some("Europe/Berlin"));
         let dup = insert(&db, "/var/log/nginx/*.log", "combined", None, None, now()).await;
-        assert_eq!(dup.unwrap_err().kind(), "invalid_input", "a duplicate pattern is refused");
+        assert_eq!(
+            dup.unwrap_err().kind(),
+            "invalid_input",
+            "a duplicate pattern is refused"
+        );
         delete(&db, id).await.unwrap();
         assert!(list(&db).await.unwrap().is_empty());
     }
@@ -171,7 +326,9 @@ mod tests {
     #[tokio::test]
     async fn file_state_upserts_in_place() {
         let db = crate::db::open_in_memory().await.unwrap();
-        let src = insert(&db, "/l/*.log", "combined", None, None, now()).await.unwrap();
+        let src = insert(&db, "/l/*.log", "combined", None, None, now())
+            .await
+            .unwrap();
         let mut st = FileState {
             source_id: src,
             path: "/l/a.log".into(),
@@ -188,5 +345,51 @@ mod tests {
         let (_, got) = get_file(&db, src, "/l/a.log").await.unwrap().unwrap();
         assert_eq!(got.byte_offset, 250);
         assert!(get_file(&db, src, "/l/other.log").await.unwrap().is_none());
+    }
+    #[tokio::test]
+    async fn retired_rows_free_the_path_and_stay_findable() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        let src = insert(&db, "/l/*.log", "combined", None, None, now())
+            .await
+            .unwrap();
+        let st = FileState {
+            source_id: src,
+            path: "/l/a.log".into(),
+            device: Some(1),
+            inode: Some(7),
+            head_hash: Some("1024:abc".into()),
+            byte_offset: 500,
+            size_seen: 600,
+        };
+        let id = upsert_file(&db, &st, now()).await.unwrap();
+        retire_file(&db, id, now()).await.unwrap();
+        assert!(
+            file_id(&db, src, "/l/a.log").await.unwrap().is_none(),
+            "the path is free for a new file"
+        );
+        let c = identity_candidates(&db, src, "/l/a.log.1", Some(9), Some(9), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            c.len(),
+            1,
+            "a retired row is a candidate for a rotated file"
+        );
+        assert_eq!(c[0].1.byte_offset, 500, "with its offset");
+        let (mut back, mem) = get_file_by_id(&db, id).await.unwrap().unwrap();
+        assert_eq!(mem, None);
+        back.path = "/l/a.log.1".into();
+        update_file(&db, id, &back, Some("{}"), now())
+            .await
+            .unwrap();
+        assert_eq!(
+            file_id(&db, src, "/l/a.log.1").await.unwrap(),
+            Some(id),
+            "moved, same id"
+        );
+        assert_eq!(
+            get_file_by_id(&db, id).await.unwrap().unwrap().1.as_deref(),
+            Some("{}")
+        );
     }
 }

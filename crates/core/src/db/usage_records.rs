@@ -88,6 +88,88 @@ pub async fn daily_totals(
     .await?)
 }
 
+/// Rows per multi-row upsert: 13 columns × 400 stays far below SQLite's 32 766 variables.
+const UPSERT_CHUNK: usize = 400;
+
+/// [`upsert`] for many records in few statements (a backfill writes hundreds of thousands).
+/// Same rule: one row per dedupe key with the largest usage seen. Callers pass at most one
+/// record per key (SQLite refuses to update one row twice in a statement): merge first.
+pub async fn upsert_many(conn: &mut sqlx::SqliteConnection, records: &[UsageRecord]) -> Result<()> {
+    for chunk in records.chunks(UPSERT_CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO usage_records (account_id, source_id, occurred_at, provider, model, \
+               input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, \
+               reasoning_tokens, cost, currency, dedupe_key) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            sql.push_str(if i == 0 {
+                "(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            } else {
+                ",(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            });
+        }
+        sql.push_str(
+            " ON CONFLICT (dedupe_key) DO UPDATE SET \
+               input_tokens = max(input_tokens, excluded.input_tokens), \
+               output_tokens = max(output_tokens, excluded.output_tokens), \
+               cache_creation_tokens = max(cache_creation_tokens, excluded.cache_creation_tokens), \
+               cache_read_tokens = max(cache_read_tokens, excluded.cache_read_tokens), \
+               reasoning_tokens = max(reasoning_tokens, excluded.reasoning_tokens), \
+               cost = CASE WHEN excluded.cost IS NULL THEN cost ELSE max(coalesce(cost, 0), excluded.cost) END",
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(r.account_id)
+                .bind(r.source_id)
+                .bind(to_db(r.occurred_at))
+                .bind(&r.provider)
+                .bind(&r.model)
+                .bind(r.input_tokens)
+                .bind(r.output_tokens)
+                .bind(r.cache_creation_tokens)
+                .bind(r.cache_read_tokens)
+                .bind(r.reasoning_tokens)
+                .bind(r.cost)
+                .bind(&r.currency)
+                .bind(&r.dedupe_key);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Sums over all records from `since` on (optionally of one provider).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, sqlx::FromRow)]
+pub struct Totals {
+    pub requests: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cache_creation_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub reasoning_tokens: i64,
+    pub cost: f64,
+}
+
+pub async fn totals(
+    db: impl SqliteExecutor<'_>,
+    since: Option<DateTime<Utc>>,
+    provider: Option<&str>,
+) -> Result<Totals> {
+    Ok(sqlx::query_as(
+        "SELECT count(*) AS requests, coalesce(sum(input_tokens), 0) AS input_tokens, \
+           coalesce(sum(output_tokens), 0) AS output_tokens, \
+           coalesce(sum(cache_creation_tokens), 0) AS cache_creation_tokens, \
+           coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens, \
+           coalesce(sum(reasoning_tokens), 0) AS reasoning_tokens, coalesce(sum(cost), 0.0) AS cost \
+         FROM usage_records WHERE (?1 IS NULL OR occurred_at >= ?1) AND (?2 IS NULL OR provider = ?2)",
+    )
+    .bind(since.map(to_db))
+    .bind(provider)
+    .fetch_one(db)
+    .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,15 +197,54 @@ mod tests {
     async fn rewrites_of_one_request_keep_the_largest_usage() {
         let db = crate::db::open_in_memory().await.unwrap();
         let mut c = db.acquire().await.unwrap();
-        assert!(upsert(&mut c, &rec("m1:r1", 25, 0.1)).await.unwrap(), "first write creates");
-        assert!(!upsert(&mut c, &rec("m1:r1", 173, 0.3)).await.unwrap(), "rewrite updates");
-        assert!(!upsert(&mut c, &rec("m1:r1", 25, 0.1)).await.unwrap(), "stale rewrite is ignored");
+        assert!(
+            upsert(&mut c, &rec("m1:r1", 25, 0.1)).await.unwrap(),
+            "first write creates"
+        );
+        assert!(
+            !upsert(&mut c, &rec("m1:r1", 173, 0.3)).await.unwrap(),
+            "rewrite updates"
+        );
+        assert!(
+            !upsert(&mut c, &rec("m1:r1", 25, 0.1)).await.unwrap(),
+            "stale rewrite is ignored"
+        );
         upsert(&mut c, &rec("m2:r2", 7, 0.05)).await.unwrap();
         drop(c);
         let days = daily_totals(&db, None).await.unwrap();
         assert_eq!(days.len(), 1);
         assert_eq!(days[0].requests, 2, "two distinct requests");
-        assert_eq!(days[0].output_tokens, 180, "max(25,173) + 7, not a sum of rewrites");
+        assert_eq!(
+            days[0].output_tokens, 180,
+            "max(25,173) + 7, not a sum of rewrites"
+        );
         assert!((days[0].cost - 0.35).abs() < 1e-9);
+    }
+    #[tokio::test]
+    async fn upsert_many_keeps_the_largest_usage_like_upsert() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        let mut c = db.acquire().await.unwrap();
+        let batch: Vec<_> = (0..1000).map(|i| rec(&format!("k{i}"), 10, 0.01)).collect();
+        upsert_many(&mut c, &batch).await.unwrap();
+        upsert_many(&mut c, &[rec("k1", 173, 0.3), rec("k2", 1, 0.001)])
+            .await
+            .unwrap();
+        drop(c);
+        let t = totals(&db, None, None).await.unwrap();
+        assert_eq!(
+            t.requests, 1000,
+            "1000 keys over several chunks, rewrites add no rows"
+        );
+        assert_eq!(
+            t.output_tokens,
+            998 * 10 + 173 + 10,
+            "k1 grew to 173, k2's smaller rewrite is ignored"
+        );
+        assert!((t.cost - (998.0 * 0.01 + 0.3 + 0.01)).abs() < 1e-9);
+        assert_eq!(
+            totals(&db, None, Some("openai")).await.unwrap().requests,
+            0,
+            "provider filter"
+        );
     }
 }
