@@ -1,0 +1,175 @@
+//! `cliffwatch account …`: add, list and remove accounts. Keys are read from stdin or named by
+//! an environment variable — never taken from the command line, where `ps` and shell history
+//! would see them.
+
+use crate::{output, Context};
+use clap::{Args, Subcommand};
+use cliffwatch_core::secrets::Secret;
+use cliffwatch_core::{Error, NewAccount, SecretInput};
+use std::io::BufRead;
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCmd {
+    /// Add an account. The key goes to the OS keychain (or stays in an environment variable).
+    Add(AddArgs),
+    /// List accounts (the key is shown as its last 4 characters at most).
+    List,
+    /// Remove an account and delete its key from the keychain.
+    Remove {
+        /// The account's label.
+        label: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Provider id (see `cliffwatch providers`).
+    #[arg(long)]
+    provider: String,
+    /// A name for this key, unique among your accounts ("main", "scraper-prod").
+    #[arg(long)]
+    label: String,
+    /// Send requests here instead of the provider's default host (gateways, regions, tests).
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// Read the key from this environment variable at every use; only the name is stored.
+    #[arg(long, value_name = "VAR", conflicts_with_all = ["secret_stdin", "no_secret"])]
+    secret_env: Option<String>,
+    /// Read the key from the first line of standard input and store it in the OS keychain.
+    #[arg(long, conflicts_with = "no_secret")]
+    secret_stdin: bool,
+    /// The endpoint needs no key (custom providers only).
+    #[arg(long)]
+    no_secret: bool,
+    /// Prepaid amount or monthly budget, for spend-only providers (OpenAI, Anthropic).
+    #[arg(long, value_name = "AMOUNT")]
+    budget: Option<f64>,
+    /// Deepgram: the project whose balance to read.
+    #[arg(long, value_name = "ID")]
+    project_id: Option<String>,
+    /// Twilio: the account SID (AC…).
+    #[arg(long, value_name = "SID")]
+    account_sid: Option<String>,
+    /// Custom provider: the request / JSON-pointer spec, as a JSON file.
+    #[arg(long, value_name = "FILE")]
+    spec: Option<PathBuf>,
+}
+
+pub async fn run(ctx: &Context, cmd: AccountCmd) -> cliffwatch_core::Result<()> {
+    match cmd {
+        AccountCmd::Add(args) => add(ctx, args).await,
+        AccountCmd::List => list(ctx).await,
+        AccountCmd::Remove { label } => {
+            let cw = ctx.open().await?;
+            let removed = cw.remove_account(&label).await?;
+            if ctx.json {
+                output::json(&removed)
+            } else {
+                println!("Removed `{}` ({}).", removed.label, removed.provider);
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn add(ctx: &Context, a: AddArgs) -> cliffwatch_core::Result<()> {
+    // Check the provider before asking for a key or opening anything.
+    cliffwatch_core::providers::find(&a.provider)?;
+    let mut options = serde_json::Map::new();
+    if let Some(p) = a.project_id {
+        options.insert("project_id".into(), p.into());
+    }
+    if let Some(s) = a.account_sid {
+        options.insert("account_sid".into(), s.into());
+    }
+    if let Some(path) = a.spec {
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Error::InvalidInput(format!("cannot read the spec file {}: {e}", path.display()))
+        })?;
+        let spec: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            Error::InvalidInput(format!(
+                "the spec file {} is not valid JSON: {e}",
+                path.display()
+            ))
+        })?;
+        options.insert("spec".into(), spec);
+    }
+    let secret = if let Some(var) = a.secret_env {
+        SecretInput::Env(var)
+    } else if a.secret_stdin {
+        SecretInput::Keychain(read_stdin_secret()?)
+    } else if a.no_secret {
+        SecretInput::None
+    } else {
+        return Err(Error::InvalidInput(
+            "give the key with --secret-stdin (piped in) or --secret-env VAR; keys are never taken from the command line".into(),
+        ));
+    };
+    let cw = ctx.open().await?;
+    let account = cw
+        .add_account(NewAccount {
+            provider: a.provider,
+            label: a.label,
+            base_url: a.base_url,
+            secret,
+            budget: a.budget,
+            options,
+        })
+        .await?;
+    if ctx.json {
+        output::json(&account)
+    } else {
+        println!(
+            "Added `{}` ({}), key in {}{}.",
+            account.label,
+            account.provider,
+            account.secret,
+            account
+                .secret_hint
+                .as_deref()
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default()
+        );
+        Ok(())
+    }
+}
+
+fn read_stdin_secret() -> cliffwatch_core::Result<Secret> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+        Error::InvalidInput(format!("cannot read the key from standard input: {e}"))
+    })?;
+    Secret::new(line).map_err(|_| {
+        Error::InvalidInput("no key on standard input: pipe it in, e.g. `printenv KEY | cliffwatch account add … --secret-stdin`".into())
+    })
+}
+
+async fn list(ctx: &Context) -> cliffwatch_core::Result<()> {
+    let cw = ctx.open().await?;
+    let accounts = cw.accounts().await?;
+    if ctx.json {
+        return output::json(&accounts);
+    }
+    if accounts.is_empty() {
+        println!("No accounts yet: `cliffwatch account add --help` shows how to add one.");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = accounts
+        .iter()
+        .map(|a| {
+            vec![
+                a.label.clone(),
+                a.provider.clone(),
+                match &a.secret_hint {
+                    Some(h) => format!("{} {h}", a.secret),
+                    None => a.secret.clone(),
+                },
+                a.base_url.clone().unwrap_or_else(|| "default".into()),
+                a.state.as_str().into(),
+            ]
+        })
+        .collect();
+    output::table(&["ACCOUNT", "PROVIDER", "KEY", "BASE URL", "STATE"], &rows);
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! `cliffwatch`: the headless command line over cliffwatch-core, for servers, scripts and
+//! tests. Every read command takes `--json`; JSON field names are stable and documented in the
+//! README. Failures print one sentence on stderr and exit non-zero.
+
+mod commands;
+mod output;
+
+use clap::{Parser, Subcommand};
+use cliffwatch_core::clock::SystemClock;
+use cliffwatch_core::secrets::{KeyringStore, SecretStore, KEYRING_SERVICE};
+use cliffwatch_core::Cliffwatch;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Sees the HTTP 402 cliff coming: balances, 402 history and runway for your API keys.
+#[derive(Debug, Parser)]
+#[command(name = "cliffwatch", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Data directory (default: the OS app-data folder).
+    #[arg(long, global = true, env = "CLIFFWATCH_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add, list, test or remove accounts (one API key at one provider).
+    #[command(subcommand)]
+    Account(commands::account::AccountCmd),
+    /// Every account with its latest balance.
+    Status,
+    /// The supported providers, with the key each needs and its unit.
+    Providers,
+}
+
+/// Runs the CLI and maps any error to one sentence on stderr and a non-zero exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::print_error(&e, json);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> cliffwatch_core::Result<()> {
+    let ctx = Context {
+        data_dir: cli.data_dir,
+        json: cli.json,
+    };
+    match cli.command {
+        Command::Account(cmd) => commands::account::run(&ctx, cmd).await,
+        Command::Status => commands::status::run(&ctx).await,
+        Command::Providers => commands::providers::run(&ctx),
+    }
+}
+
+/// What every command gets: where the data is and how to print.
+#[derive(Debug)]
+pub struct Context {
+    pub data_dir: Option<PathBuf>,
+    pub json: bool,
+}
+
+impl Context {
+    /// Opens the data directory with the real keychain and the wall clock.
+    pub async fn open(&self) -> cliffwatch_core::Result<Cliffwatch> {
+        let dir = cliffwatch_core::paths::data_dir(self.data_dir.as_deref())?;
+        Cliffwatch::open(&dir, keychain(), Arc::new(SystemClock)).await
+    }
+}
+
+/// The OS keychain. `CLIFFWATCH_KEYRING_SERVICE` files keys under another service name, so
+/// that tests never touch a user's real Cliffwatch entries.
+pub fn keychain() -> Arc<dyn SecretStore> {
+    let service = std::env::var("CLIFFWATCH_KEYRING_SERVICE")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| KEYRING_SERVICE.to_owned());
+    Arc::new(KeyringStore::new(service))
+}

@@ -1,0 +1,5 @@
+//! The `cliffwatch` binary; everything lives in the library so tests can reach it.
+
+fn main() -> std::process::ExitCode {
+    cliffwatch_cli::main()
+}

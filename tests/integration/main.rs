@@ -1,0 +1,8 @@
+//! Headless integration tests: the real `cliffwatch` binary against temporary data
+//! directories, and core flows end to end. One test binary (compiled as crates/cli's test so
+//! `CARGO_BIN_EXE_cliffwatch` is the real binary); nothing here links Tauri.
+
+mod cli_accounts;
+mod cli_errors;
+mod planted_secret;
+mod support;
