@@ -335,7 +335,7 @@ mod tests {
                 Record::RateLimit(l) if l.window_minutes == Some(300) => Some(l.used_percent),
                 _ => None,
             })
-            .last();
+            .next_back();
         assert_eq!(
             last_primary,
             Some(19.0),

@@ -416,6 +416,8 @@ fn json_status(v: &serde_json::Value) -> Option<u16> {
 }
 
 #[cfg(test)]
+mod scan_tests;
+#[cfg(test)]
 pub(crate) mod test_support;
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 pub enum Prefilter {
     /// Every line.
     All,
-    One(memchr::memmem::Finder<'static>),
+    One(Box<memchr::memmem::Finder<'static>>),
     Many(AhoCorasick),
 }
 
@@ -18,7 +18,7 @@ impl Prefilter {
         match needles {
             None => Prefilter::All,
             Some(n) if n.len() == 1 && !ignore_case => {
-                Prefilter::One(memchr::memmem::Finder::new(&n[0]).into_owned())
+                Prefilter::One(Box::new(memchr::memmem::Finder::new(&n[0]).into_owned()))
             }
             Some(n) => Prefilter::Many(
                 AhoCorasickBuilder::new()

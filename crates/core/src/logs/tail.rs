@@ -282,6 +282,14 @@ struct Stat {
     gz: bool,
 }
 
+impl Stat {
+    /// Whether the file holds fewer bytes than `offset` (a truncation). Offsets in a `.gz` count
+    /// decompressed bytes, which its size on disk cannot tell.
+    fn shorter_than(&self, offset: i64) -> bool {
+        !self.gz && self.size < offset.max(0) as u64
+    }
+}
+
 fn stat(path: &Path) -> std::io::Result<Stat> {
     let m = std::fs::metadata(path)?;
     #[cfg(unix)]
@@ -485,7 +493,7 @@ async fn scan_file(
             }
             None => same_inode,
         };
-        if same_head && st.size >= f.byte_offset.max(0) as u64 {
+        if same_head && !st.shorter_than(f.byte_offset) {
             row = Some((id, f));
         } else {
             // Not the file we were reading: rotated, truncated, or replaced.
@@ -563,7 +571,7 @@ async fn adopt(
             Some(len) => same_inode || len >= MIN_CONTENT_MATCH,
             None => same_inode && f.head_hash.is_none(),
         };
-        if !ok || st.size < f.byte_offset.max(0) as u64 {
+        if !ok || st.shorter_than(f.byte_offset) {
             continue;
         }
         if !is_retired(&f.path) {
@@ -647,7 +655,7 @@ fn find_sibling(path: &Path, f: &FileState) -> Option<(PathBuf, Stat, Vec<u8>)> 
                     continue;
                 };
                 let len_ok = head_matches(h, &head).is_some_and(|len| len >= MIN_CONTENT_MATCH);
-                if len_ok && (st.gz || st.size >= f.byte_offset.max(0) as u64) {
+                if len_ok && !st.shorter_than(f.byte_offset) {
                     by_content = Some((p, st, head));
                 }
             }
