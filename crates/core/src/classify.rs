@@ -66,6 +66,22 @@ pub enum Matcher {
 
 /// The disguises, most specific first. The first match wins.
 pub static RULES: &[Rule] = &[
+    // OpenRouter: a 402 from the in-flight budget clears by itself (Retry-After given).
+    Rule {
+        provider: None,
+        status: Some(402),
+        matcher: Matcher::JsonEq("/error/metadata/limit_source", &["openrouter_in_flight_budget"]),
+        outcome: Outcome::OutOfCredit,
+        transient: true,
+    },
+    // ScraperAPI: 403 in plain text.
+    Rule {
+        provider: None,
+        status: Some(403),
+        matcher: Matcher::Contains("used up all your API credits"),
+        outcome: Outcome::OutOfCredit,
+        transient: false,
+    },
     // OpenAI: 429 with type insufficient_quota is money, not speed.
     Rule {
         provider: None,

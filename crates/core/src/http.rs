@@ -160,6 +160,13 @@ impl Request {
         self.secret_header("Authorization", format!("Bearer {token}"))
     }
 
+    /// HTTP Basic auth (Twilio: account SID and auth token; custom specs).
+    pub fn basic_auth(self, user: &str, password: &str) -> Self {
+        use base64::Engine as _;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        self.secret_header("Authorization", format!("Basic {token}"))
+    }
+
     pub fn json_body(mut self, body: &serde_json::Value) -> Self {
         self.body = Some(body.to_string().into_bytes());
         self.header("Content-Type", "application/json")

@@ -1,0 +1,34 @@
+//! ElevenLabs: the catalog entry; the adapter itself is still to be written (it answers
+//! with a config error until then).
+
+use super::*;
+use crate::http::Http;
+
+pub const INFO: ProviderInfo = ProviderInfo {
+    id: "elevenlabs",
+    name: "ElevenLabs",
+    category: Category::Llm,
+    default_base_url: "https://api.elevenlabs.io",
+    units: "characters (credits)",
+    key_help: "API key (xi-api-key)",
+    top_up_url: "https://elevenlabs.io/app/subscription",
+    min_poll_interval_s: DEFAULT_MIN_POLL_S,
+    options: NO_OPTIONS,
+};
+
+#[derive(Debug)]
+pub struct ElevenLabs;
+
+#[async_trait::async_trait]
+impl Provider for ElevenLabs {
+    fn info(&self) -> &'static ProviderInfo {
+        &INFO
+    }
+
+    async fn poll(&self, _ctx: &PollContext<'_>, _http: &Http) -> Result<Reading, PollError> {
+        Err(PollError::config(format!(
+            "polling {} is not implemented yet",
+            INFO.name
+        )))
+    }
+}

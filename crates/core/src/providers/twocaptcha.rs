@@ -1,0 +1,34 @@
+//! 2Captcha: the catalog entry; the adapter itself is still to be written (it answers
+//! with a config error until then).
+
+use super::*;
+use crate::http::Http;
+
+pub const INFO: ProviderInfo = ProviderInfo {
+    id: "twocaptcha",
+    name: "2Captcha",
+    category: Category::Captcha,
+    default_base_url: "https://api.2captcha.com",
+    units: "USD",
+    key_help: "API key (clientKey)",
+    top_up_url: "https://2captcha.com/enterpage",
+    min_poll_interval_s: DEFAULT_MIN_POLL_S,
+    options: NO_OPTIONS,
+};
+
+#[derive(Debug)]
+pub struct TwoCaptcha;
+
+#[async_trait::async_trait]
+impl Provider for TwoCaptcha {
+    fn info(&self) -> &'static ProviderInfo {
+        &INFO
+    }
+
+    async fn poll(&self, _ctx: &PollContext<'_>, _http: &Http) -> Result<Reading, PollError> {
+        Err(PollError::config(format!(
+            "polling {} is not implemented yet",
+            INFO.name
+        )))
+    }
+}
