@@ -18,6 +18,7 @@ pub const MAIN_WINDOW: &str = "main";
 
 /// What the commands share. Opening the data directory can fail (a corrupt database, a
 /// read-only folder); the window still opens and shows the error instead of vanishing.
+#[derive(Debug)]
 pub struct AppState {
     cliffwatch: Result<Cliffwatch, ErrorDto>,
 }
@@ -90,6 +91,11 @@ pub fn run() {
             }
             app.manage(AppState { cliffwatch });
             tray::build(app.handle())?;
+            if let Ok(cw) = app.state::<AppState>().cliffwatch() {
+                if let Ok(report) = tauri::async_runtime::block_on(cw.status()) {
+                    tray::show_status(app.handle(), &report);
+                }
+            }
             show_main_window(app.handle());
             Ok(())
         })

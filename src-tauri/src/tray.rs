@@ -49,6 +49,46 @@ pub fn icon(level: TrayLevel) -> Image<'static> {
     Image::new_owned(rgba, N as u32, N as u32)
 }
 
+impl TrayLevel {
+    /// The tray level of one account state; the icon shows the worst across accounts.
+    pub fn of(state: cliffwatch_core::model::AccountState) -> Self {
+        use cliffwatch_core::model::AccountState as S;
+        match state {
+            S::Ok => TrayLevel::Ok,
+            S::Unknown => TrayLevel::Unknown,
+            S::Error => TrayLevel::Warning,
+            S::InvalidKey => TrayLevel::Critical,
+            S::OutOfCredit => TrayLevel::OutOfCredit,
+        }
+    }
+
+    /// The worst level across a report's accounts; `Unknown` when there are none.
+    pub fn worst(report: &cliffwatch_core::model::StatusReport) -> Self {
+        report
+            .accounts
+            .iter()
+            .map(|a| Self::of(a.account.state))
+            .max()
+            .unwrap_or(TrayLevel::Unknown)
+    }
+}
+
+/// Sets the tray icon's colour and tooltip from a status report.
+pub fn show_status<R: Runtime>(app: &AppHandle<R>, report: &cliffwatch_core::model::StatusReport) {
+    let Some(tray) = app.tray_by_id(TRAY_ID) else {
+        return;
+    };
+    let level = TrayLevel::worst(report);
+    let _ = tray.set_icon(Some(icon(level)));
+    let n = report.accounts.len();
+    let tip = match n {
+        0 => "Cliffwatch: no accounts yet".to_owned(),
+        1 => "Cliffwatch: 1 account".to_owned(),
+        n => format!("Cliffwatch: {n} accounts"),
+    };
+    let _ = tray.set_tooltip(Some(tip));
+}
+
 pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayIcon<R>> {
     let open = MenuItem::with_id(app, MENU_OPEN, "Open dashboard", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, MENU_QUIT, "Quit Cliffwatch", true, None::<&str>)?;

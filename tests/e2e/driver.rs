@@ -12,7 +12,9 @@ struct Group(Child);
 
 impl Drop for Group {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.0.id())]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0.id())])
+            .status();
         let _ = self.0.wait();
     }
 }
@@ -42,7 +44,13 @@ impl Session {
         if std::env::var_os("DISPLAY").is_none() {
             return unavailable("no DISPLAY (run under scripts/with-desktop-session)");
         }
-        if Command::new("tauri-driver").arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
+        if Command::new("tauri-driver")
+            .arg("--help")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_err()
+        {
             return unavailable("tauri-driver is not installed (scripts/setup installs it)");
         }
         Some(PendingSession { port })
@@ -83,7 +91,12 @@ impl PendingSession {
         let port = self.port;
         let driver = Group(
             Command::new("tauri-driver")
-                .args(["--port", &port.to_string(), "--native-port", &(port + 1).to_string()])
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--native-port",
+                    &(port + 1).to_string(),
+                ])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .process_group(0)
@@ -111,6 +124,9 @@ impl PendingSession {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("connect to tauri-driver");
-        Session { client, _driver: driver }
+        Session {
+            client,
+            _driver: driver,
+        }
     }
 }

@@ -16,42 +16,74 @@ use std::sync::Arc;
 
 #[tokio::test]
 async fn empty_dashboard_explains_how_to_add_an_account() {
-    let Some(session) = Session::start(4610).await else { return };
+    let Some(session) = Session::start(4610).await else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let session = session.with_data_dir(tmp.path()).await;
     let c = &session.client;
-    assert_eq!(c.title().await.unwrap(), "Cliffwatch", "the window is the dashboard");
+    assert_eq!(
+        c.title().await.unwrap(),
+        "Cliffwatch",
+        "the window is the dashboard"
+    );
     let empty = session.wait_for(Locator::Id("empty-state")).await;
     let text = empty.text().await.unwrap();
-    assert!(text.contains("No accounts yet"), "empty state headline: {text}");
-    assert!(text.contains("cliffwatch account add"), "says how to add one: {text}");
+    assert!(
+        text.contains("No accounts yet"),
+        "empty state headline: {text}"
+    );
+    assert!(
+        text.contains("cliffwatch account add"),
+        "says how to add one: {text}"
+    );
     session.screenshot("empty-dashboard").await;
     session.close().await;
 }
 
 #[tokio::test]
 async fn dashboard_lists_accounts_from_the_real_database() {
-    let Some(session) = Session::start(4620).await else { return };
+    let Some(session) = Session::start(4620).await else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     seed(tmp.path()).await;
     let session = session.with_data_dir(tmp.path()).await;
     let table = session.wait_for(Locator::Id("accounts")).await;
-    let row = table.find(Locator::Css("tr[data-account='scraper-prod']")).await.expect("account row");
+    let row = table
+        .find(Locator::Css("tr[data-account='scraper-prod']"))
+        .await
+        .expect("account row");
     let text = row.text().await.unwrap();
     assert!(text.contains("ScraperAPI"), "provider name: {text}");
-    assert!(text.contains("4,820 credits"), "remaining with unit, from the stored sample: {text}");
-    let row = table.find(Locator::Css("tr[data-account='llm-main']")).await.expect("account row");
-    assert!(row.text().await.unwrap().contains("$12.50"), "money is shown as money");
+    assert!(
+        text.contains("4,820 credits"),
+        "remaining with unit, from the stored sample: {text}"
+    );
+    let row = table
+        .find(Locator::Css("tr[data-account='llm-main']"))
+        .await
+        .expect("account row");
+    assert!(
+        row.text().await.unwrap().contains("$12.50"),
+        "money is shown as money"
+    );
     session.screenshot("dashboard").await;
     session.close().await;
 }
 
 /// Two accounts and a reading each, written through core into the data directory the app opens.
 async fn seed(dir: &std::path::Path) {
-    let now = chrono::Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
-    let cw = Cliffwatch::open(dir, Arc::new(MemoryStore::new()), Arc::new(ManualClock::new(now)))
-        .await
+    let now = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
         .unwrap();
+    let cw = Cliffwatch::open(
+        dir,
+        Arc::new(MemoryStore::new()),
+        Arc::new(ManualClock::new(now)),
+    )
+    .await
+    .unwrap();
     for (provider, label, remaining, unit) in [
         ("scraperapi", "scraper-prod", 4820.0, Unit::credits()),
         ("openrouter", "llm-main", 12.5, Unit::usd()),
