@@ -159,13 +159,16 @@ impl LogFormat for Jsonl {
                 .is_ok_and(|j| JsonlMapping::first(&self.mapping.status, &j).is_some())
     }
 
+    /// JSON keys are case-sensitive, so the status needles are exact (`"status":4`); the
+    /// disguise words come in three spellings. Case-sensitive needles keep aho-corasick on its
+    /// SIMD (Teddy) path: about twice the speed of an ASCII-case-insensitive search.
     fn needles(&self) -> Option<Vec<Vec<u8>>> {
         let mut keys: Vec<String> = self
             .mapping
             .status
             .iter()
             .filter_map(|p| p.rsplit('/').next())
-            .map(|k| k.replace("~1", "/").replace("~0", "~").to_ascii_lowercase())
+            .map(|k| k.replace("~1", "/").replace("~0", "~"))
             .filter(|k| !k.is_empty())
             .collect();
         keys.sort();
@@ -177,16 +180,17 @@ impl LogFormat for Jsonl {
         for k in keys {
             for sep in ["\":", "\": ", "\":\""] {
                 for d in ['4', '5'] {
-                    n.push(format!("{k}{sep}{d}").into_bytes());
+                    n.push(format!("\"{k}{sep}{d}").into_bytes());
                 }
             }
         }
-        n.extend(DISGUISE_WORDS.iter().map(|w| w.as_bytes().to_vec()));
+        for w in DISGUISE_WORDS {
+            let cap = w[..1].to_ascii_uppercase() + &w[1..];
+            for v in [w.to_string(), cap, w.to_ascii_uppercase()] {
+                n.push(v.into_bytes());
+            }
+        }
         Some(n)
-    }
-
-    fn needles_ignore_case(&self) -> bool {
-        true
     }
 
     fn parse_line(&self, line: &[u8], offset: u64, cx: &mut ParseCx<'_>, out: &mut Vec<Located>) {

@@ -24,6 +24,31 @@ pub struct Price {
     pub cache_write: Option<f64>,
     #[serde(default)]
     pub cache_read: Option<f64>,
+    /// Long-context prices: the tokens of a kind above 200 000 in one request cost these
+    /// (Sonnet 4 and 4.5), the first 200 000 the base price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub above_200k: Option<Tier>,
+}
+
+/// Prices above [`TIER_THRESHOLD`] tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Tier {
+    pub input: f64,
+    pub output: f64,
+    pub cache_write: f64,
+    pub cache_read: f64,
+}
+
+/// Tokens of one kind in one request above which [`Price::above_200k`] applies.
+pub const TIER_THRESHOLD: i64 = 200_000;
+
+fn tiered(tokens: i64, base: f64, above: Option<f64>) -> f64 {
+    match above {
+        Some(hi) if tokens > TIER_THRESHOLD => {
+            TIER_THRESHOLD as f64 * base + (tokens - TIER_THRESHOLD) as f64 * hi
+        }
+        _ => tokens as f64 * base,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,13 +125,20 @@ impl PriceTable {
     /// The cost of one request's usage, or `None` for an unknown model.
     pub fn cost(&self, u: &Usage) -> Option<f64> {
         let p = self.find(u.model.as_deref()?)?;
-        let m = 1e-6;
-        Some(
-            u.input_tokens as f64 * p.input * m
-                + u.output_tokens as f64 * p.output * m
-                + u.cache_creation_tokens as f64 * p.cache_write.unwrap_or(p.input * 1.25) * m
-                + u.cache_read_tokens as f64 * p.cache_read.unwrap_or(p.input * 0.1) * m,
-        )
+        let t = p.above_200k;
+        let per_million = tiered(u.input_tokens, p.input, t.map(|t| t.input))
+            + tiered(u.output_tokens, p.output, t.map(|t| t.output))
+            + tiered(
+                u.cache_creation_tokens,
+                p.cache_write.unwrap_or(p.input * 1.25),
+                t.map(|t| t.cache_write),
+            )
+            + tiered(
+                u.cache_read_tokens,
+                p.cache_read.unwrap_or(p.input * 0.1),
+                t.map(|t| t.cache_read),
+            );
+        Some(per_million * 1e-6)
     }
 }
 
@@ -137,10 +169,10 @@ mod tests {
             time: None,
             provider: "anthropic",
             model: Some(model.into()),
-            input_tokens: 1_000_000,
-            output_tokens: 1_000_000,
-            cache_creation_tokens: 1_000_000,
-            cache_read_tokens: 1_000_000,
+            input_tokens: 100_000,
+            output_tokens: 100_000,
+            cache_creation_tokens: 100_000,
+            cache_read_tokens: 100_000,
             reasoning_tokens: 0,
             logged_cost: None,
             key: None,
@@ -153,10 +185,26 @@ mod tests {
     #[case("claude-opus-4-20250514", 15.0 + 75.0 + 18.75 + 1.5)]
     #[case("anthropic/claude-haiku-4-5-20251001", 1.0 + 5.0 + 1.25 + 0.1)]
     fn longest_prefix_after_date_wins(#[case] model: &str, #[case] want: f64) {
-        let got = PriceTable::shipped().cost(&usage(model)).unwrap();
+        // 100 000 tokens of each kind: a tenth of the per-million prices, below the tier.
+        let got = PriceTable::shipped().cost(&usage(model)).unwrap() * 10.0;
         assert!(
             (got - want).abs() < 1e-9,
             "{model}: {got} != {want} (opus-4-6 must not take opus-4's price)"
+        );
+    }
+
+    #[test]
+    fn long_context_tokens_take_the_tier_price() {
+        let mut u = usage("claude-sonnet-4-5-20250929");
+        u.input_tokens = 0;
+        u.output_tokens = 0;
+        u.cache_creation_tokens = 0;
+        u.cache_read_tokens = 300_000;
+        let got = PriceTable::shipped().cost(&u).unwrap();
+        let want = (200_000.0 * 0.3 + 100_000.0 * 0.6) * 1e-6;
+        assert!(
+            (got - want).abs() < 1e-12,
+            "first 200k at base, the rest at the tier: {got}"
         );
     }
 

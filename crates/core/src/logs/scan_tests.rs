@@ -662,3 +662,28 @@ async fn kill9_loses_and_doubles_nothing() {
     assert_eq!(killed.1, clean.1, "the same final offsets");
     assert_eq!(killed.2, 0, "no line stored twice");
 }
+
+#[rstest::rstest]
+#[case("scrapy/crawl.log", "scrapy")]
+#[case("python-http/client.log", "python-http")]
+#[case("jsonl/gateway.jsonl", "jsonl")]
+#[case("har/api.har", "har")]
+#[case("combined/proxy_access.log", "combined")]
+#[case("caddy/access.log", "caddy")]
+#[case("claude-code/api-errors.jsonl", "claude-code")]
+#[case("codex/limit.jsonl", "codex")]
+#[tokio::test]
+async fn prefiltered_scans_of_fixtures_match_full_parses(#[case] rel: &str, #[case] format: &str) {
+    let fmt = Format::parse(format).unwrap().unwrap();
+    let p = parser(fmt, &serde_json::Value::Null).unwrap();
+    let full = super::test_support::events_of(p.as_ref(), &std::fs::read(fixture(rel)).unwrap());
+    let pool = crate::db::open_in_memory().await.unwrap();
+    let src = source(&pool, fixture(rel).to_str().unwrap(), format).await;
+    let r = run(&pool, &src).await;
+    let got: Vec<(Option<i64>, Outcome)> = r.events.iter().map(|e| (e.status, e.outcome)).collect();
+    let want: Vec<(Option<i64>, Outcome)> = full.iter().map(|e| (e.status, e.outcome)).collect();
+    assert_eq!(
+        got, want,
+        "{rel}: the prefilter must keep every line that makes an event"
+    );
+}

@@ -73,7 +73,7 @@ pub struct Progress {
 }
 
 /// A progress callback: the CLI draws a bar, the app emits UI events.
-pub type ProgressFn = dyn Fn(&Progress) + Send + Sync;
+pub type ProgressFn<'a> = dyn Fn(&Progress) + Send + Sync + 'a;
 
 /// How to scan.
 #[derive(Debug, Clone)]
@@ -200,7 +200,7 @@ pub async fn scan(
     cw: &Cliffwatch,
     pattern_or_source: &str,
     format: Option<Format>,
-    progress: Option<&ProgressFn>,
+    progress: Option<&ProgressFn<'_>>,
 ) -> Result<ScanReport> {
     let source = match ls::get_by_pattern(cw.pool(), pattern_or_source.trim()).await? {
         Some(s) => s,
@@ -222,7 +222,7 @@ pub async fn scan(
 }
 
 /// Scans every enabled source.
-pub async fn scan_all(cw: &Cliffwatch, progress: Option<&ProgressFn>) -> Result<ScanReport> {
+pub async fn scan_all(cw: &Cliffwatch, progress: Option<&ProgressFn<'_>>) -> Result<ScanReport> {
     let opts = ScanOptions::new(cw.clock().now(), Arc::new(PriceTable::load(cw.data_dir())?));
     let mut report = ScanReport::default();
     for s in ls::list(cw.pool()).await?.into_iter().filter(|s| s.enabled) {
@@ -384,7 +384,7 @@ pub async fn scan_source(
     pool: &SqlitePool,
     source: &LogSource,
     opts: &ScanOptions,
-    progress: Option<&ProgressFn>,
+    progress: Option<&ProgressFn<'_>>,
 ) -> Result<ScanReport> {
     let pattern = source_glob(&source.pattern);
     let glob_pat = glob::Pattern::new(&pattern).map_err(|e| {
@@ -476,7 +476,7 @@ async fn scan_file(
     path: &Path,
     st: Stat,
     prog: &mut Progress,
-    progress: Option<&ProgressFn>,
+    progress: Option<&ProgressFn<'_>>,
 ) -> Result<ScanReport> {
     let mut report = ScanReport::default();
     let path_s = path.to_string_lossy().into_owned();
@@ -598,7 +598,7 @@ async fn follow_old_file(
     id: i64,
     f: FileState,
     prog: &mut Progress,
-    progress: Option<&ProgressFn>,
+    progress: Option<&ProgressFn<'_>>,
 ) -> Result<ScanReport> {
     let found = find_sibling(path, &f);
     let Some((q, qst, qhead)) = found else {
@@ -675,7 +675,7 @@ async fn read_file(
     st: Stat,
     head: &[u8],
     prog: &mut Progress,
-    progress: Option<&ProgressFn>,
+    progress: Option<&ProgressFn<'_>>,
 ) -> Result<ScanReport> {
     let mut report = ScanReport::default();
     let mut fr = FileReport {
