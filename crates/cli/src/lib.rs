@@ -4,6 +4,8 @@
 
 mod commands;
 mod output;
+mod progress;
+mod when;
 
 use clap::{Parser, Subcommand};
 use cliffwatch_core::clock::SystemClock;
@@ -38,6 +40,30 @@ pub enum Command {
     Status,
     /// The supported providers, with the key each needs and its unit.
     Providers,
+    /// Watch request logs and agent transcripts: add, list, scan.
+    #[command(subcommand)]
+    Logs(commands::logs::LogsCmd),
+    /// The 402 history: out-of-credit and other failed requests from polls and logs.
+    Events {
+        /// Only events at or after this time (RFC 3339, a date, or an age such as 24h or 7d).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only this account's events.
+        #[arg(long, value_name = "LABEL")]
+        account: Option<String>,
+        /// Only this outcome (out_of_credit, rate_limited, unauthorized …).
+        #[arg(long)]
+        outcome: Option<String>,
+        /// At most this many events, newest first.
+        #[arg(long)]
+        limit: Option<i64>,
+    },
+    /// Token usage and cost from agent logs (Claude Code, Codex), per day and model.
+    Usage {
+        /// Only usage at or after this time (RFC 3339, a date, or an age such as 24h or 7d).
+        #[arg(long)]
+        since: Option<String>,
+    },
 }
 
 /// Runs the CLI and maps any error to one sentence on stderr and a non-zero exit code.
@@ -73,6 +99,14 @@ async fn run(cli: Cli) -> cliffwatch_core::Result<()> {
         Command::Account(cmd) => commands::account::run(&ctx, cmd).await,
         Command::Status => commands::status::run(&ctx).await,
         Command::Providers => commands::providers::run(&ctx),
+        Command::Logs(cmd) => commands::logs::run(&ctx, cmd).await,
+        Command::Events {
+            since,
+            account,
+            outcome,
+            limit,
+        } => commands::events::run(&ctx, since, account, outcome, limit).await,
+        Command::Usage { since } => commands::usage::run(&ctx, since).await,
     }
 }
 

@@ -1,0 +1,81 @@
+//! `cliffwatch events`: the 402 history (and other failed requests) from polls and logs.
+
+use crate::{output, when, Context};
+use cliffwatch_core::db::cliff_events::{self, Filter};
+use cliffwatch_core::model::{CliffEvent, Outcome};
+
+pub async fn run(
+    ctx: &Context,
+    since: Option<String>,
+    account: Option<String>,
+    outcome: Option<String>,
+    limit: Option<i64>,
+) -> cliffwatch_core::Result<()> {
+    let cw = ctx.open().await?;
+    let now = cw.clock().now();
+    let filter = Filter {
+        since: since.as_deref().map(|s| when::parse(s, now)).transpose()?,
+        account: match account {
+            Some(label) => Some(cliffwatch_core::db::accounts::get_by_label(cw.pool(), &label).await?.account.id),
+            None => None,
+        },
+        provider: None,
+        outcome: outcome.as_deref().map(Outcome::parse).transpose().map_err(|_| {
+            cliffwatch_core::Error::InvalidInput(
+                "--outcome takes out_of_credit, rate_limited, unauthorized, forbidden, server_error, client_error or bad_response".into(),
+            )
+        })?,
+        limit,
+    };
+    let events = cliff_events::list(cw.pool(), &filter).await?;
+    if ctx.json {
+        return output::json(&events);
+    }
+    if events.is_empty() {
+        println!("No events.");
+        return Ok(());
+    }
+    print_events(&events);
+    Ok(())
+}
+
+/// One line per event, newest first, for people.
+pub fn print_events(events: &[CliffEvent]) {
+    if events.is_empty() {
+        return;
+    }
+    let rows: Vec<Vec<String>> = events
+        .iter()
+        .map(|e| {
+            vec![
+                e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                e.status
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "—".into()),
+                e.outcome.as_str().into(),
+                e.provider
+                    .clone()
+                    .or_else(|| e.host.clone())
+                    .unwrap_or_else(|| "—".into()),
+                e.code.clone().unwrap_or_default(),
+                e.message
+                    .clone()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(70)
+                    .collect(),
+            ]
+        })
+        .collect();
+    output::table(
+        &[
+            "TIME (UTC)",
+            "STATUS",
+            "OUTCOME",
+            "PROVIDER",
+            "CODE",
+            "MESSAGE",
+        ],
+        &rows,
+    );
+}

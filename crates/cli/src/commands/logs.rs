@@ -1,0 +1,132 @@
+//! `cliffwatch logs …`: watch request logs and agent transcripts for 402s and usage.
+
+use crate::progress::Bar;
+use crate::{output, Context};
+use clap::Subcommand;
+use cliffwatch_core::logs::{self, Format};
+use std::time::Instant;
+
+#[derive(Debug, Subcommand)]
+pub enum LogsCmd {
+    /// Watch a file, directory or glob (quote globs so the shell does not expand them).
+    Add {
+        path_or_glob: String,
+        /// One of auto, scrapy, har, combined, caddy, jsonl, python-http, claude-code, codex.
+        #[arg(long, default_value = "auto")]
+        format: String,
+        /// IANA zone of timestamps logged without an offset (e.g. Europe/Berlin).
+        #[arg(long)]
+        zone: Option<String>,
+        /// Link the source's events and usage to this account.
+        #[arg(long, value_name = "LABEL")]
+        account: Option<String>,
+        /// JSON mapping for the jsonl format, e.g. '{"preset":"pino"}'.
+        #[arg(long, value_name = "JSON")]
+        mapping: Option<String>,
+    },
+    /// List the watched sources.
+    List,
+    /// Scan a path or glob now (adding it as a source), storing and printing its events.
+    Scan {
+        path_or_glob: String,
+        #[arg(long, default_value = "auto")]
+        format: String,
+    },
+}
+
+pub async fn run(ctx: &Context, cmd: LogsCmd) -> cliffwatch_core::Result<()> {
+    match cmd {
+        LogsCmd::Add {
+            path_or_glob,
+            format,
+            zone,
+            account,
+            mapping,
+        } => {
+            let format = Format::parse(&format)?;
+            let options = match mapping {
+                Some(m) => serde_json::from_str(&m).map_err(|e| {
+                    cliffwatch_core::Error::InvalidInput(format!(
+                        "--mapping is not valid JSON: {e}"
+                    ))
+                })?,
+                None => serde_json::Value::Null,
+            };
+            let cw = ctx.open().await?;
+            let source = logs::add_source(
+                &cw,
+                &path_or_glob,
+                format,
+                zone.as_deref(),
+                account.as_deref(),
+                options,
+            )
+            .await?;
+            if ctx.json {
+                return output::json(&source);
+            }
+            println!("Watching `{}` (format {}).", source.pattern, source.format);
+            Ok(())
+        }
+        LogsCmd::List => {
+            let cw = ctx.open().await?;
+            let sources = cliffwatch_core::db::log_sources::list(cw.pool()).await?;
+            if ctx.json {
+                return output::json(&sources);
+            }
+            if sources.is_empty() {
+                println!("No log sources yet: `cliffwatch logs add PATH_OR_GLOB`.");
+                return Ok(());
+            }
+            let rows: Vec<Vec<String>> = sources
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.id.to_string(),
+                        s.pattern.clone(),
+                        s.format.clone(),
+                        s.zone.clone().unwrap_or_else(|| "UTC".into()),
+                        if s.enabled {
+                            "enabled".into()
+                        } else {
+                            "disabled".into()
+                        },
+                    ]
+                })
+                .collect();
+            output::table(&["ID", "PATTERN", "FORMAT", "ZONE", "STATE"], &rows);
+            Ok(())
+        }
+        LogsCmd::Scan {
+            path_or_glob,
+            format,
+        } => {
+            let format = Format::parse(&format)?;
+            let cw = ctx.open().await?;
+            let bar = Bar::new();
+            let progress = |p: &logs::Progress| {
+                bar.draw(
+                    p.bytes_done,
+                    p.bytes_total,
+                    p.files_done,
+                    p.files_total,
+                    Instant::now(),
+                )
+            };
+            let report = logs::scan(&cw, &path_or_glob, format, Some(&progress)).await?;
+            bar.finish();
+            if ctx.json {
+                return output::json(&report);
+            }
+            println!(
+                "Read {:.1} MB from {} file(s): {} new event(s), {} usage record(s).",
+                report.bytes_read as f64 / 1e6,
+                report.files.len(),
+                report.events_new,
+                report.usage_records
+            );
+            crate::commands::events::print_events(&report.events);
+            Ok(())
+        }
+    }
+}
