@@ -7,21 +7,49 @@ fn add_list_status_remove_with_an_env_secret() {
     let tmp = tempfile::tempdir().unwrap();
     let mut add = cliffwatch(tmp.path());
     add.env("CW_IT_SCRAPER_KEY", "scraper-key-0000111122223333")
-        .args(["--json", "account", "add", "--provider", "scraperapi", "--label", "scraper-prod"])
+        .args([
+            "--json",
+            "account",
+            "add",
+            "--provider",
+            "scraperapi",
+            "--label",
+            "scraper-prod",
+        ])
         .args(["--secret-env", "CW_IT_SCRAPER_KEY"]);
     let added = json(&ok(run(add)));
     assert_eq!(added["label"], "scraper-prod");
     assert_eq!(added["provider"], "scraperapi");
-    assert_eq!(added["secret"], "env $CW_IT_SCRAPER_KEY", "only the variable's name is kept");
-    assert_eq!(added["state"], "unknown", "a new account has not been polled");
+    assert_eq!(
+        added["secret"], "env $CW_IT_SCRAPER_KEY",
+        "only the variable's name is kept"
+    );
+    assert_eq!(
+        added["state"], "unknown",
+        "a new account has not been polled"
+    );
 
     let mut list = cliffwatch(tmp.path());
     list.args(["account", "list", "--json"]);
     let listed = json(&ok(run(list)));
     let arr = listed.as_array().expect("account list --json is an array");
     assert_eq!(arr.len(), 1);
-    for field in ["id", "provider", "label", "base_url", "secret", "secret_hint", "budget", "options", "state", "created_at"] {
-        assert!(arr[0].get(field).is_some(), "account JSON keeps the documented field `{field}`");
+    for field in [
+        "id",
+        "provider",
+        "label",
+        "base_url",
+        "secret",
+        "secret_hint",
+        "budget",
+        "options",
+        "state",
+        "created_at",
+    ] {
+        assert!(
+            arr[0].get(field).is_some(),
+            "account JSON keeps the documented field `{field}`"
+        );
     }
 
     let mut status = cliffwatch(tmp.path());
@@ -29,8 +57,14 @@ fn add_list_status_remove_with_an_env_secret() {
     let st = json(&ok(run(status)));
     assert_eq!(st["accounts"][0]["account"]["label"], "scraper-prod");
     assert_eq!(st["accounts"][0]["provider_name"], "ScraperAPI");
-    assert!(st["accounts"][0]["latest"].is_null(), "no reading before the first poll");
-    assert_eq!(st["accounts"][0]["top_up_url"], "https://dashboard.scraperapi.com/billing");
+    assert!(
+        st["accounts"][0]["latest"].is_null(),
+        "no reading before the first poll"
+    );
+    assert_eq!(
+        st["accounts"][0]["top_up_url"],
+        "https://dashboard.scraperapi.com/billing"
+    );
 
     let mut rm = cliffwatch(tmp.path());
     rm.args(["account", "remove", "scraper-prod"]);
@@ -46,7 +80,10 @@ fn text_output_is_for_people() {
     let mut status = cliffwatch(tmp.path());
     status.arg("status");
     let out = stdout(&ok(run(status)));
-    assert!(out.contains("No accounts yet"), "empty state explains what to do: {out}");
+    assert!(
+        out.contains("No accounts yet"),
+        "empty state explains what to do: {out}"
+    );
 
     let mut providers = cliffwatch(tmp.path());
     providers.arg("providers");
@@ -64,15 +101,21 @@ fn providers_json_lists_all_26() {
     let v = json(&ok(run(c)));
     let arr = v.as_array().unwrap();
     assert_eq!(arr.len(), 26, "25 providers + custom");
-    assert!(arr.iter().all(|p| p["id"].is_string() && p["top_up_url"].is_string()));
+    assert!(arr
+        .iter()
+        .all(|p| p["id"].is_string() && p["top_up_url"].is_string()));
 }
 
 #[test]
 fn data_dir_comes_from_the_environment_too() {
     let tmp = tempfile::tempdir().unwrap();
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_cliffwatch"));
-    c.env("CLIFFWATCH_DATA_DIR", tmp.path()).args(["status", "--json"]);
+    c.env("CLIFFWATCH_DATA_DIR", tmp.path())
+        .args(["status", "--json"]);
     let v = json(&ok(run(c)));
     assert_eq!(v["data_dir"], tmp.path().display().to_string());
-    assert!(tmp.path().join("cliffwatch.db").exists(), "the database is created there");
+    assert!(
+        tmp.path().join("cliffwatch.db").exists(),
+        "the database is created there"
+    );
 }

@@ -6,21 +6,43 @@ use crate::support::*;
 fn unknown_provider() {
     let tmp = tempfile::tempdir().unwrap();
     let mut c = cliffwatch(tmp.path());
-    c.env("CW_IT_K", "k-123456789012")
-        .args(["account", "add", "--provider", "openrouterr", "--label", "x", "--secret-env", "CW_IT_K"]);
+    c.env("CW_IT_K", "k-123456789012").args([
+        "account",
+        "add",
+        "--provider",
+        "openrouterr",
+        "--label",
+        "x",
+        "--secret-env",
+        "CW_IT_K",
+    ]);
     let err = fails(&run(c));
     assert!(err.contains("unknown provider `openrouterr`"), "{err}");
-    assert!(err.contains("cliffwatch providers"), "says what to do: {err}");
+    assert!(
+        err.contains("cliffwatch providers"),
+        "says what to do: {err}"
+    );
 }
 
 #[test]
 fn missing_env_var() {
     let tmp = tempfile::tempdir().unwrap();
     let mut c = cliffwatch(tmp.path());
-    c.env_remove("CW_IT_NOT_SET")
-        .args(["account", "add", "--provider", "deepseek", "--label", "x", "--secret-env", "CW_IT_NOT_SET"]);
+    c.env_remove("CW_IT_NOT_SET").args([
+        "account",
+        "add",
+        "--provider",
+        "deepseek",
+        "--label",
+        "x",
+        "--secret-env",
+        "CW_IT_NOT_SET",
+    ]);
     let err = fails(&run(c));
-    assert!(err.contains("CW_IT_NOT_SET") && err.contains("not set"), "{err}");
+    assert!(
+        err.contains("CW_IT_NOT_SET") && err.contains("not set"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -29,7 +51,10 @@ fn no_key_source_given() {
     let mut c = cliffwatch(tmp.path());
     c.args(["account", "add", "--provider", "deepseek", "--label", "x"]);
     let err = fails(&run(c));
-    assert!(err.contains("--secret-stdin") && err.contains("--secret-env"), "{err}");
+    assert!(
+        err.contains("--secret-stdin") && err.contains("--secret-env"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -53,9 +78,15 @@ fn corrupt_database_is_reported_and_left_alone() {
     let mut c = cliffwatch(tmp.path());
     c.args(["status"]);
     let err = fails(&run(c));
-    assert!(err.contains("not a Cliffwatch database") && err.contains("untouched"), "{err}");
+    assert!(
+        err.contains("not a Cliffwatch database") && err.contains("untouched"),
+        "{err}"
+    );
     assert_eq!(std::fs::read(&db).unwrap(), garbage, "never overwritten");
-    assert!(!tmp.path().join("cliffwatch.db-wal").exists(), "not even a WAL file was started");
+    assert!(
+        !tmp.path().join("cliffwatch.db-wal").exists(),
+        "not even a WAL file was started"
+    );
 }
 
 #[test]
@@ -65,7 +96,10 @@ fn newer_database_is_refused() {
     c.arg("status");
     ok(run(c));
     let db = tmp.path().join("cliffwatch.db");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
         sqlx::query("INSERT INTO _sqlx_migrations(version, description, success, checksum, execution_time) VALUES (30000101000000, 'future', 1, x'00', 0)")
@@ -113,8 +147,23 @@ fn unwritable_data_dir() {
 fn key_is_never_taken_from_argv() {
     let tmp = tempfile::tempdir().unwrap();
     let mut c = cliffwatch(tmp.path());
-    c.args(["account", "add", "--provider", "deepseek", "--label", "x", "--secret", "sk-in-argv"]);
+    c.args([
+        "account",
+        "add",
+        "--provider",
+        "deepseek",
+        "--label",
+        "x",
+        "--secret",
+        "sk-in-argv",
+    ]);
     let o = run(c);
-    assert!(!o.status.success(), "there is no flag that takes the key itself");
-    assert!(!tmp.path().join("cliffwatch.db").exists(), "rejected before anything was opened");
+    assert!(
+        !o.status.success(),
+        "there is no flag that takes the key itself"
+    );
+    assert!(
+        !tmp.path().join("cliffwatch.db").exists(),
+        "rejected before anything was opened"
+    );
 }

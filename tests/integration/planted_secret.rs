@@ -16,7 +16,15 @@ fn planted_secret_never_leaks() {
         c
     };
     let add = run_with_stdin(
-        cmd(&["account", "add", "--provider", "openrouter", "--label", "planted", "--secret-stdin"]),
+        cmd(&[
+            "account",
+            "add",
+            "--provider",
+            "openrouter",
+            "--label",
+            "planted",
+            "--secret-stdin",
+        ]),
         &format!("{PLANTED}\n"),
     );
     if !add.status.success() && stderr(&add).contains("keychain is not available") {
@@ -25,22 +33,37 @@ fn planted_secret_never_leaks() {
     let mut outputs = vec![ok(add)];
 
     // The key really is in the OS keychain, under the id the database references.
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let secret_ref: String = rt.block_on(async {
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", tmp.path().join("cliffwatch.db").display()))
-            .await
-            .unwrap();
-        let (r,): (String,) = sqlx::query_as("SELECT secret_ref FROM accounts WHERE label = 'planted'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let pool = sqlx::SqlitePool::connect(&format!(
+            "sqlite://{}",
+            tmp.path().join("cliffwatch.db").display()
+        ))
+        .await
+        .unwrap();
+        let (r,): (String,) =
+            sqlx::query_as("SELECT secret_ref FROM accounts WHERE label = 'planted'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
         pool.close().await;
         r
     });
-    let id = secret_ref.strip_prefix("keychain:").expect("stored as a keychain reference");
+    let id = secret_ref
+        .strip_prefix("keychain:")
+        .expect("stored as a keychain reference");
     let from_os = cliffwatch_core::secrets::KeyringStore::new(service.clone());
     use cliffwatch_core::secrets::SecretStore;
-    assert_eq!(from_os.get(id).expect("the OS keychain holds the key").expose(), PLANTED);
+    assert_eq!(
+        from_os
+            .get(id)
+            .expect("the OS keychain holds the key")
+            .expose(),
+        PLANTED
+    );
 
     for args in [
         &["account", "list"][..],
@@ -48,29 +71,65 @@ fn planted_secret_never_leaks() {
         &["status"],
         &["status", "--json"],
         &["providers", "--json"],
-        &["--json", "account", "add", "--provider", "openrouter", "--label", "planted", "--secret-env", "NOPE_NOT_SET"],
+        &[
+            "--json",
+            "account",
+            "add",
+            "--provider",
+            "openrouter",
+            "--label",
+            "planted",
+            "--secret-env",
+            "NOPE_NOT_SET",
+        ],
         &["account", "remove", "nobody"],
     ] {
         outputs.push(run(cmd(args)));
     }
     // A duplicate add through stdin: the error must not echo the key either.
     outputs.push(run_with_stdin(
-        cmd(&["account", "add", "--provider", "openrouter", "--label", "planted", "--secret-stdin"]),
+        cmd(&[
+            "account",
+            "add",
+            "--provider",
+            "openrouter",
+            "--label",
+            "planted",
+            "--secret-stdin",
+        ]),
         &format!("{PLANTED}\n"),
     ));
 
     let listed = json(&run(cmd(&["account", "list", "--json"])));
-    assert_eq!(listed[0]["secret_hint"], "…e1aa", "the UI sees the last 4 characters at most");
+    assert_eq!(
+        listed[0]["secret_hint"], "…e1aa",
+        "the UI sees the last 4 characters at most"
+    );
 
     for o in &outputs {
-        assert!(!contains(&o.stdout, PLANTED), "key leaked to stdout: {}", stdout(o));
-        assert!(!contains(&o.stderr, PLANTED), "key leaked to stderr: {}", stderr(o));
+        assert!(
+            !contains(&o.stdout, PLANTED),
+            "key leaked to stdout: {}",
+            stdout(o)
+        );
+        assert!(
+            !contains(&o.stderr, PLANTED),
+            "key leaked to stderr: {}",
+            stderr(o)
+        );
     }
     ok(run(cmd(&["account", "remove", "planted"])));
-    assert!(from_os.get(id).is_err(), "remove deletes the key from the OS keychain");
+    assert!(
+        from_os.get(id).is_err(),
+        "remove deletes the key from the OS keychain"
+    );
     for f in files_under(tmp.path()) {
         let bytes = std::fs::read(&f).unwrap();
         assert!(!contains(&bytes, PLANTED), "key found in {}", f.display());
-        assert!(!contains(&bytes, &PLANTED[..PLANTED.len() - 4]), "most of the key found in {}", f.display());
+        assert!(
+            !contains(&bytes, &PLANTED[..PLANTED.len() - 4]),
+            "most of the key found in {}",
+            f.display()
+        );
     }
 }

@@ -8,7 +8,10 @@ use std::process::{Command, Output, Stdio};
 pub fn cliffwatch(data_dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cliffwatch"));
     c.env_remove("CLIFFWATCH_DATA_DIR")
-        .env("CLIFFWATCH_KEYRING_SERVICE", format!("cliffwatch-test-{}", std::process::id()))
+        .env(
+            "CLIFFWATCH_KEYRING_SERVICE",
+            format!("cliffwatch-test-{}", std::process::id()),
+        )
         .arg("--data-dir")
         .arg(data_dir)
         .stdin(Stdio::null());
@@ -18,9 +21,16 @@ pub fn cliffwatch(data_dir: &Path) -> Command {
 /// Runs a command with `stdin` piped in.
 pub fn run_with_stdin(mut c: Command, stdin: &str) -> Output {
     use std::io::Write;
-    c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = c.spawn().expect("spawn cliffwatch");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -39,25 +49,42 @@ pub fn stderr(o: &Output) -> String {
 /// Parses stdout as JSON, failing with the whole output when it is not.
 pub fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", stdout(o), stderr(o))
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            stdout(o),
+            stderr(o)
+        )
     })
 }
 
 /// Asserts success and returns the output.
 #[track_caller]
 pub fn ok(o: Output) -> Output {
-    assert!(o.status.success(), "expected success, got {:?}\nstdout:\n{}\nstderr:\n{}", o.status, stdout(&o), stderr(&o));
+    assert!(
+        o.status.success(),
+        "expected success, got {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        stdout(&o),
+        stderr(&o)
+    );
     o
 }
 
 /// Asserts a failure with a one-sentence error on stderr, and returns the stderr text.
 #[track_caller]
 pub fn fails(o: &Output) -> String {
-    assert!(!o.status.success(), "expected failure\nstdout:\n{}", stdout(o));
+    assert!(
+        !o.status.success(),
+        "expected failure\nstdout:\n{}",
+        stdout(o)
+    );
     let err = stderr(o);
     let lines: Vec<_> = err.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "errors are one line on stderr, got:\n{err}");
-    assert!(lines[0].starts_with("error: "), "errors start with `error: `: {err}");
+    assert!(
+        lines[0].starts_with("error: "),
+        "errors start with `error: `: {err}"
+    );
     err
 }
 
