@@ -54,6 +54,11 @@ pub enum Error {
 
     #[error("stored data is malformed: {0}")]
     Malformed(String),
+
+    /// The alert is stored; only telling the user failed. `watch` keeps going (the next pass
+    /// retries the delivery) instead of stopping as it does on a database error.
+    #[error("could not show the notification ({0}): is a notification daemon running?")]
+    Notify(String),
 }
 
 impl Error {
@@ -75,6 +80,7 @@ impl Error {
             Error::Database(_) => "database",
             Error::Migration(_) => "migration",
             Error::Malformed(_) => "malformed",
+            Error::Notify(_) => "notify",
         }
     }
 }

@@ -6,10 +6,13 @@
 //! [`secrets::SecretStore`]) so that every rule can be tested without a display, a keychain or
 //! a network.
 
+pub mod alerts;
 pub mod classify;
 pub mod clock;
+pub mod dashboard;
 pub mod db;
 pub mod error;
+pub mod forecast;
 pub mod http;
 pub mod logs;
 pub mod model;

@@ -128,9 +128,31 @@ pub async fn set_state(
 }
 
 /// Records that the user was told (a desktop notification went out).
-pub async fn mark_notified(db: impl SqliteExecutor<'_>, id: AlertId, now: DateTime<Utc>) -> Result<()> {
+pub async fn mark_notified(
+    db: impl SqliteExecutor<'_>,
+    id: AlertId,
+    now: DateTime<Utc>,
+) -> Result<()> {
     sqlx::query("UPDATE alerts SET notified_at = ? WHERE id = ?")
         .bind(to_db(now))
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The alert with this id, if any.
+pub async fn get(db: impl SqliteExecutor<'_>, id: AlertId) -> Result<Option<Alert>> {
+    let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM alerts WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    row.map(Alert::try_from).transpose()
+}
+
+/// Forgets that the user was told, so the alert is delivered again (a snooze ran out).
+pub async fn clear_notified(db: impl SqliteExecutor<'_>, id: AlertId) -> Result<()> {
+    sqlx::query("UPDATE alerts SET notified_at = NULL WHERE id = ?")
         .bind(id)
         .execute(db)
         .await?;
@@ -158,23 +180,81 @@ mod tests {
     }
 
     fn new(kind: &str) -> NewAlert<'_> {
-        NewAlert { account_id: None, kind, severity: "warning", title: "t", body: "b", now: now() }
+        NewAlert {
+            account_id: None,
+            kind,
+            severity: "warning",
+            title: "t",
+            body: "b",
+            now: now(),
+        }
     }
 
     #[tokio::test]
     async fn current_finds_the_open_episode_until_resolved() {
         let db = crate::db::open_in_memory().await.unwrap();
-        assert!(current(&db, None, "runway_warning").await.unwrap().is_none());
+        assert!(current(&db, None, "runway_warning")
+            .await
+            .unwrap()
+            .is_none());
         let id = insert(&db, &new("runway_warning")).await.unwrap();
-        assert_eq!(current(&db, None, "runway_warning").await.unwrap().unwrap().id, id);
-        assert!(current(&db, None, "out_of_credit").await.unwrap().is_none(), "kinds are separate");
-        set_state(&db, id, "snoozed", Some(now() + chrono::Duration::hours(1)), now()).await.unwrap();
-        assert!(current(&db, None, "runway_warning").await.unwrap().is_some(), "snoozed is still current");
+        assert_eq!(
+            current(&db, None, "runway_warning")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            id
+        );
+        assert!(
+            current(&db, None, "out_of_credit").await.unwrap().is_none(),
+            "kinds are separate"
+        );
+        set_state(
+            &db,
+            id,
+            "snoozed",
+            Some(now() + chrono::Duration::hours(1)),
+            now(),
+        )
+        .await
+        .unwrap();
+        assert!(
+            current(&db, None, "runway_warning")
+                .await
+                .unwrap()
+                .is_some(),
+            "snoozed is still current"
+        );
         set_state(&db, id, "resolved", None, now()).await.unwrap();
-        assert!(current(&db, None, "runway_warning").await.unwrap().is_none(), "resolved ends it");
+        assert!(
+            current(&db, None, "runway_warning")
+                .await
+                .unwrap()
+                .is_none(),
+            "resolved ends it"
+        );
         let all = list(&db, false).await.unwrap();
         assert_eq!(all[0].resolved_at, Some(now()));
-        assert!(list(&db, true).await.unwrap().is_empty(), "open_only hides resolved");
+        assert!(
+            list(&db, true).await.unwrap().is_empty(),
+            "open_only hides resolved"
+        );
+    }
+
+    #[tokio::test]
+    async fn get_and_clear_notified() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        let id = insert(&db, &new("low_balance")).await.unwrap();
+        assert!(
+            get(&db, AlertId(id.0 + 1)).await.unwrap().is_none(),
+            "unknown id is None"
+        );
+        mark_notified(&db, id, now()).await.unwrap();
+        clear_notified(&db, id).await.unwrap();
+        let a = get(&db, id).await.unwrap().unwrap();
+        assert_eq!(a.notified_at, None, "cleared so that it is delivered again");
+        assert_eq!(a.kind, "low_balance");
     }
 
     #[tokio::test]

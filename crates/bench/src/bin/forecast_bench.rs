@@ -1,0 +1,211 @@
+//! The forecast benchmark: Scenario A of `shared/data/README.md` (real NAB traffic as per-key
+//! spend, hourly bins, 14-day warm-up, a cut-off every 6 h, H = 24/72/168 h), linear-24h
+//! baseline vs Cliffwatch's forecaster, on the tune and the report split; then the time to
+//! forecast 200 accounts holding a year of 5-minute samples each.
+//!
+//! ```text
+//! cargo run --release -p cliffwatch-bench --bin forecast_bench -- [--data DIR] [--quick] [--tune]
+//! ```
+//! `--quick` runs a small slice (CI); `--tune` searches parameters on the tune split only.
+
+#[path = "../forecast_bench/nab.rs"]
+mod nab;
+#[path = "../forecast_bench/scenario_a.rs"]
+mod scenario_a;
+#[path = "../forecast_bench/timing.rs"]
+mod timing;
+#[path = "../forecast_bench/tune.rs"]
+mod tune;
+
+use cliffwatch_core::forecast::engine::Params;
+use scenario_a::HORIZONS;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Chosen with the data only: never a parameter picked on the report split.
+pub const TUNE_SPLIT: [&str; 5] = [
+    "elb_request_count_8c0756",
+    "Twitter_volume_AAPL",
+    "Twitter_volume_AMZN",
+    "Twitter_volume_FB",
+    "Twitter_volume_GOOG",
+];
+pub const REPORT_SPLIT: [&str; 7] = [
+    "Twitter_volume_CRM",
+    "Twitter_volume_CVS",
+    "Twitter_volume_IBM",
+    "Twitter_volume_KO",
+    "Twitter_volume_PFE",
+    "Twitter_volume_UPS",
+    "nyc_taxi",
+];
+
+/// Quick mode: one series per split, this many cut-offs per horizon, this many accounts timed.
+const QUICK_CUT_OFFS: usize = 24;
+const QUICK_ACCOUNTS: usize = 20;
+const FULL_ACCOUNTS: usize = 200;
+
+#[derive(Debug)]
+struct Args {
+    data: PathBuf,
+    quick: bool,
+    tune: bool,
+    per_series: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    // Relative to the repository root: crates/bench/../../../shared/data/nab.
+    let default_data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/nab");
+    let mut args = Args {
+        data: default_data,
+        quick: false,
+        tune: false,
+        per_series: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--data" => args.data = it.next().ok_or("--data needs a directory")?.into(),
+            "--quick" => args.quick = true,
+            "--tune" => args.tune = true,
+            "--per-series" => args.per_series = true,
+            "-h" | "--help" => {
+                println!(
+                    "forecast_bench [--data DIR] [--quick] [--tune] [--per-series]\n\
+                     DIR defaults to ../shared/data/nab beside the repository."
+                );
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument `{other}` (try --help)")),
+        }
+    }
+    Ok(args)
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("forecast_bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let args = parse_args()?;
+    let load = |names: &[&str]| -> Result<Vec<nab::Series>, String> {
+        names.iter().map(|n| nab::load(&args.data, n)).collect()
+    };
+    let (tune_names, report_names): (&[&str], &[&str]) = if args.quick {
+        // The ELB series is exactly 14 days long: no cut-off survives the warm-up.
+        (&TUNE_SPLIT[1..2], &REPORT_SPLIT[..1])
+    } else {
+        (&TUNE_SPLIT, &REPORT_SPLIT)
+    };
+    let tune_set = load(tune_names)?;
+    if args.tune {
+        tune::search(&tune_set);
+        return Ok(());
+    }
+    let report_set = load(report_names)?;
+    let params = Params::default();
+    let max_cut_offs = args.quick.then_some(QUICK_CUT_OFFS);
+
+    println!(
+        "# Forecast benchmark, Scenario A{}\n",
+        if args.quick { " (--quick slice)" } else { "" }
+    );
+    println!(
+        "Real NAB counts as per-key spend, hourly bins, 14-day warm-up, a cut-off every 6 h, \
+         R set so the true time to exhaustion is H. Baseline: linear burn over the last 24 h. \
+         Ours: `cliffwatch_core::forecast::engine` with `Params::default()` (tuned on the tune \
+         split only). MAE in hours; \"late\" = share of forecasts after the true exhaustion; \
+         coverage = share of cut-offs whose truth lies in [P10, P90] (target 80 %).\n"
+    );
+    for (split, set) in [("tune", &tune_set), ("report", &report_set)] {
+        let started = std::time::Instant::now();
+        let results = run_split(set, &params, max_cut_offs);
+        let mut total = scenario_a::Result::default();
+        for (_, r) in &results {
+            total.merge(r);
+        }
+        println!(
+            "## {split} split ({})\n",
+            set.iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        print_table(&total);
+        if args.per_series {
+            for (name, r) in &results {
+                println!("\n### {name}\n");
+                print_table(r);
+            }
+        }
+        println!(
+            "\n{} cut-offs with nothing spent over the horizon were skipped (R = 0 never runs out). \
+             ({:.1} s)\n",
+            total.skipped_zero,
+            started.elapsed().as_secs_f64()
+        );
+    }
+
+    let accounts = if args.quick {
+        QUICK_ACCOUNTS
+    } else {
+        FULL_ACCOUNTS
+    };
+    timing::report(accounts);
+    Ok(())
+}
+
+/// Runs every series of a split, two at a time (the machine has 2 cores).
+fn run_split(
+    set: &[nab::Series],
+    params: &Params,
+    max_cut_offs: Option<usize>,
+) -> Vec<(String, scenario_a::Result)> {
+    let mut out: Vec<(String, scenario_a::Result)> = Vec::new();
+    for pair in set.chunks(2) {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = pair
+                .iter()
+                .map(|s| {
+                    scope.spawn(move || (s.name.clone(), scenario_a::run(s, params, max_cut_offs)))
+                })
+                .collect();
+            for h in handles {
+                out.push(h.join().expect("a benchmark thread panicked"));
+            }
+        });
+    }
+    out
+}
+
+fn print_table(r: &scenario_a::Result) {
+    println!(
+        "| H | cut-offs | MAE linear-24h | MAE ours | ours / baseline | late linear-24h | late ours | P10–P90 coverage | uncalibrated |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (i, h) in HORIZONS.iter().enumerate() {
+        let (b, o) = (&r.baseline[i], &r.ours[i]);
+        if o.n == 0 {
+            println!("| {h} h | 0 | – | – | – | – | – | – | – |");
+            continue;
+        }
+        println!(
+            "| {h} h | {} | {:.1} | {:.1} | {:.2} | {:.0} % | {:.0} % | {} | {} |",
+            o.n,
+            b.mae(),
+            o.mae(),
+            o.mae() / b.mae(),
+            100.0 * b.late_share(),
+            100.0 * o.late_share(),
+            o.coverage()
+                .map_or("–".into(), |c| format!("{:.0} %", 100.0 * c)),
+            o.uncalibrated,
+        );
+    }
+}

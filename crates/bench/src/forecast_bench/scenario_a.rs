@@ -1,0 +1,118 @@
+//! Scenario A of `shared/data/README.md`: at each cut-off, "with R left, when does this key hit
+//! zero?", with R set so that the true answer is H hours.
+
+use super::nab::Series;
+use cliffwatch_core::forecast::engine::{self, Params, MAX_RUNWAY_HOURS};
+
+/// The first 14 days are history only.
+pub const WARM_UP_HOURS: usize = 14 * 24;
+/// A cut-off every 6 h after the warm-up.
+pub const CUT_OFF_STEP_HOURS: usize = 6;
+pub const HORIZONS: [usize; 3] = [24, 72, 168];
+/// The baseline's window: linear burn over the last 24 h.
+const BASELINE_WINDOW_HOURS: usize = 24;
+
+/// Scores of one method at one horizon, summed over cut-offs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Score {
+    pub n: usize,
+    pub abs_err: f64,
+    pub too_late: usize,
+    /// Cut-offs whose truth fell inside [P10, P90] (banded methods only).
+    pub covered: usize,
+    pub banded: usize,
+    /// Forecasts made before enough past outcomes were known to calibrate the band.
+    pub uncalibrated: usize,
+}
+
+impl Score {
+    fn add(&mut self, predicted: f64, truth: f64, band: Option<(f64, f64)>) {
+        // An infinite forecast ("never") is scored at the cap, the longest the app reports.
+        let predicted = predicted.min(MAX_RUNWAY_HOURS);
+        self.n += 1;
+        self.abs_err += (predicted - truth).abs();
+        self.too_late += usize::from(predicted > truth);
+        if let Some((lo, hi)) = band {
+            self.banded += 1;
+            self.covered += usize::from(lo <= truth && truth <= hi);
+        }
+    }
+
+    pub fn merge(&mut self, o: &Score) {
+        self.n += o.n;
+        self.abs_err += o.abs_err;
+        self.too_late += o.too_late;
+        self.covered += o.covered;
+        self.banded += o.banded;
+        self.uncalibrated += o.uncalibrated;
+    }
+
+    pub fn mae(&self) -> f64 {
+        self.abs_err / self.n.max(1) as f64
+    }
+
+    pub fn late_share(&self) -> f64 {
+        self.too_late as f64 / self.n.max(1) as f64
+    }
+
+    pub fn coverage(&self) -> Option<f64> {
+        (self.banded > 0).then(|| self.covered as f64 / self.banded as f64)
+    }
+}
+
+/// Baseline and ours at each horizon, for one or more series.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Result {
+    pub baseline: [Score; 3],
+    pub ours: [Score; 3],
+    /// Cut-offs skipped because nothing was spent over the horizon (R = 0 never runs out).
+    pub skipped_zero: usize,
+}
+
+impl Result {
+    pub fn merge(&mut self, o: &Result) {
+        for i in 0..3 {
+            self.baseline[i].merge(&o.baseline[i]);
+            self.ours[i].merge(&o.ours[i]);
+        }
+        self.skipped_zero += o.skipped_zero;
+    }
+}
+
+/// Runs the protocol on one series. `max_cut_offs` limits the cut-offs per horizon (quick mode).
+pub fn run(s: &Series, params: &Params, max_cut_offs: Option<usize>) -> Result {
+    let x = &s.hourly;
+    let prefix = engine::prefix_sums(x);
+    let mut out = Result::default();
+    for (hi, &h) in HORIZONS.iter().enumerate() {
+        let mut t = WARM_UP_HOURS;
+        let mut done = 0;
+        while t + h <= x.len() && max_cut_offs.is_none_or(|m| done < m) {
+            let r = prefix[t + h] - prefix[t];
+            if r <= 0.0 {
+                out.skipped_zero += 1;
+                t += CUT_OFF_STEP_HOURS;
+                continue;
+            }
+            // The first h' with spend over (t, t + h'] >= R; equals H unless the last hours
+            // of the horizon spent nothing.
+            let truth = engine::time_to_spend(&prefix, t, r).expect("R is reached by t + H");
+            let recent = prefix[t] - prefix[t - BASELINE_WINDOW_HOURS];
+            let baseline = if recent > 0.0 {
+                r / (recent / BASELINE_WINDOW_HOURS as f64)
+            } else {
+                f64::INFINITY
+            };
+            out.baseline[hi].add(baseline, truth, None);
+            // Ours sees only x[..t]; its calibration uses only earlier cut-offs whose outcome
+            // is known within x[..t].
+            let o = engine::outlook(&x[..t], s.start_how, r, params);
+            let band = (o.runway.p10, o.runway.p90);
+            out.ours[hi].add(o.runway.p50, truth, Some(band));
+            out.ours[hi].uncalibrated += usize::from(o.calibrated_with == 0);
+            done += 1;
+            t += CUT_OFF_STEP_HOURS;
+        }
+    }
+    out
+}

@@ -1,0 +1,182 @@
+//! `--tune`: a small grid search of the forecaster's parameters on the tune split only.
+
+use super::nab::Series;
+use super::scenario_a;
+use cliffwatch_core::forecast::engine::Params;
+
+/// Phase 1 (the point forecast): mean MAE ratio to the baseline at 72 h and 168 h, plus a
+/// little of 24 h.
+fn point_objective(r: &scenario_a::Result) -> f64 {
+    let ratio = |i: usize| r.ours[i].mae() / r.baseline[i].mae().max(1e-9);
+    (ratio(1) + ratio(2)) / 2.0 + 0.3 * ratio(0)
+}
+
+/// Phase 2 (the band): distance of the P10–P90 coverage from 80 % at each horizon, plus a
+/// little of the point objective so that band knobs do not trade accuracy away.
+fn band_objective(r: &scenario_a::Result) -> f64 {
+    let miss: f64 = r
+        .ours
+        .iter()
+        .map(|s| (s.coverage().unwrap_or(0.0) - 0.8).abs())
+        .sum();
+    miss + 0.1 * point_objective(r)
+}
+
+fn evaluate(set: &[Series], p: &Params) -> scenario_a::Result {
+    let mut total = scenario_a::Result::default();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = set
+            .iter()
+            .map(|s| scope.spawn(move || scenario_a::run(s, p, None)))
+            .collect();
+        for h in handles {
+            total.merge(&h.join().expect("a tuning thread panicked"));
+        }
+    });
+    total
+}
+
+fn describe(p: &Params) -> String {
+    format!(
+        "half_life={} window={} weeks={} shrink={} flatten={} clip={} boot={} widen={} shift={} \
+         cal_max={} cal_min_history={} cal_min={} coverage={} floor={} step={}x{}",
+        p.level_half_life_days,
+        p.level_window_days,
+        p.profile_weeks,
+        p.profile_shrink_weeks,
+        p.profile_flatten,
+        p.profile_clip,
+        p.bootstrap_days,
+        p.uncalibrated_widen,
+        p.median_shift_shrink,
+        p.cal_max,
+        p.cal_min_history_hours,
+        p.cal_min,
+        p.coverage,
+        p.band_floor,
+        p.step_ratio,
+        p.step_days
+    )
+}
+
+type Knob = (&'static str, fn(&mut Params, f64), &'static [f64]);
+
+/// Knobs that move the median (the band is calibrated afterwards).
+const POINT_KNOBS: &[Knob] = &[
+    (
+        "level_half_life_days",
+        |p, v| p.level_half_life_days = v,
+        &[2.0, 4.0, 7.0, 10.0, 14.0, 21.0],
+    ),
+    (
+        "level_window_days",
+        |p, v| p.level_window_days = v as usize,
+        &[7.0, 14.0, 21.0, 28.0],
+    ),
+    (
+        "profile_shrink_weeks",
+        |p, v| p.profile_shrink_weeks = v,
+        &[0.25, 0.5, 1.0, 2.0],
+    ),
+    (
+        "profile_flatten",
+        |p, v| p.profile_flatten = v,
+        &[0.0, 0.1, 0.2],
+    ),
+    ("profile_clip", |p, v| p.profile_clip = v, &[3.0, 6.0, 1e9]),
+    (
+        "profile_weeks",
+        |p, v| p.profile_weeks = v as usize,
+        &[2.0, 3.0, 4.0, 6.0],
+    ),
+    (
+        "step_ratio",
+        |p, v| p.step_ratio = v,
+        &[1.5, 2.0, 2.5, 3.0, 1e9],
+    ),
+    (
+        "step_days",
+        |p, v| p.step_days = v as usize,
+        &[1.0, 2.0, 3.0],
+    ),
+];
+
+/// Knobs that shape and calibrate the band.
+const BAND_KNOBS: &[Knob] = &[
+    (
+        "bootstrap_days",
+        |p, v| p.bootstrap_days = v as usize,
+        &[7.0, 14.0, 28.0],
+    ),
+    (
+        "uncalibrated_widen",
+        |p, v| p.uncalibrated_widen = v,
+        &[0.3, 0.5, 0.7, 1.0],
+    ),
+    (
+        "cal_max",
+        |p, v| p.cal_max = v as usize,
+        &[28.0, 40.0, 60.0, 80.0, 120.0],
+    ),
+    (
+        "cal_min_history_hours",
+        |p, v| p.cal_min_history_hours = v as usize,
+        &[48.0, 96.0, 168.0],
+    ),
+    ("cal_min", |p, v| p.cal_min = v as usize, &[3.0, 6.0, 10.0]),
+    ("coverage", |p, v| p.coverage = v, &[0.8, 0.85, 0.9, 0.95]),
+    (
+        "band_floor",
+        |p, v| p.band_floor = v,
+        &[0.0, 0.1, 0.2, 0.3, 0.4],
+    ),
+    (
+        "cal_max",
+        |p, v| p.cal_max = v as usize,
+        &[60.0, 80.0, 120.0],
+    ),
+];
+
+/// Coordinate descent from the defaults, point knobs first, then band knobs.
+pub fn search(set: &[Series]) {
+    let mut best = Params {
+        paths: 100,
+        ..Params::default()
+    };
+    for (phase, knobs, objective) in [
+        (
+            "point",
+            POINT_KNOBS,
+            point_objective as fn(&scenario_a::Result) -> f64,
+        ),
+        ("band", BAND_KNOBS, band_objective),
+    ] {
+        let mut best_score = objective(&evaluate(set, &best));
+        println!("{phase} start: {best_score:.4}  {}", describe(&best));
+        for (name, set_knob, values) in knobs {
+            for &v in values.iter() {
+                let mut p = best;
+                set_knob(&mut p, v);
+                if p == best {
+                    continue;
+                }
+                let r = evaluate(set, &p);
+                let score = objective(&r);
+                println!(
+                    "{name}={v}: {score:.4} (MAE {:.1}/{:.1}/{:.1}, cov {:.0}/{:.0}/{:.0} %)",
+                    r.ours[0].mae(),
+                    r.ours[1].mae(),
+                    r.ours[2].mae(),
+                    100.0 * r.ours[0].coverage().unwrap_or(0.0),
+                    100.0 * r.ours[1].coverage().unwrap_or(0.0),
+                    100.0 * r.ours[2].coverage().unwrap_or(0.0),
+                );
+                if score < best_score {
+                    best_score = score;
+                    best = p;
+                }
+            }
+        }
+        println!("{phase} best: {best_score:.4}  {}", describe(&best));
+    }
+}

@@ -1,0 +1,324 @@
+//! Alert rules against a real (in-memory) store with an injected clock: flapping, top-up
+//! re-arm, snooze, quiet hours, and the drain that must alert warning → critical → out of
+//! credit once each.
+
+use super::*;
+use crate::clock::{Clock, ManualClock};
+use crate::model::{AccountState, BalanceSample, CliffEvent, EventOrigin};
+use chrono::TimeZone;
+use rstest::rstest;
+
+struct Harness {
+    pool: SqlitePool,
+    id: AccountId,
+    clock: ManualClock,
+    notifier: MemoryNotifier,
+}
+
+impl Harness {
+    /// An account created at 2026-11-16 12:00 UTC (a Monday), with `rules`.
+    async fn new(rules: AlertRules) -> Self {
+        let pool = db::open_in_memory().await.unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 16, 12, 0, 0).unwrap();
+        let opts = serde_json::json!({});
+        let id = db::accounts::insert(
+            &pool,
+            &db::accounts::Insert {
+                provider: "openrouter",
+                label: "main",
+                base_url: None,
+                secret_ref: "none",
+                secret_hint: None,
+                budget: None,
+                options: &opts,
+                now: t0,
+            },
+        )
+        .await
+        .unwrap();
+        set_rules(&pool, Some(id), &rules).await.unwrap();
+        Harness {
+            pool,
+            id,
+            clock: ManualClock::new(t0),
+            notifier: MemoryNotifier::new(),
+        }
+    }
+
+    async fn sample(&self, remaining: f64) {
+        let mut tx = self.pool.begin().await.unwrap();
+        db::balance_samples::insert(
+            &mut tx,
+            BalanceSample {
+                account_id: self.id,
+                observed_at: self.clock.now(),
+                remaining: Some(remaining),
+                limit: None,
+                used: None,
+                unit: Unit::usd(),
+                resets_at: None,
+                is_topup: false,
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// Advances the clock, stores a reading, evaluates; returns the kinds notified.
+    async fn step(&self, minutes: i64, remaining: Option<f64>) -> Vec<AlertKind> {
+        self.clock.advance(Duration::minutes(minutes));
+        if let Some(r) = remaining {
+            self.sample(r).await;
+        }
+        evaluate(&self.pool, self.clock.now(), &self.notifier)
+            .await
+            .unwrap();
+        self.notifier.take().into_iter().map(|n| n.kind).collect()
+    }
+}
+
+fn low_below_10() -> AlertRules {
+    AlertRules {
+        low_balance_amount: Some(10.0),
+        low_balance_percent: None,
+        ..AlertRules::default()
+    }
+}
+
+#[rstest]
+#[case::hovering_at_the_threshold_is_one_episode(&[50.0, 9.9, 10.2, 9.8, 10.4, 9.7, 10.9, 9.6], 1)]
+#[case::clearing_past_the_margin_rearms(&[50.0, 9.9, 11.5, 9.5], 2)]
+#[case::a_top_up_rearms(&[50.0, 9.0, 60.0, 9.0], 2)]
+#[case::a_small_rise_does_not_rearm(&[50.0, 9.0, 10.5, 9.0, 10.6, 9.0], 1)]
+#[case::never_low(&[50.0, 40.0, 30.0], 0)]
+fn low_balance_does_not_flap(#[case] balances: &[f64], #[case] alerts: usize) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let h = Harness::new(low_below_10()).await;
+            let mut kinds = Vec::new();
+            for &b in balances {
+                kinds.extend(h.step(5, Some(b)).await);
+            }
+            assert!(
+                kinds.iter().all(|k| *k == AlertKind::LowBalance),
+                "only low-balance rules apply: {kinds:?}"
+            );
+            assert_eq!(kinds.len(), alerts, "balances {balances:?} gave {kinds:?}");
+        });
+}
+
+/// (minutes later, balance, notifications expected at that step)
+type Steps = &'static [(i64, f64, usize)];
+
+#[rstest]
+#[case::an_hour(Snooze::Hour, &[(30, 8.9, 0), (20, 8.8, 0), (11, 8.7, 1), (30, 8.6, 0)])]
+#[case::a_day(Snooze::Day, &[(60, 8.9, 0), (22 * 60, 8.8, 0), (61, 8.7, 1)])]
+#[case::until_top_up(Snooze::UntilTopUp, &[(3 * 24 * 60, 8.0, 0), (5, 60.0, 0), (5, 9.0, 1)])]
+fn snooze_holds_the_alert_back(#[case] how: Snooze, #[case] steps: Steps) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let h = Harness::new(low_below_10()).await;
+            h.step(0, Some(50.0)).await;
+            assert_eq!(
+                h.step(5, Some(9.0)).await,
+                [AlertKind::LowBalance],
+                "raised once"
+            );
+            let open = db::alerts::current(&h.pool, Some(h.id), "low_balance")
+                .await
+                .unwrap()
+                .unwrap();
+            let snoozed = snooze(&h.pool, open.id, how, h.clock.now()).await.unwrap();
+            assert_eq!(snoozed.state, "snoozed");
+            for (i, &(minutes, balance, want)) in steps.iter().enumerate() {
+                let got = h.step(minutes, Some(balance)).await;
+                assert_eq!(
+                    got.len(),
+                    want,
+                    "{how:?}, step {i} ({minutes} min later, {balance}): {got:?}"
+                );
+            }
+        });
+}
+
+#[tokio::test]
+async fn quiet_hours_hold_warnings_until_morning_but_not_critical_alerts() {
+    let h = Harness::new(low_below_10()).await;
+    let quiet = QuietHours {
+        start_minute: 22 * 60,
+        end_minute: 7 * 60,
+        utc_offset_minutes: 0,
+    };
+    set_quiet_hours(&h.pool, Some(quiet)).await.unwrap();
+    h.step(0, Some(50.0)).await;
+    // 23:00 UTC: the balance goes low. A warning: stored, not delivered.
+    h.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 16, 23, 0, 0).unwrap());
+    h.sample(9.0).await;
+    let raised = evaluate(&h.pool, h.clock.now(), &h.notifier).await.unwrap();
+    assert_eq!(raised.len(), 1, "the alert is raised and stored at night");
+    assert_eq!(
+        raised[0].notified_at, None,
+        "but nobody is woken for a warning"
+    );
+    assert!(
+        h.notifier.take().is_empty(),
+        "no notification during quiet hours"
+    );
+    assert!(h.step(60, None).await.is_empty(), "still quiet at midnight");
+    // The credit runs out at 02:00: critical, delivered at once.
+    h.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 17, 2, 0, 0).unwrap());
+    assert_eq!(
+        h.step(0, Some(0.0)).await,
+        [AlertKind::OutOfCredit],
+        "critical alerts ignore quiet hours"
+    );
+    // 07:05: the held warning is delivered, once.
+    h.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 17, 7, 5, 0).unwrap());
+    assert_eq!(
+        h.step(0, None).await,
+        [AlertKind::LowBalance],
+        "the warning waits for the morning"
+    );
+    assert!(h.step(60, None).await.is_empty(), "and is not repeated");
+}
+
+#[tokio::test]
+async fn a_draining_balance_warns_then_goes_critical_then_out_of_credit_once_each() {
+    // 1 USD per hour from 150, read every 15 minutes; evaluated every hour.
+    let h = Harness::new(AlertRules::default()).await;
+    let mut kinds = Vec::new();
+    let mut first = std::collections::HashMap::new();
+    for quarter in 0..=(150 * 4 + 8) {
+        let remaining = (150.0 - quarter as f64 / 4.0).max(0.0);
+        h.clock
+            .advance(Duration::minutes(if quarter == 0 { 0 } else { 15 }));
+        h.sample(remaining).await;
+        if quarter % 4 == 0 {
+            evaluate(&h.pool, h.clock.now(), &h.notifier).await.unwrap();
+            for n in h.notifier.take() {
+                first.entry(n.kind).or_insert(remaining);
+                kinds.push(n.kind);
+            }
+        }
+    }
+    assert_eq!(
+        kinds,
+        [
+            AlertKind::RunwayWarning,
+            AlertKind::RunwayCritical,
+            AlertKind::OutOfCredit
+        ],
+        "each alert once, in order of urgency"
+    );
+    let warned_at = first[&AlertKind::RunwayWarning];
+    assert!(
+        (60.0..=80.0).contains(&warned_at),
+        "warned with ~72 h left, at {warned_at}"
+    );
+    let critical_at = first[&AlertKind::RunwayCritical];
+    assert!(
+        (18.0..=28.0).contains(&critical_at),
+        "critical with ~24 h left, at {critical_at}"
+    );
+}
+
+#[rstest]
+#[case::invalid_key(AccountState::InvalidKey, 5, Some(AlertKind::KeyInvalid))]
+#[case::failing_for_two_hours(AccountState::Error, 120, Some(AlertKind::PollFailing))]
+#[case::failing_briefly(AccountState::Error, 30, None)]
+#[case::healthy(AccountState::Ok, 120, None)]
+fn key_and_polling_problems(
+    #[case] state: AccountState,
+    #[case] minutes_since_reading: i64,
+    #[case] want: Option<AlertKind>,
+) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let h = Harness::new(AlertRules::default()).await;
+            h.sample(50.0).await;
+            h.clock.advance(Duration::minutes(minutes_since_reading));
+            db::accounts::set_state(&h.pool, h.id, state, None, h.clock.now())
+                .await
+                .unwrap();
+            let got = h.step(0, None).await;
+            assert_eq!(
+                got,
+                want.into_iter().collect::<Vec<_>>(),
+                "{state:?} after {minutes_since_reading} min"
+            );
+            assert!(h.step(30, None).await.is_empty(), "one alert per episode");
+        });
+}
+
+#[tokio::test]
+async fn a_402_from_a_log_alerts_with_a_checked_payment_link() {
+    let h = Harness::new(AlertRules::default()).await;
+    h.step(0, Some(50.0)).await;
+    let event = CliffEvent {
+        id: None,
+        account_id: Some(h.id),
+        provider: Some("openrouter".into()),
+        occurred_at: h.clock.now() + Duration::minutes(1),
+        origin: EventOrigin::Log,
+        outcome: Outcome::OutOfCredit,
+        status: Some(402),
+        method: Some("POST".into()),
+        host: Some("openrouter.ai".into()),
+        url: None,
+        code: None,
+        message: Some("Insufficient credits".into()),
+        quota: None,
+        payment: Some(serde_json::json!({"payment_url": "https://pay.example.net/checkout/9"})),
+        log_file_id: None,
+        byte_offset: None,
+    };
+    db::cliff_events::insert(&h.pool, &event).await.unwrap();
+    h.clock.advance(Duration::minutes(2));
+    evaluate(&h.pool, h.clock.now(), &h.notifier).await.unwrap();
+    let sent = h.notifier.take();
+    assert_eq!(sent.len(), 1, "the 402 alerts at once: {sent:?}");
+    assert_eq!(sent[0].kind, AlertKind::OutOfCredit);
+    assert_eq!(
+        sent[0].top_up_url.as_deref(),
+        Some("https://openrouter.ai/settings/credits"),
+        "the top-up action is the provider's known billing page"
+    );
+    let link = sent[0]
+        .payment_link
+        .as_ref()
+        .expect("the body's link is shown");
+    assert!(
+        !link.provider_domain,
+        "pay.example.net is not OpenRouter's: flagged"
+    );
+    assert!(
+        link.label.contains("pay.example.net"),
+        "shown with its domain: {}",
+        link.label
+    );
+    assert!(
+        sent[0].title.starts_with("OpenRouter · main"),
+        "title names provider and account"
+    );
+}
+
+#[rstest]
+#[case(5.2, "usd", "5.20 USD")]
+#[case(1234.0, "credits", "1,234 credits")]
+#[case(999.0, "searches", "999 searches")]
+fn amounts_in_plain_words(#[case] v: f64, #[case] unit: &str, #[case] want: &str) {
+    assert_eq!(amount(v, &Unit::parse(unit).unwrap()), want);
+}

@@ -1,0 +1,555 @@
+//! The runway model on an hourly spend series: how long until a remaining amount is spent.
+//!
+//! Competing tools divide the remaining amount by the spend of the last 24 h. On real traffic
+//! that is badly wrong (see `crates/bench`): one quiet night or one burst swings it by 2–5×.
+//! This model instead
+//!
+//! 1. learns an hour-of-week *shape* (blended with the hour-of-day shape while fewer weeks are
+//!    known) from the last few weeks, with bursts clipped so one spike does not carve a peak,
+//! 2. estimates a robust de-seasonalised *level* over a long window with exponential recency
+//!    weights (so a step change is followed within days, not weeks),
+//! 3. simulates future paths day by day, each day scaled by the ratio of a whole past day drawn
+//!    at random (a day-block bootstrap keeps each day's burstiness together),
+//! 4. calibrates the path band against the account's own past: at earlier cut-offs whose
+//!    outcome is already known, it asks the same question ("when would this amount have been
+//!    spent?") and widens, narrows or shifts the band by split-conformal quantiles of the
+//!    log errors.
+//!
+//! Everything is a pure function of the series; nothing here reads a clock or a database.
+
+/// Hours in a week: the period of the seasonal profile.
+pub const WEEK: usize = 168;
+const DAY: usize = 24;
+
+/// Runways longer than this (90 days) are reported as "never" (`f64::INFINITY`): nobody acts on
+/// a forecast that far out, and simulating it costs time.
+pub const MAX_RUNWAY_HOURS: f64 = 90.0 * 24.0;
+
+/// Tuning knobs of the model. [`Params::default`] holds the values chosen on the benchmark's
+/// *tune* split only (`forecast_bench --tune`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Params {
+    /// Half-life of the recency weights of the level, in days.
+    pub level_half_life_days: f64,
+    /// How far back the level looks, in days.
+    pub level_window_days: usize,
+    /// How many weeks the seasonal profile is learned from.
+    pub profile_weeks: usize,
+    /// Weight of the hour-of-week profile is `weeks / (weeks + this)`; the rest is hour-of-day.
+    pub profile_shrink_weeks: f64,
+    /// Share of the profile pulled toward flat (0 = pure profile, 1 = no seasonality).
+    pub profile_flatten: f64,
+    /// Hourly values above this multiple of the window's mean are clipped when learning shape.
+    pub profile_clip: f64,
+    /// How many recent whole days the bootstrap draws from.
+    pub bootstrap_days: usize,
+    /// Simulated paths per forecast.
+    pub paths: usize,
+    /// Spacing of the past cut-offs used for calibration, in hours.
+    pub cal_step_hours: usize,
+    /// At most this many past forecasts calibrate the band.
+    pub cal_max: usize,
+    /// Below this many resolved past forecasts the band is widened by a fixed factor instead.
+    pub cal_min: usize,
+    /// A past cut-off needs at least this much history before it to be used for calibration.
+    pub cal_min_history_hours: usize,
+    /// Log-scale widening of an uncalibrated band.
+    pub uncalibrated_widen: f64,
+    /// Pull of the conformal median shift: `m / (m + this)` of the measured shift is applied.
+    pub median_shift_shrink: f64,
+    /// Nominal coverage of the P10–P90 band.
+    pub coverage: f64,
+    /// Smallest half-width of the band around P50, in log space (0.2 = ×/÷ 1.22).
+    pub band_floor: f64,
+    /// A step change: when each of the last [`Params::step_days`] days ran at more than this
+    /// multiple (or less than its inverse) of the long-window level, the level restarts from
+    /// those days.
+    pub step_ratio: f64,
+    pub step_days: usize,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            level_half_life_days: 21.0,
+            level_window_days: 28,
+            profile_weeks: 4,
+            profile_shrink_weeks: 0.5,
+            profile_flatten: 0.0,
+            profile_clip: 3.0,
+            bootstrap_days: 14,
+            paths: 200,
+            cal_step_hours: 6,
+            cal_max: 120,
+            cal_min: 3,
+            cal_min_history_hours: 2 * DAY,
+            uncalibrated_widen: 0.3,
+            median_shift_shrink: 1e9,
+            coverage: 0.85,
+            band_floor: 0.1,
+            step_ratio: 2.5,
+            step_days: 2,
+        }
+    }
+}
+
+/// Time until a remaining amount is spent, in hours from the cut-off, as quantiles.
+/// `f64::INFINITY` means "not within [`MAX_RUNWAY_HOURS`]".
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Runway {
+    pub p10: f64,
+    pub p50: f64,
+    pub p90: f64,
+}
+
+/// A forecast on an hourly series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outlook {
+    pub runway: Runway,
+    /// De-seasonalised spend per hour.
+    pub level_per_hour: f64,
+    /// How many past forecasts calibrated the band (0 = uncalibrated, widened by default).
+    pub calibrated_with: usize,
+}
+
+/// What the model learned from a history.
+#[derive(Debug, Clone)]
+struct Fit {
+    /// Multiplicative hour-of-week shape, mean 1, indexed by hour of week.
+    shape: [f64; WEEK],
+    level: f64,
+    /// Spend of each recent whole day relative to what level × shape expected.
+    day_ratios: Vec<f64>,
+}
+
+/// Forecasts when `remaining` is spent, from the hourly spend `x` (oldest first) whose first
+/// bin starts at hour-of-week `start_how` (0 = Monday 00:00), calibrated on the series itself.
+pub fn outlook(x: &[f64], start_how: usize, remaining: f64, p: &Params) -> Outlook {
+    let (raw, level) = raw_runway(x, start_how, remaining, p);
+    let n = x.len();
+    if !raw.p50.is_finite() || n == 0 {
+        return Outlook {
+            runway: raw,
+            level_per_hour: level,
+            calibrated_with: 0,
+        };
+    }
+    let prefix = prefix_sums(x);
+    let step = p.cal_step_hours.max(1);
+    let (mut lo, mut hi, mut mid) = (Vec::new(), Vec::new(), Vec::new());
+    let mut c = n.saturating_sub(step);
+    // Scanning is bounded too: a 7-month history must not cost 800 past forecasts.
+    let mut scanned = 0;
+    while c >= p.cal_min_history_hours.max(1) && lo.len() < p.cal_max && scanned < 3 * p.cal_max {
+        scanned += 1;
+        let (q, _) = raw_runway(&x[..c], start_how, remaining, p);
+        // Only cut-offs old enough that the outcome is known whichever way it went: the amount
+        // was spent (y is exact) or it was not spent within the past forecast's P90 (a miss on
+        // the late side whose size is at least `n - c`). Using only the cut-offs that happen
+        // to be resolved would keep the fast-spending ones and bias the band early.
+        if q.p10.is_finite() && q.p90.is_finite() && q.p10 > 0.0 && (n - c) as f64 >= q.p90 {
+            let y = time_to_spend(&prefix, c, remaining).unwrap_or((n - c) as f64);
+            let ly = y.ln();
+            lo.push(q.p10.ln() - ly);
+            hi.push(ly - q.p90.ln());
+            mid.push(ly - q.p50.ln());
+        }
+        let Some(next) = c.checked_sub(step) else {
+            break;
+        };
+        c = next;
+    }
+    let m = lo.len();
+    if m < p.cal_min.max(1) {
+        let w = p.uncalibrated_widen.exp();
+        let floor = p.band_floor.exp();
+        let runway = Runway {
+            p10: (raw.p10 / w).min(raw.p50 / floor),
+            p50: raw.p50,
+            p90: (raw.p90 * w).max(raw.p50 * floor),
+        };
+        return Outlook {
+            runway,
+            level_per_hour: level,
+            calibrated_with: 0,
+        };
+    }
+    // Split-conformal: each tail gets (1 - coverage) / 2 of the misses, with the finite-sample
+    // correction ceil((m + 1)(1 - a)) / m.
+    let tail = (1.0 - p.coverage) / 2.0;
+    let level_q = (((m + 1) as f64 * (1.0 - tail)).ceil() / m as f64).min(1.0);
+    let q_lo = quantile(&mut lo, level_q);
+    let q_hi = quantile(&mut hi, level_q);
+    let shift = quantile(&mut mid, 0.5) * m as f64 / (m as f64 + p.median_shift_shrink);
+    let p50 = raw.p50 * shift.exp();
+    let floor = p.band_floor.exp();
+    let p10 = (raw.p10 * (-q_lo).exp()).min(p50 / floor);
+    let p90 = (raw.p90 * q_hi.exp()).max(p50 * floor);
+    Outlook {
+        runway: Runway { p10, p50, p90 },
+        level_per_hour: level,
+        calibrated_with: m,
+    }
+}
+
+/// The first h (in whole hours) with spend over (c, c + h] ≥ `amount`, if the series reaches it.
+pub fn time_to_spend(prefix: &[f64], c: usize, amount: f64) -> Option<f64> {
+    let base = prefix[c];
+    let target = base + amount;
+    let tail = &prefix[c + 1..];
+    let i = tail.partition_point(|&v| v < target - 1e-9);
+    (i < tail.len()).then(|| (i + 1) as f64)
+}
+
+/// `prefix[i]` = sum of `x[..i]`.
+pub fn prefix_sums(x: &[f64]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(x.len() + 1);
+    let mut acc = 0.0;
+    out.push(0.0);
+    for v in x {
+        acc += v;
+        out.push(acc);
+    }
+    out
+}
+
+/// The uncalibrated path quantiles and the level.
+fn raw_runway(x: &[f64], start_how: usize, remaining: f64, p: &Params) -> (Runway, f64) {
+    let never = Runway {
+        p10: f64::INFINITY,
+        p50: f64::INFINITY,
+        p90: f64::INFINITY,
+    };
+    if remaining <= 0.0 {
+        return (
+            Runway {
+                p10: 0.0,
+                p50: 0.0,
+                p90: 0.0,
+            },
+            0.0,
+        );
+    }
+    let Some(fit) = fit(x, start_how, p) else {
+        return (never, 0.0);
+    };
+    if fit.level <= 0.0 {
+        return (never, 0.0);
+    }
+    let n = x.len();
+    let first_how = (start_how + n) % WEEK;
+    // Expected spend of each future day (day j starts at hour-of-week first_how + 24 j): only 7
+    // distinct values, so a path skips whole days in one step and scans hours only on its last.
+    let mut day_sum = [0.0; 7];
+    for (j, s) in day_sum.iter_mut().enumerate() {
+        *s = (0..DAY)
+            .map(|h| fit.shape[(first_how + j * DAY + h) % WEEK])
+            .sum::<f64>()
+            * fit.level;
+    }
+    let max_days = (MAX_RUNWAY_HOURS / DAY as f64).ceil() as usize;
+    let mut rng = SplitMix::new(n as u64 ^ remaining.to_bits().rotate_left(17));
+    let mut ttes = Vec::with_capacity(p.paths.max(1));
+    for _ in 0..p.paths.max(1) {
+        let mut left = remaining;
+        let mut tte = f64::INFINITY;
+        for j in 0..max_days {
+            let r = fit.day_ratios[rng.below(fit.day_ratios.len())];
+            let today = day_sum[j % 7] * r;
+            if today < left {
+                left -= today;
+                continue;
+            }
+            for h in 0..DAY {
+                let spend = fit.level * r * fit.shape[(first_how + j * DAY + h) % WEEK];
+                if spend >= left {
+                    tte = (j * DAY + h) as f64 + left / spend;
+                    break;
+                }
+                left -= spend;
+            }
+            if tte.is_finite() {
+                break;
+            }
+            // Rounding left a sliver for the next day.
+        }
+        ttes.push(tte);
+    }
+    let runway = Runway {
+        p10: quantile(&mut ttes, 0.1),
+        p50: quantile(&mut ttes, 0.5),
+        p90: quantile(&mut ttes, 0.9),
+    };
+    let runway = if runway.p10 > MAX_RUNWAY_HOURS {
+        never
+    } else {
+        runway
+    };
+    (runway, fit.level)
+}
+
+fn fit(x: &[f64], start_how: usize, p: &Params) -> Option<Fit> {
+    let n = x.len();
+    if n == 0 {
+        return None;
+    }
+    let how = |i: usize| (start_how + i) % WEEK;
+
+    // Shape, from the last `profile_weeks` weeks with bursts clipped.
+    let span = n.min(p.profile_weeks.max(1) * WEEK);
+    let from = n - span;
+    let mean = x[from..].iter().sum::<f64>() / span as f64;
+    let mut shape = [1.0; WEEK];
+    if mean > 0.0 {
+        let clip = mean * p.profile_clip;
+        let (mut how_sum, mut how_cnt) = ([0.0; WEEK], [0u32; WEEK]);
+        let (mut hod_sum, mut hod_cnt) = ([0.0; DAY], [0u32; DAY]);
+        let mut total = 0.0;
+        for (i, &v) in x.iter().enumerate().skip(from) {
+            let v = v.min(clip);
+            let s = how(i);
+            how_sum[s] += v;
+            how_cnt[s] += 1;
+            hod_sum[s % DAY] += v;
+            hod_cnt[s % DAY] += 1;
+            total += v;
+        }
+        let cmean = total / span as f64;
+        if cmean > 0.0 {
+            let weeks = span as f64 / WEEK as f64;
+            let w = weeks / (weeks + p.profile_shrink_weeks);
+            for (s, out) in shape.iter_mut().enumerate() {
+                let hod = if hod_cnt[s % DAY] > 0 {
+                    hod_sum[s % DAY] / hod_cnt[s % DAY] as f64 / cmean
+                } else {
+                    1.0
+                };
+                let v = if how_cnt[s] > 0 {
+                    w * how_sum[s] / how_cnt[s] as f64 / cmean + (1.0 - w) * hod
+                } else {
+                    hod
+                };
+                *out = p.profile_flatten + (1.0 - p.profile_flatten) * v;
+            }
+            let norm = shape.iter().sum::<f64>() / WEEK as f64;
+            if norm > 0.0 {
+                shape.iter_mut().for_each(|v| *v /= norm);
+            }
+        }
+    }
+
+    // Level: recency-weighted spend over recency-weighted expected shape.
+    let window = n.min(p.level_window_days.max(1) * DAY);
+    let decay = 0.5f64.powf(1.0 / (p.level_half_life_days.max(0.01) * DAY as f64));
+    let (mut num, mut den, mut w) = (0.0, 0.0, 1.0);
+    for i in (n - window..n).rev() {
+        num += w * x[i];
+        den += w * shape[how(i)];
+        w *= decay;
+    }
+    let mut level = if den > 0.0 { num / den } else { 0.0 };
+
+    // Step change: the last few days all far above (or all far below) the long level.
+    let k = p.step_days.max(1);
+    if level > 0.0 && n >= (k + 1) * DAY {
+        let day_level = |d: usize| {
+            let start = n - (d + 1) * DAY;
+            let spent: f64 = x[start..start + DAY].iter().sum();
+            let expected: f64 = (start..start + DAY).map(|i| shape[how(i)]).sum();
+            if expected > 0.0 {
+                spent / expected
+            } else {
+                level
+            }
+        };
+        let recent: Vec<f64> = (0..k).map(day_level).collect();
+        let up = recent.iter().all(|&l| l > level * p.step_ratio);
+        let down = recent.iter().all(|&l| l < level / p.step_ratio);
+        if up || down {
+            level = recent.iter().sum::<f64>() / k as f64;
+        }
+    }
+
+    // Ratios of whole recent days (24 h blocks ending at the cut-off).
+    let mut day_ratios = Vec::new();
+    if level > 0.0 {
+        for d in 0..p.bootstrap_days.max(1) {
+            let Some(start) = n.checked_sub((d + 1) * DAY) else {
+                break;
+            };
+            let actual: f64 = x[start..start + DAY].iter().sum();
+            let expected: f64 = (start..start + DAY).map(|i| shape[how(i)]).sum::<f64>() * level;
+            if expected > 0.0 {
+                day_ratios.push(actual / expected);
+            }
+        }
+    }
+    // The ratios carry each day's noise, the level carries the rate: normalise them to mean 1
+    // so the recency-weighted level, not the bootstrap window's average, sets the rate.
+    let mean_ratio = day_ratios.iter().sum::<f64>() / day_ratios.len().max(1) as f64;
+    if mean_ratio > 0.0 {
+        day_ratios.iter_mut().for_each(|r| *r /= mean_ratio);
+    } else {
+        day_ratios.clear();
+    }
+    if day_ratios.is_empty() {
+        day_ratios.push(1.0);
+    }
+    Some(Fit {
+        shape,
+        level,
+        day_ratios,
+    })
+}
+
+/// The `q` quantile (nearest rank) of `v`; sorts `v`. `INFINITY` sorts last.
+fn quantile(v: &mut [f64], q: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_unstable_by(f64::total_cmp);
+    let i = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
+    v[i]
+}
+
+/// A small deterministic generator: the same history gives the same forecast, every time.
+#[derive(Debug)]
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn new(seed: u64) -> Self {
+        SplitMix(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A week-periodic series: busy weekday afternoons, quiet nights and weekends.
+    fn seasonal(hours: usize, scale: f64) -> Vec<f64> {
+        (0..hours)
+            .map(|i| {
+                let how = i % WEEK;
+                let weekend = how >= 5 * DAY;
+                let hod = how % DAY;
+                let day_part = if (9..18).contains(&hod) { 3.0 } else { 0.5 };
+                scale * day_part * if weekend { 0.3 } else { 1.0 }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_flat_series_is_forecast_exactly() {
+        let x = vec![2.0; 21 * DAY];
+        let o = outlook(&x, 0, 96.0, &Params::default());
+        assert!(
+            (o.runway.p50 - 48.0).abs() < 0.5,
+            "2/h spends 96 in 48 h, got {:?}",
+            o.runway
+        );
+        assert!(
+            (o.level_per_hour - 2.0).abs() < 1e-9,
+            "level of a flat series is its value"
+        );
+        assert!(
+            o.calibrated_with > 0,
+            "three weeks of history give past cut-offs to calibrate on"
+        );
+    }
+
+    #[test]
+    fn seasonality_moves_the_runway() {
+        // Cut the history at Friday 18:00: the weekend is quiet, so a weekday-rate amount lasts
+        // much longer than the weekday rate says.
+        let x = seasonal(3 * WEEK + 4 * DAY + 18, 1.0);
+        let weekday_day: f64 = x[..DAY].iter().sum();
+        let o = outlook(&x, 0, weekday_day, &Params::default());
+        assert!(
+            o.runway.p50 > 40.0,
+            "one weekday's spend lasts over the quiet weekend (> 40 h), got {:?}",
+            o.runway
+        );
+    }
+
+    #[test]
+    fn a_step_up_is_followed() {
+        // Three weeks at 1 per hour, then a new job: four days at 6 per hour.
+        let mut x = vec![1.0; 21 * DAY];
+        x.extend(vec![6.0; 4 * DAY]);
+        let o = outlook(&x, 0, 6.0 * 72.0, &Params::default());
+        assert!(
+            o.runway.p50 < 144.0,
+            "432 lasts 72 h at the new rate and 432 h at the old one; within 2× of the new \
+             rate means the step was followed, got {:?}",
+            o.runway
+        );
+    }
+
+    #[test]
+    fn no_spend_is_never_and_nothing_left_is_now() {
+        let x = vec![0.0; 20 * DAY];
+        assert!(
+            outlook(&x, 0, 10.0, &Params::default())
+                .runway
+                .p50
+                .is_infinite(),
+            "idle key"
+        );
+        let x = vec![1.0; 20 * DAY];
+        assert_eq!(
+            outlook(&x, 0, 0.0, &Params::default()).runway.p90,
+            0.0,
+            "empty now"
+        );
+    }
+
+    #[test]
+    fn band_is_ordered_and_deterministic() {
+        let x: Vec<f64> = seasonal(5 * WEEK, 1.0)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * (1.0 + 0.5 * ((i * 7919) % 13) as f64 / 13.0))
+            .collect();
+        let a = outlook(&x, 3, 150.0, &Params::default());
+        let b = outlook(&x, 3, 150.0, &Params::default());
+        assert_eq!(a, b, "the same history must give the same forecast");
+        assert!(
+            a.runway.p10 <= a.runway.p50 && a.runway.p50 <= a.runway.p90,
+            "{:?}",
+            a.runway
+        );
+    }
+
+    #[test]
+    fn time_to_spend_counts_whole_hours() {
+        let prefix = prefix_sums(&[1.0, 0.0, 2.0, 1.0]);
+        assert_eq!(
+            time_to_spend(&prefix, 0, 3.0),
+            Some(3.0),
+            "1+0+2 reaches 3 at the 3rd hour"
+        );
+        assert_eq!(
+            time_to_spend(&prefix, 1, 3.0),
+            Some(3.0),
+            "0+2+1 reaches 3 at the 3rd hour"
+        );
+        assert_eq!(
+            time_to_spend(&prefix, 2, 9.0),
+            None,
+            "never reached within the series"
+        );
+    }
+}
