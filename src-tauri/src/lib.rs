@@ -33,6 +33,7 @@ impl AppState {
 #[derive(Debug, Default)]
 struct Options {
     data_dir: Option<PathBuf>,
+    tray_only: bool,
 }
 
 fn parse_args() -> Options {
@@ -41,6 +42,8 @@ fn parse_args() -> Options {
     while let Some(a) = args.next() {
         if a == "--data-dir" {
             opts.data_dir = args.next().map(PathBuf::from);
+        } else if a == "--tray" {
+            opts.tray_only = true;
         }
     }
     opts
@@ -83,7 +86,24 @@ pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
 
 pub fn run() {
     let opts = parse_args();
-    let app = tauri::Builder::default()
+    let mut builder = tauri::Builder::default();
+    // A second launch on the default data directory focuses the running Cliffwatch instead of
+    // starting a second poller on the same database. An explicit --data-dir (tests, the demo,
+    // a second profile) is its own instance.
+    if opts.data_dir.is_none() && std::env::var_os(cliffwatch_core::paths::DATA_DIR_ENV).is_none() {
+        builder = builder.plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            show_main_window(app)
+        }));
+    }
+    let app = builder
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec!["--tray"]),
+        ))
+        // Used from Rust only (top-up pages, https checked first); the webview has no opener
+        // permission.
+        .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
             let cliffwatch = tauri::async_runtime::block_on(open_data(&opts));
             if let Err(e) = &cliffwatch {
@@ -91,18 +111,18 @@ pub fn run() {
             }
             app.manage(AppState { cliffwatch });
             tray::build(app.handle())?;
+            // `--tray` (the autostart entry) starts in the tray without a window.
             if let Ok(cw) = app.state::<AppState>().cliffwatch() {
                 if let Ok(report) = tauri::async_runtime::block_on(cw.status()) {
                     tray::show_status(app.handle(), &report);
                 }
             }
-            show_main_window(app.handle());
+            if !opts.tray_only {
+                show_main_window(app.handle());
+            }
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::get_status,
-            commands::list_providers
-        ])
+        .invoke_handler(commands::handler())
         .build(tauri::generate_context!())
         .expect("error while building the Cliffwatch app");
     app.run(|_app, event| {
