@@ -1,9 +1,23 @@
 fn main() {
     // Every app command must be granted in capabilities/ explicitly (least privilege): the
     // app manifest turns each into a permission `allow-<command>`.
-    tauri_build::try_build(
-        tauri_build::Attributes::new()
-            .app_manifest(tauri_build::AppManifest::new().commands(&["get_status", "list_providers"])),
-    )
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
+        tauri_build::AppManifest::new().commands(&[
+            "get_status",
+            "list_providers",
+            "get_dashboard",
+            "get_account",
+            "add_account",
+            "remove_account",
+            "open_top_up",
+            "list_events",
+            "list_log_sources",
+            "preview_log_source",
+            "add_log_source",
+            "remove_log_source",
+            "get_settings",
+            "save_settings",
+        ]),
+    ))
     .expect("tauri-build failed");
 }

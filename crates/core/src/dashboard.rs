@@ -619,6 +619,25 @@ fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value> {
     serde_json::to_value(v).map_err(|e| Error::Malformed(e.to_string()))
 }
 
+/// A URL the app may open in the browser (a billing page, a confirmed payment link): https
+/// only, no credentials, with a host. Returns it normalised.
+pub fn checked_https_url(raw: &str) -> Result<String> {
+    let url = url::Url::parse(raw.trim())
+        .map_err(|e| Error::InvalidInput(format!("`{raw}` is not a valid URL: {e}")))?;
+    if url.scheme() != "https" {
+        return Err(Error::InvalidInput(format!(
+            "only https pages are opened, not `{}` links",
+            url.scheme()
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() || url.host_str().is_none() {
+        return Err(Error::InvalidInput(
+            "that link carries credentials or has no host".into(),
+        ));
+    }
+    Ok(url.to_string())
+}
+
 /// What the add-account wizard sends. The key crosses from the webview once, here, and goes
 /// straight to the keychain; it never comes back.
 #[derive(Deserialize, TS)]
@@ -950,6 +969,20 @@ mod tests {
             ts.contains(&format!("\"{CHANGED_EVENT}\"")),
             "ui/src/events.ts must use {CHANGED_EVENT}"
         );
+    }
+
+    #[test]
+    fn only_https_links_are_opened() {
+        assert!(checked_https_url("https://openrouter.ai/settings/credits").is_ok());
+        for bad in [
+            "http://openrouter.ai",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "https://u:p@x.com",
+            "nope",
+        ] {
+            assert!(checked_https_url(bad).is_err(), "{bad} must be refused");
+        }
     }
 
     #[test]

@@ -1,0 +1,53 @@
+//! The accounts table, one account's detail, the add-account wizard, remove, and Top up.
+
+use super::changed;
+use crate::error::CommandResult;
+use crate::AppState;
+use cliffwatch_core::dashboard::{self, AccountDetail, AccountForm, AccountRow, Dashboard};
+use cliffwatch_core::model::{Account, AccountId};
+use tauri::{AppHandle, State};
+use tauri_plugin_opener::OpenerExt;
+
+#[tauri::command]
+pub async fn get_dashboard(state: State<'_, AppState>) -> CommandResult<Dashboard> {
+    Ok(dashboard::dashboard(state.cliffwatch()?).await?)
+}
+
+#[tauri::command]
+pub async fn get_account(state: State<'_, AppState>, id: i64) -> CommandResult<AccountDetail> {
+    Ok(dashboard::account_detail(state.cliffwatch()?, AccountId(id)).await?)
+}
+
+/// The key arrives here once and goes to the keychain; only its last 4 characters come back.
+#[tauri::command]
+pub async fn add_account(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    form: AccountForm,
+) -> CommandResult<AccountRow> {
+    let row = dashboard::add_account(state.cliffwatch()?, form).await?;
+    changed(&app);
+    Ok(row)
+}
+
+#[tauri::command]
+pub async fn remove_account(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: i64,
+) -> CommandResult<Account> {
+    let removed = dashboard::remove_account(state.cliffwatch()?, AccountId(id)).await?;
+    changed(&app);
+    Ok(removed)
+}
+
+/// Opens a billing or payment page in the browser: https only (checked in core); the UI has
+/// already asked the user to confirm a link that came from a 402 body.
+#[tauri::command]
+pub fn open_top_up(app: AppHandle, url: String) -> CommandResult<()> {
+    let url = dashboard::checked_https_url(&url)?;
+    app.opener().open_url(url, None::<&str>).map_err(|e| {
+        cliffwatch_core::Error::InvalidInput(format!("cannot open the browser: {e}"))
+    })?;
+    Ok(())
+}
