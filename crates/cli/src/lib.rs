@@ -58,6 +58,26 @@ pub enum Command {
         #[arg(long)]
         limit: Option<i64>,
     },
+    /// When each balance runs out: remaining, burn per day, runway P10/P50/P90.
+    Forecast {
+        /// Only this account.
+        #[arg(long, value_name = "LABEL")]
+        account: Option<String>,
+        /// Forecast with only the readings up to this time (a backtest on your own history).
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+    },
+    /// Import history: `import balances FILE.csv --account A` (columns time,remaining).
+    #[command(subcommand)]
+    Import(commands::import::ImportCmd),
+    /// Alerts raised (open ones; --all for the history), and `alerts snooze ID --for 1h`.
+    Alerts {
+        #[command(subcommand)]
+        cmd: Option<commands::alerts::AlertsCmd>,
+        /// Include resolved alerts.
+        #[arg(long)]
+        all: bool,
+    },
     /// Token usage and cost from agent logs (Claude Code, Codex), per day and model.
     Usage {
         /// Only usage at or after this time (RFC 3339, a date, or an age such as 24h or 7d).
@@ -107,6 +127,9 @@ async fn run(cli: Cli) -> cliffwatch_core::Result<()> {
             limit,
         } => commands::events::run(&ctx, since, account, outcome, limit).await,
         Command::Usage { since } => commands::usage::run(&ctx, since).await,
+        Command::Forecast { account, as_of } => commands::forecast::run(&ctx, account, as_of).await,
+        Command::Import(cmd) => commands::import::run(&ctx, cmd).await,
+        Command::Alerts { cmd, all } => commands::alerts::run(&ctx, cmd, all).await,
     }
 }
 

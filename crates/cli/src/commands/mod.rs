@@ -1,7 +1,10 @@
 //! One module per top-level command.
 
 pub mod account;
+pub mod alerts;
 pub mod events;
+pub mod forecast;
+pub mod import;
 pub mod logs;
 pub mod providers;
 pub mod status;

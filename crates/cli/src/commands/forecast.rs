@@ -1,0 +1,86 @@
+//! `cliffwatch forecast`: when each balance runs out, with a P10–P90 band.
+
+use crate::{output, when, Context};
+use cliffwatch_core::forecast;
+
+pub async fn run(
+    ctx: &Context,
+    account: Option<String>,
+    as_of: Option<String>,
+) -> cliffwatch_core::Result<()> {
+    let cw = ctx.open().await?;
+    let now = cw.clock().now();
+    // `--as-of` answers with only the readings up to that time: a backtest on your own history.
+    let as_of = as_of
+        .as_deref()
+        .map(|s| when::parse(s, now))
+        .transpose()?
+        .unwrap_or(now);
+    let accounts = cw.accounts().await?;
+    let selected: Vec<_> = match &account {
+        Some(label) => {
+            let a = cliffwatch_core::db::accounts::get_by_label(cw.pool(), label)
+                .await?
+                .account;
+            vec![a]
+        }
+        None => accounts,
+    };
+    let mut rows = Vec::new();
+    for a in &selected {
+        let f = forecast::for_account(cw.pool(), a.id, as_of).await?;
+        rows.push((a.label.clone(), a.provider.clone(), f));
+    }
+    if ctx.json {
+        let out: Vec<_> = rows
+            .iter()
+            .map(|(label, provider, f)| {
+                let mut v = serde_json::to_value(f).unwrap_or_default();
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("account".into(), label.clone().into());
+                    o.insert("provider".into(), provider.clone().into());
+                }
+                v
+            })
+            .collect();
+        return output::json(&out);
+    }
+    if rows.is_empty() {
+        println!("No accounts yet.");
+        return Ok(());
+    }
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(label, provider, f)| {
+            let unit = f
+                .unit
+                .as_ref()
+                .map(|u| u.as_str().to_owned())
+                .unwrap_or_default();
+            vec![
+                label.clone(),
+                provider.clone(),
+                output::amount(f.remaining, &unit),
+                f.rate_per_day
+                    .map(|r| format!("{}/day", output::amount(Some(r), &unit)))
+                    .unwrap_or_else(|| "—".into()),
+                format!("{:?}", f.state)
+                    .to_lowercase()
+                    .replace("outofcredit", "out_of_credit"),
+                f.message.clone(),
+            ]
+        })
+        .collect();
+    output::table(
+        &[
+            "ACCOUNT",
+            "PROVIDER",
+            "REMAINING",
+            "BURN",
+            "STATE",
+            "RUNWAY",
+        ],
+        &table,
+    );
+    Ok(())
+}
