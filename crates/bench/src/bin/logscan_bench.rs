@@ -50,6 +50,12 @@ fn main() {
         import_claude(Path::new(&argv[2]), Path::new(&argv[3]));
         return;
     }
+    if argv.get(1).map(String::as_str) == Some("gen-claude") {
+        // `gen-claude DIR MB`: only write the corpus (to profile or to try other tools on it).
+        let mb: u64 = argv[3].parse().expect("MB");
+        gen_claude_corpus(&Path::new(&argv[2]).join("projects"), mb << 20);
+        return;
+    }
     let args = parse_args();
     std::fs::create_dir_all(&args.dir).expect("work dir");
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -155,11 +155,8 @@ impl LogFormat for ClaudeCode {
     }
 
     fn needles(&self) -> Option<Vec<Vec<u8>>> {
-        Some(vec![
-            b"\"usage\"".to_vec(),
-            b"isApiErrorMessage".to_vec(),
-            b"apiErrorStatus".to_vec(),
-        ])
+        // `piError` is in both `isApiErrorMessage` and `apiErrorStatus`: two needles, not three.
+        Some(vec![b"\"usage\"".to_vec(), b"piError".to_vec()])
     }
 
     fn parse_line(&self, line: &[u8], offset: u64, _cx: &mut ParseCx<'_>, out: &mut Vec<Located>) {

@@ -687,3 +687,73 @@ async fn prefiltered_scans_of_fixtures_match_full_parses(#[case] rel: &str, #[ca
         "{rel}: the prefilter must keep every line that makes an event"
     );
 }
+
+/// The next scan report. The timeout is a failure guard (a watcher that never reports must not
+/// hang CI), not a timing assertion.
+async fn next_scan(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<WatcherEvent>,
+) -> Option<ScanReport> {
+    let fut = async {
+        loop {
+            match rx.recv().await {
+                Some(WatcherEvent::Scanned(r)) => return r,
+                Some(_) => continue,
+                None => panic!("the watcher stopped reporting"),
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), fut)
+        .await
+        .ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watcher_scans_when_a_file_grows_and_stops_on_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs_dir = tmp.path().join("logs");
+    std::fs::create_dir(&logs_dir).unwrap();
+    let p = logs_dir.join("api.log");
+    append(&p, &line(1, 402));
+    let cw = crate::Cliffwatch::open(
+        &tmp.path().join("data"),
+        Arc::new(crate::secrets::MemoryStore::new()),
+        Arc::new(crate::clock::ManualClock::new(fixed_time())),
+    )
+    .await
+    .unwrap();
+    add_source(
+        &cw,
+        logs_dir.join("*.log").to_str().unwrap(),
+        Some(Format::Combined),
+        None,
+        None,
+        serde_json::Value::Null,
+    )
+    .await
+    .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let w = Watcher::start(
+        cw.clone(),
+        Arc::new(move |e| {
+            let _ = tx.send(e);
+        }),
+    )
+    .unwrap();
+    let first = next_scan(&mut rx)
+        .await
+        .expect("the first scan reports the existing 402");
+    assert_eq!(
+        first.events_new, 1,
+        "the line present at start is stored by the first scan"
+    );
+    append(&p, &(line(2, 402) + &line(3, 200)));
+    let second = next_scan(&mut rx)
+        .await
+        .expect("a file event triggers a scan");
+    assert_eq!(
+        second.events_new, 1,
+        "only the new 402 is stored: the offset was kept"
+    );
+    w.stop().await;
+    assert_eq!(stored(cw.pool()).await.len(), 2);
+}

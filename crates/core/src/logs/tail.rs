@@ -371,12 +371,14 @@ struct SourceCx<'a> {
     account_provider: Option<String>,
     glob: glob::Pattern,
     opts: &'a ScanOptions,
+    buf: std::sync::Mutex<Vec<u8>>,
 }
 
 struct Pending {
     path: PathBuf,
     stat: Stat,
     pending: u64,
+    row: Option<(i64, FileState)>,
 }
 
 /// Scans one source: every file its pattern matches, oldest first.
@@ -411,6 +413,7 @@ pub async fn scan_source(
         account_provider,
         glob: glob_pat,
         opts,
+        buf: std::sync::Mutex::new(Vec::new()),
     };
 
     let mut report = ScanReport::default();
@@ -422,7 +425,8 @@ pub async fn scan_source(
     for path in paths {
         let Ok(st) = stat(&path) else { continue };
         let path_s = path.to_string_lossy().into_owned();
-        let pending = match ls::get_file(pool, source.id, &path_s).await? {
+        let row = ls::get_file(pool, source.id, &path_s).await?;
+        let pending = match &row {
             Some((_, f))
                 if f.device == Some(st.dev)
                     && f.inode == Some(st.ino)
@@ -442,6 +446,7 @@ pub async fn scan_source(
             path,
             stat: st,
             pending,
+            row,
         });
     }
     todo.sort_by(|a, b| {
@@ -459,7 +464,7 @@ pub async fn scan_source(
     };
     for p in todo {
         prog.path = p.path.to_string_lossy().into_owned();
-        let r = scan_file(pool, &cx, &p.path, p.stat, &mut prog, progress).await?;
+        let r = scan_file(pool, &cx, &p.path, p.stat, p.row, &mut prog, progress).await?;
         report.absorb(r);
         prog.files_done += 1;
         if let Some(f) = progress {
@@ -475,6 +480,7 @@ async fn scan_file(
     cx: &SourceCx<'_>,
     path: &Path,
     st: Stat,
+    existing: Option<(i64, FileState)>,
     prog: &mut Progress,
     progress: Option<&ProgressFn<'_>>,
 ) -> Result<ScanReport> {
@@ -482,8 +488,8 @@ async fn scan_file(
     let path_s = path.to_string_lossy().into_owned();
     let head = read_head(path, HEAD_LEN).map_err(|e| io_err(path, e))?;
     let mut note = None;
+    let mut new_row = false;
 
-    let existing = ls::get_file(pool, cx.source.id, &path_s).await?;
     let mut row: Option<(i64, FileState)> = None;
     if let Some((id, f)) = existing {
         let same_inode = f.device == Some(st.dev) && f.inode == Some(st.ino);
@@ -522,6 +528,7 @@ async fn scan_file(
                     byte_offset: 0,
                     size_seen: -1,
                 };
+                new_row = true;
                 (ls::upsert_file(pool, &f, cx.opts.now).await?, f)
             }
         },
@@ -530,7 +537,7 @@ async fn scan_file(
     f.path = path_s.clone();
     f.device = Some(st.dev);
     f.inode = Some(st.ino);
-    let mut r = read_file(pool, cx, id, f, path, st, &head, prog, progress).await?;
+    let mut r = read_file(pool, cx, id, f, new_row, path, st, &head, prog, progress).await?;
     if let Some(n) = note {
         if let Some(fr) = r.files.last_mut() {
             fr.note.get_or_insert_with(|| n.to_owned());
@@ -616,7 +623,7 @@ async fn follow_old_file(
     moved.path = target;
     moved.device = Some(qst.dev);
     moved.inode = Some(qst.ino);
-    let mut r = read_file(pool, cx, id, moved, &q, qst, &qhead, prog, progress).await?;
+    let mut r = read_file(pool, cx, id, moved, false, &q, qst, &qhead, prog, progress).await?;
     if let Some(fr) = r.files.last_mut() {
         fr.note = Some(format!("unread tail of the rotated {}", path.display()));
     }
@@ -671,6 +678,7 @@ async fn read_file(
     cx: &SourceCx<'_>,
     id: i64,
     mut f: FileState,
+    new_row: bool,
     path: &Path,
     st: Stat,
     head: &[u8],
@@ -712,7 +720,11 @@ async fn read_file(
         }
     };
     fr.format = Some(parser.format());
-    let memory_json = ls::get_file_by_id(pool, id).await?.and_then(|(_, m)| m);
+    let memory_json = if new_row {
+        None
+    } else {
+        ls::get_file_by_id(pool, id).await?.and_then(|(_, m)| m)
+    };
     let mut memory: FileMemory = memory_json
         .as_deref()
         .and_then(|m| serde_json::from_str(m).ok())
@@ -760,7 +772,10 @@ async fn read_file(
         super::prefilter::Prefilter::new(parser.needles(), parser.needles_ignore_case());
     let mut offset = f.byte_offset.max(0) as u64;
     let mut reader = open_at(path, offset).map_err(|e| io_err(path, e))?;
-    let mut buf: Vec<u8> = Vec::with_capacity(cx.opts.batch_bytes + 64 * 1024);
+    // One buffer per scan, reused file after file: a fresh 8 MiB allocation per file would
+    // page-fault its way through every file's bytes again.
+    let mut buf = std::mem::take(&mut *cx.buf.lock().unwrap_or_else(|e| e.into_inner()));
+    buf.clear();
     loop {
         let want = cx.opts.batch_bytes.saturating_sub(buf.len()).max(64 * 1024);
         let n = (&mut reader)
@@ -810,6 +825,8 @@ async fn read_file(
             break;
         }
     }
+    buf.clear();
+    *cx.buf.lock().unwrap_or_else(|e| e.into_inner()) = buf;
     report.bytes_read += fr.bytes_read;
     report.files.push(fr);
     Ok(report)
