@@ -244,6 +244,428 @@ async fn scraperapi_403_plain_text_is_out_of_credit() {
     }
 }
 
+// ---- Every provider's failure answers, one table ----
+
+#[rstest::rstest]
+#[case("moonshot", "/v1/users/me/balance", "out_of_credit", "out_of_credit")]
+#[case("moonshot", "/v1/users/me/balance", "invalid_key", "invalid_key")]
+#[case("moonshot", "/v1/users/me/balance", "rate_limited", "rate_limited")]
+#[case("siliconflow", "/v1/user/info", "out_of_credit", "out_of_credit")]
+#[case("siliconflow", "/v1/user/info", "invalid_key", "invalid_key")]
+#[case("siliconflow", "/v1/user/info", "rate_limited", "rate_limited")]
+#[case("deepinfra", "/payment/checklist", "out_of_credit", "out_of_credit")]
+#[case("deepinfra", "/payment/checklist", "invalid_key", "invalid_key")]
+#[case("deepinfra", "/payment/checklist", "rate_limited", "rate_limited")]
+#[case(
+    "novita",
+    "/openapi/v1/billing/balance/detail",
+    "out_of_credit",
+    "out_of_credit"
+)]
+#[case(
+    "novita",
+    "/openapi/v1/billing/balance/detail",
+    "invalid_key",
+    "invalid_key"
+)]
+#[case(
+    "novita",
+    "/openapi/v1/billing/balance/detail",
+    "rate_limited",
+    "rate_limited"
+)]
+#[case("venice", "/api/v1/billing/balance", "out_of_credit", "out_of_credit")]
+#[case("venice", "/api/v1/billing/balance", "invalid_key", "invalid_key")]
+#[case("venice", "/api/v1/billing/balance", "rate_limited", "rate_limited")]
+#[case(
+    "zenmux",
+    "/api/v1/management/payg/balance",
+    "out_of_credit",
+    "out_of_credit"
+)]
+#[case(
+    "zenmux",
+    "/api/v1/management/payg/balance",
+    "invalid_key",
+    "invalid_key"
+)]
+#[case(
+    "zenmux",
+    "/api/v1/management/payg/balance",
+    "rate_limited",
+    "rate_limited"
+)]
+#[case(
+    "elevenlabs",
+    "/v1/user/subscription",
+    "out_of_credit",
+    "out_of_credit"
+)]
+#[case("elevenlabs", "/v1/user/subscription", "invalid_key", "invalid_key")]
+#[case("elevenlabs", "/v1/user/subscription", "rate_limited", "rate_limited")]
+#[case(
+    "deepgram",
+    "/v1/projects/p-123/balances",
+    "out_of_credit",
+    "out_of_credit"
+)]
+#[case(
+    "deepgram",
+    "/v1/projects/p-123/balances",
+    "invalid_key",
+    "invalid_key"
+)]
+#[case(
+    "deepgram",
+    "/v1/projects/p-123/balances",
+    "rate_limited",
+    "rate_limited"
+)]
+#[case("openai", "/v1/organization/costs", "out_of_credit", "out_of_credit")]
+#[case("openai", "/v1/organization/costs", "invalid_key", "invalid_key")]
+#[case("openai", "/v1/organization/costs", "rate_limited", "rate_limited")]
+#[case(
+    "anthropic",
+    "/v1/organizations/cost_report",
+    "out_of_credit",
+    "out_of_credit"
+)]
+#[case(
+    "anthropic",
+    "/v1/organizations/cost_report",
+    "invalid_key",
+    "invalid_key"
+)]
+#[case(
+    "anthropic",
+    "/v1/organizations/cost_report",
+    "rate_limited",
+    "rate_limited"
+)]
+#[tokio::test]
+async fn failure_answers_are_classified(
+    #[case] provider: &str,
+    #[case] endpoint: &str,
+    #[case] file: &str,
+    #[case] kind: &str,
+) {
+    let server = serve(endpoint, (provider, file)).await;
+    let mut acc = support::account(provider, &server.uri(), options_for(provider));
+    acc.budget = Some(100.0);
+    acc.budget_set_at = Some(support::now() - chrono::Duration::days(7));
+    let e = support::poll_account(&acc).await.unwrap_err();
+    assert_kind(&e, kind);
+}
+
+fn options_for(provider: &str) -> serde_json::Value {
+    match provider {
+        "deepgram" => serde_json::json!({"project_id": "p-123"}),
+        _ => none(),
+    }
+}
+
+/// Mounts `fixture` at `endpoint`, answering only when the key is in `header` (exact value).
+async fn serve_with_header(
+    endpoint: &str,
+    header_name: &str,
+    value: &str,
+    file: (&str, &str),
+) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(endpoint))
+        .and(header(header_name, value))
+        .respond_with(fixture(file.0, file.1))
+        .expect(1)
+        .mount(&server)
+        .await;
+    server
+}
+
+fn bearer() -> String {
+    format!("Bearer {KEY}")
+}
+
+// ---- Moonshot ----
+
+#[tokio::test]
+async fn moonshot_reads_available_balance_in_the_host_currency() {
+    let server = serve_with_header(
+        "/v1/users/me/balance",
+        "authorization",
+        &bearer(),
+        ("moonshot", "success"),
+    )
+    .await;
+    let r = poll("moonshot", &server, none()).await.unwrap();
+    assert_eq!(
+        (r.remaining, r.unit.as_str()),
+        (Some(49.58), "usd"),
+        "available = cash + voucher, USD off .cn"
+    );
+    assert_key_only_in(&server, Place::Header("authorization")).await;
+
+    let server = serve("/v1/users/me/balance", ("moonshot", "success_debt")).await;
+    let r = poll("moonshot", &server, none()).await.unwrap();
+    assert_eq!(
+        r.remaining,
+        Some(20.0),
+        "negative cash is not subtracted twice"
+    );
+    assert!(r.note.unwrap().contains("-5.25"), "the debt is named");
+}
+
+// ---- SiliconFlow ----
+
+#[tokio::test]
+async fn siliconflow_reads_total_balance() {
+    let server = serve_with_header(
+        "/v1/user/info",
+        "authorization",
+        &bearer(),
+        ("siliconflow", "success"),
+    )
+    .await;
+    let r = poll("siliconflow", &server, none()).await.unwrap();
+    assert_eq!(
+        r.remaining,
+        Some(88.88),
+        "totalBalance = gift + paid, from a string"
+    );
+    assert_eq!(
+        r.unit.as_str(),
+        "cny",
+        "the default (.cn) platform prices in CNY"
+    );
+    assert_key_only_in(&server, Place::Header("authorization")).await;
+}
+
+// ---- DeepInfra ----
+
+#[tokio::test]
+async fn deepinfra_negative_stripe_balance_is_money_left() {
+    let server = MockServer::start().await;
+    Mock::given(path("/payment/checklist"))
+        .and(query_param("compute_owed", "true"))
+        .and(header("authorization", bearer().as_str()))
+        .respond_with(fixture("deepinfra", "success"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let r = poll("deepinfra", &server, none()).await.unwrap();
+    assert_eq!(
+        r.remaining,
+        Some(12.5),
+        "stripe_balance −12.5 means $12.50 prepaid"
+    );
+    assert_eq!(r.limit, Some(100.0));
+    assert_eq!(r.unit.as_str(), "usd");
+    assert_key_only_in(&server, Place::Header("authorization")).await;
+}
+
+// ---- Novita ----
+
+#[tokio::test]
+async fn novita_divides_ten_thousandths() {
+    let server = serve_with_header(
+        "/openapi/v1/billing/balance/detail",
+        "authorization",
+        &bearer(),
+        ("novita", "success"),
+    )
+    .await;
+    let r = poll("novita", &server, none()).await.unwrap();
+    assert_eq!(
+        r.remaining,
+        Some(12.3456),
+        "\"123456\" in 1/10000 USD is $12.3456"
+    );
+    assert_eq!(r.unit.as_str(), "usd");
+    assert_eq!(r.note.as_deref(), Some("pending charges 2.6544 USD"));
+    assert_key_only_in(&server, Place::Header("authorization")).await;
+}
+
+// ---- Venice ----
+
+#[tokio::test]
+async fn venice_reads_the_consumption_currency() {
+    let server = serve_with_header(
+        "/api/v1/billing/balance",
+        "authorization",
+        &bearer(),
+        ("venice", "success"),
+    )
+    .await;
+    let r = poll("venice", &server, none()).await.unwrap();
+    assert_eq!(
+        (r.remaining, r.unit.as_str()),
+        (Some(18.4), "usd"),
+        "consumptionCurrency USD reads balances.usd"
+    );
+    assert_key_only_in(&server, Place::Header("authorization")).await;
+
+    let server = serve("/api/v1/billing/balance", ("venice", "success_diem")).await;
+    let r = poll("venice", &server, none()).await.unwrap();
+    assert_eq!(
+        (r.remaining, r.unit.as_str()),
+        (Some(3.25), "credits"),
+        "DIEM is counted as credits"
+    );
+    assert!(r.note.unwrap().starts_with("DIEM"), "and named");
+}
+
+// ---- ZenMux ----
+
+#[tokio::test]
+async fn zenmux_reads_total_credits() {
+    let server = serve_with_header(
+        "/api/v1/management/payg/balance",
+        "authorization",
+        &bearer(),
+        ("zenmux", "success"),
+    )
+    .await;
+    let r = poll("zenmux", &server, none()).await.unwrap();
+    assert_eq!((r.remaining, r.unit.as_str()), (Some(42.5), "usd"));
+    assert_key_only_in(&server, Place::Header("authorization")).await;
+}
+
+// ---- ElevenLabs ----
+
+#[tokio::test]
+async fn elevenlabs_counts_characters_and_its_reset() {
+    let server = serve_with_header(
+        "/v1/user/subscription",
+        "xi-api-key",
+        KEY,
+        ("elevenlabs", "success"),
+    )
+    .await;
+    let r = poll("elevenlabs", &server, none()).await.unwrap();
+    assert_eq!(r.limit, Some(100_000.0));
+    assert_eq!(r.used, Some(34_512.0));
+    assert_eq!(
+        r.remaining,
+        Some(65_488.0),
+        "character_limit − character_count"
+    );
+    assert_eq!(r.unit.as_str(), "characters");
+    assert_eq!(
+        r.resets_at,
+        chrono::DateTime::from_timestamp(1_766_016_000, 0)
+    );
+    assert_key_only_in(&server, Place::Header("xi-api-key")).await;
+}
+
+// ---- Deepgram ----
+
+#[tokio::test]
+async fn deepgram_sums_project_balances_with_token_auth() {
+    let server = serve_with_header(
+        "/v1/projects/p-123/balances",
+        "authorization",
+        &format!("Token {KEY}"),
+        ("deepgram", "success"),
+    )
+    .await;
+    let r = poll(
+        "deepgram",
+        &server,
+        serde_json::json!({"project_id": "p-123"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.remaining, Some(200.0), "150.25 + 49.75 in the same unit");
+    assert_eq!(r.unit.as_str(), "usd");
+    assert_key_only_in(&server, Place::Header("authorization")).await;
+}
+
+#[tokio::test]
+async fn deepgram_without_project_id_is_a_config_error() {
+    let server = serve("/v1/projects/p-123/balances", ("deepgram", "success")).await;
+    let e = poll("deepgram", &server, none()).await.unwrap_err();
+    assert_kind(&e, "config");
+    assert!(
+        e.to_string().contains("--project-id"),
+        "says how to fix it: {e}"
+    );
+}
+
+// ---- OpenAI (spend only) ----
+
+#[tokio::test]
+async fn openai_sums_every_cost_page_since_the_budget_was_set() {
+    let server = MockServer::start().await;
+    let since = support::now() - chrono::Duration::days(7);
+    Mock::given(path("/v1/organization/costs"))
+        .and(query_param("page", "page_AAAAAGdGxdEiJdKOAAAAAGcqsYA="))
+        .and(header("authorization", bearer().as_str()))
+        .respond_with(fixture("openai", "success_page2"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v1/organization/costs"))
+        .and(query_param(
+            "start_time",
+            since.timestamp().to_string().as_str(),
+        ))
+        .and(query_param("bucket_width", "1d"))
+        .and(header("authorization", bearer().as_str()))
+        .respond_with(fixture("openai", "success"))
+        .expect(1) // the second page (also with start_time) hits the page mock, mounted first
+        .mount(&server)
+        .await;
+    let mut acc = support::account("openai", &server.uri(), none());
+    acc.budget = Some(50.0);
+    acc.budget_set_at = Some(since);
+    let r = support::poll_account(&acc).await.unwrap();
+    let used = r.used.unwrap();
+    assert!(
+        (used - 6.0).abs() < 1e-9,
+        "4.2175 + 1.5 (a string) + 0.2825 over two pages, got {used}"
+    );
+    assert!((r.remaining.unwrap() - 44.0).abs() < 1e-9, "budget − spend");
+    assert_eq!(r.limit, Some(50.0));
+    assert_eq!(r.unit.as_str(), "usd");
+    assert_key_only_in(&server, Place::Header("authorization")).await;
+}
+
+#[tokio::test]
+async fn spend_only_without_a_budget_says_how_to_set_one() {
+    let server = serve("/v1/organization/costs", ("openai", "success_page2")).await;
+    let e = poll("openai", &server, none()).await.unwrap_err();
+    assert_kind(&e, "config");
+    assert!(e.to_string().contains("--budget"), "names the flag: {e}");
+}
+
+// ---- Anthropic (spend only) ----
+
+#[tokio::test]
+async fn anthropic_cost_report_cents_become_dollars() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/organizations/cost_report"))
+        .and(query_param("page", "page_2"))
+        .and(header("x-api-key", KEY))
+        .and(header("anthropic-version", "2023-06-01"))
+        .respond_with(fixture("anthropic", "success_page2"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/v1/organizations/cost_report"))
+        .and(query_param("starting_at", "2026-11-14T12:00:00Z"))
+        .and(header("x-api-key", KEY))
+        .respond_with(fixture("anthropic", "success"))
+        .mount(&server)
+        .await;
+    let mut acc = support::account("anthropic", &server.uri(), none());
+    acc.budget = Some(25.0);
+    acc.budget_set_at = Some(support::now() - chrono::Duration::days(7));
+    let r = support::poll_account(&acc).await.unwrap();
+    assert_eq!(r.used, Some(10.0), "\"123.45\" + \"876.55\" cents = $10.00");
+    assert_eq!(r.remaining, Some(15.0), "budget − spend");
+    assert_eq!(r.unit.as_str(), "usd");
+    assert_key_only_in(&server, Place::Header("x-api-key")).await;
+}
+
 // ---- Shared hostile answers (once, through one adapter) ----
 
 #[tokio::test]

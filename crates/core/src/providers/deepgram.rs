@@ -1,8 +1,13 @@
-//! Deepgram: the catalog entry; the adapter itself is still to be written (it answers
-//! with a config error until then).
+//! Deepgram. `GET /v1/projects/{project_id}/balances` with `Authorization: Token <key>` (not
+//! Bearer) → `balances[] {amount, units}`. A project can hold several balances (credits from
+//! different purchases); amounts in the same unit add up.
 
-use super::*;
-use crate::http::Http;
+use super::{
+    as_number, Category, OptionSpec, PollContext, PollError, Provider, ProviderInfo, Reading,
+    DEFAULT_MIN_POLL_S,
+};
+use crate::http::{Http, Request};
+use crate::model::Unit;
 
 pub const INFO: ProviderInfo = ProviderInfo {
     id: "deepgram",
@@ -29,10 +34,42 @@ impl Provider for Deepgram {
         &INFO
     }
 
-    async fn poll(&self, _ctx: &PollContext<'_>, _http: &Http) -> Result<Reading, PollError> {
-        Err(PollError::config(format!(
-            "polling {} is not implemented yet",
-            INFO.name
-        )))
+    async fn poll(&self, ctx: &PollContext<'_>, http: &Http) -> Result<Reading, PollError> {
+        let project = ctx.option("project_id")?;
+        let mut url = ctx.url("/v1/projects")?;
+        url.path_segments_mut()
+            .map_err(|_| ctx.missing("base URL path"))?
+            .push(project)
+            .push("balances");
+        let req = Request::get(url)
+            .secret_header("Authorization", format!("Token {}", ctx.secret()?.expose()));
+        let json = ctx.fetch_json(http, req).await?;
+        let balances = json
+            .get("balances")
+            .and_then(|v| v.as_array())
+            .ok_or_else(|| ctx.missing("balances"))?;
+        let mut unit: Option<Unit> = None;
+        let mut total = 0.0;
+        let mut skipped = Vec::new();
+        for b in balances {
+            let amount = b
+                .get("amount")
+                .and_then(as_number)
+                .ok_or_else(|| ctx.missing("balances[].amount"))?;
+            let u = Unit::currency(b.get("units").and_then(|v| v.as_str()).unwrap_or("usd"));
+            match &unit {
+                None => {
+                    unit = Some(u);
+                    total += amount;
+                }
+                Some(first) if *first == u => total += amount,
+                Some(_) => skipped.push(format!("{amount} {u}")),
+            }
+        }
+        Ok(Reading {
+            remaining: Some(total),
+            note: (!skipped.is_empty()).then(|| format!("also: {}", skipped.join(", "))),
+            ..Reading::new(unit.unwrap_or_else(Unit::usd))
+        })
     }
 }

@@ -1,8 +1,13 @@
-//! DeepInfra: the catalog entry; the adapter itself is still to be written (it answers
-//! with a config error until then).
+//! DeepInfra. `GET /payment/checklist?compute_owed=true` → `stripe_balance`, where a negative
+//! value is prepaid money available (−12.5 = $12.50 left) and a positive one is owed; `limit` is
+//! the account's spending limit and `suspended` says whether calls are refused.
 
-use super::*;
-use crate::http::Http;
+use super::{
+    number_at, Category, PollContext, PollError, Provider, ProviderInfo, Reading,
+    DEFAULT_MIN_POLL_S, NO_OPTIONS,
+};
+use crate::http::{Http, Request};
+use crate::model::Unit;
 
 pub const INFO: ProviderInfo = ProviderInfo {
     id: "deepinfra",
@@ -25,10 +30,24 @@ impl Provider for DeepInfra {
         &INFO
     }
 
-    async fn poll(&self, _ctx: &PollContext<'_>, _http: &Http) -> Result<Reading, PollError> {
-        Err(PollError::config(format!(
-            "polling {} is not implemented yet",
-            INFO.name
-        )))
+    async fn poll(&self, ctx: &PollContext<'_>, http: &Http) -> Result<Reading, PollError> {
+        let req = Request::get(ctx.url("/payment/checklist?compute_owed=true")?)
+            .bearer(ctx.secret()?.expose());
+        let json = ctx.fetch_json(http, req).await?;
+        let balance = ctx.number(&json, "/stripe_balance")?;
+        let suspended = json.get("suspended").and_then(|v| v.as_bool()) == Some(true);
+        let note = suspended.then(|| {
+            let why = json
+                .get("suspend_reason")
+                .and_then(|v| v.as_str())
+                .unwrap_or("no reason given");
+            format!("account suspended: {why}")
+        });
+        Ok(Reading {
+            remaining: Some(-balance),
+            limit: number_at(&json, "/limit"),
+            note,
+            ..Reading::new(Unit::usd())
+        })
     }
 }

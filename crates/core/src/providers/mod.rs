@@ -439,6 +439,28 @@ pub fn as_number(v: &serde_json::Value) -> Option<f64> {
     .filter(|f| f.is_finite())
 }
 
+/// A spend-only account's budget and the time it was set, or a config error saying how to set it.
+pub fn budget(ctx: &PollContext<'_>) -> Result<(f64, DateTime<Utc>), PollError> {
+    match (ctx.account.budget, ctx.account.budget_set_at) {
+        (Some(b), Some(at)) => Ok((b, at)),
+        _ => Err(PollError::config(format!(
+            "{} has no balance endpoint: set the prepaid amount or monthly budget with `account edit {} --budget AMOUNT`",
+            ctx.info.name, ctx.account.label
+        ))),
+    }
+}
+
+/// remaining = budget − spend, for spend-only providers.
+pub fn spend_reading(budget: f64, spent: f64, currency: &str) -> Reading {
+    Reading {
+        remaining: Some(budget - spent),
+        limit: Some(budget),
+        used: Some(spent),
+        note: Some("budget − spend since the budget was set".into()),
+        ..Reading::new(Unit::currency(currency))
+    }
+}
+
 /// The start of the next period (`daily`, `weekly` from Monday, `monthly`, all UTC) after `now`.
 pub fn next_reset(now: DateTime<Utc>, period: &str) -> Option<DateTime<Utc>> {
     use chrono::{Datelike, Duration as D, NaiveTime, TimeZone};

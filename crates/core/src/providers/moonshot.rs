@@ -1,8 +1,13 @@
-//! Moonshot: the catalog entry; the adapter itself is still to be written (it answers
-//! with a config error until then).
+//! Moonshot AI (Kimi). `GET /v1/users/me/balance` → `data.available_balance` (cash + voucher;
+//! at or below 0 the inference API refuses calls). USD on api.moonshot.ai, CNY on api.moonshot.cn
+//! (keys are region-bound). `cash_balance` may be negative: that is debt, named in the note.
 
-use super::*;
-use crate::http::Http;
+use super::{
+    number_at, Category, PollContext, PollError, Provider, ProviderInfo, Reading,
+    DEFAULT_MIN_POLL_S, NO_OPTIONS,
+};
+use crate::http::{Http, Request};
+use crate::model::Unit;
 
 pub const INFO: ProviderInfo = ProviderInfo {
     id: "moonshot",
@@ -25,10 +30,25 @@ impl Provider for Moonshot {
         &INFO
     }
 
-    async fn poll(&self, _ctx: &PollContext<'_>, _http: &Http) -> Result<Reading, PollError> {
-        Err(PollError::config(format!(
-            "polling {} is not implemented yet",
-            INFO.name
-        )))
+    async fn poll(&self, ctx: &PollContext<'_>, http: &Http) -> Result<Reading, PollError> {
+        let req = Request::get(ctx.url("/v1/users/me/balance")?).bearer(ctx.secret()?.expose());
+        let json = ctx.fetch_json(http, req).await?;
+        let available = ctx.number(&json, "/data/available_balance")?;
+        let unit = if ctx.base_url.contains("moonshot.cn") {
+            Unit::currency("cny")
+        } else {
+            Unit::usd()
+        };
+        let note = match number_at(&json, "/data/cash_balance") {
+            Some(cash) if cash < 0.0 => Some(format!(
+                "cash balance {cash} (debt); the rest is voucher credit"
+            )),
+            _ => None,
+        };
+        Ok(Reading {
+            remaining: Some(available),
+            note,
+            ..Reading::new(unit)
+        })
     }
 }

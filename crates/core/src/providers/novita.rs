@@ -1,8 +1,15 @@
-//! Novita: the catalog entry; the adapter itself is still to be written (it answers
-//! with a config error until then).
+//! Novita AI. `GET /openapi/v1/billing/balance/detail` → strings in 1/10000 USD:
+//! `availableBalance` (what can still be spent), `cashBalance`, `creditLimit`, `pendingCharges`.
 
-use super::*;
-use crate::http::Http;
+use super::{
+    number_at, Category, PollContext, PollError, Provider, ProviderInfo, Reading,
+    DEFAULT_MIN_POLL_S, NO_OPTIONS,
+};
+use crate::http::{Http, Request};
+use crate::model::Unit;
+
+/// Novita reports money in units of 1/10000 USD.
+const TEN_THOUSANDTHS: f64 = 10_000.0;
 
 pub const INFO: ProviderInfo = ProviderInfo {
     id: "novita",
@@ -25,10 +32,18 @@ impl Provider for Novita {
         &INFO
     }
 
-    async fn poll(&self, _ctx: &PollContext<'_>, _http: &Http) -> Result<Reading, PollError> {
-        Err(PollError::config(format!(
-            "polling {} is not implemented yet",
-            INFO.name
-        )))
+    async fn poll(&self, ctx: &PollContext<'_>, http: &Http) -> Result<Reading, PollError> {
+        let req = Request::get(ctx.url("/openapi/v1/billing/balance/detail")?)
+            .bearer(ctx.secret()?.expose());
+        let json = ctx.fetch_json(http, req).await?;
+        let available = ctx.number(&json, "/availableBalance")? / TEN_THOUSANDTHS;
+        let pending = number_at(&json, "/pendingCharges").map(|p| p / TEN_THOUSANDTHS);
+        Ok(Reading {
+            remaining: Some(available),
+            note: pending
+                .filter(|p| *p > 0.0)
+                .map(|p| format!("pending charges {p} USD")),
+            ..Reading::new(Unit::usd())
+        })
     }
 }

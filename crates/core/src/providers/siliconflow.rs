@@ -1,8 +1,13 @@
-//! SiliconFlow: the catalog entry; the adapter itself is still to be written (it answers
-//! with a config error until then).
+//! SiliconFlow. `GET /v1/user/info` → `data.totalBalance` (gift `balance` + paid
+//! `chargeBalance`), strings. No currency field: api.siliconflow.cn prices in CNY,
+//! api.siliconflow.com in USD.
 
-use super::*;
-use crate::http::Http;
+use super::{
+    Category, PollContext, PollError, Provider, ProviderInfo, Reading, DEFAULT_MIN_POLL_S,
+    NO_OPTIONS,
+};
+use crate::http::{Http, Request};
+use crate::model::Unit;
 
 pub const INFO: ProviderInfo = ProviderInfo {
     id: "siliconflow",
@@ -25,10 +30,18 @@ impl Provider for SiliconFlow {
         &INFO
     }
 
-    async fn poll(&self, _ctx: &PollContext<'_>, _http: &Http) -> Result<Reading, PollError> {
-        Err(PollError::config(format!(
-            "polling {} is not implemented yet",
-            INFO.name
-        )))
+    async fn poll(&self, ctx: &PollContext<'_>, http: &Http) -> Result<Reading, PollError> {
+        let req = Request::get(ctx.url("/v1/user/info")?).bearer(ctx.secret()?.expose());
+        let json = ctx.fetch_json(http, req).await?;
+        let total = ctx.number(&json, "/data/totalBalance")?;
+        let unit = if ctx.base_url.contains("siliconflow.com") {
+            Unit::usd()
+        } else {
+            Unit::currency("cny")
+        };
+        Ok(Reading {
+            remaining: Some(total),
+            ..Reading::new(unit)
+        })
     }
 }

@@ -1,8 +1,13 @@
-//! Venice: the catalog entry; the adapter itself is still to be written (it answers
-//! with a config error until then).
+//! Venice AI. `GET /api/v1/billing/balance` → `consumptionCurrency` (what calls are paid in:
+//! `USD` or `DIEM`), `balances {usd, diem}`, `canConsume`. DIEM is Venice's own token, counted
+//! as credits here (it is not a currency code).
 
-use super::*;
-use crate::http::Http;
+use super::{
+    number_at, Category, PollContext, PollError, Provider, ProviderInfo, Reading,
+    DEFAULT_MIN_POLL_S, NO_OPTIONS,
+};
+use crate::http::{Http, Request};
+use crate::model::Unit;
 
 pub const INFO: ProviderInfo = ProviderInfo {
     id: "venice",
@@ -25,10 +30,32 @@ impl Provider for Venice {
         &INFO
     }
 
-    async fn poll(&self, _ctx: &PollContext<'_>, _http: &Http) -> Result<Reading, PollError> {
-        Err(PollError::config(format!(
-            "polling {} is not implemented yet",
-            INFO.name
-        )))
+    async fn poll(&self, ctx: &PollContext<'_>, http: &Http) -> Result<Reading, PollError> {
+        let req = Request::get(ctx.url("/api/v1/billing/balance")?).bearer(ctx.secret()?.expose());
+        let json = ctx.fetch_json(http, req).await?;
+        let currency = json
+            .get("consumptionCurrency")
+            .and_then(|v| v.as_str())
+            .unwrap_or("USD")
+            .to_ascii_lowercase();
+        let (remaining, unit) = match currency.as_str() {
+            "diem" => (ctx.number(&json, "/balances/diem")?, Unit::credits()),
+            _ => (ctx.number(&json, "/balances/usd")?, Unit::usd()),
+        };
+        let mut notes = Vec::new();
+        if unit == Unit::credits() {
+            notes.push("DIEM".to_owned());
+        }
+        if json.get("canConsume").and_then(|v| v.as_bool()) == Some(false) {
+            notes.push("Venice says this key cannot consume now".to_owned());
+        }
+        if let Some(alloc) = number_at(&json, "/diemEpochAllocation") {
+            notes.push(format!("DIEM epoch allocation {alloc}"));
+        }
+        Ok(Reading {
+            remaining: Some(remaining),
+            note: (!notes.is_empty()).then(|| notes.join("; ")),
+            ..Reading::new(unit)
+        })
     }
 }

@@ -1,8 +1,13 @@
-//! ZenMux: the catalog entry; the adapter itself is still to be written (it answers
-//! with a config error until then).
+//! ZenMux. `GET /api/v1/management/payg/balance` (management key) →
+//! `data {currency, total_credits, top_up_credits, bonus_credits}`; credits are money in
+//! `currency` (USD).
 
-use super::*;
-use crate::http::Http;
+use super::{
+    Category, PollContext, PollError, Provider, ProviderInfo, Reading, DEFAULT_MIN_POLL_S,
+    NO_OPTIONS,
+};
+use crate::http::{Http, Request};
+use crate::model::Unit;
 
 pub const INFO: ProviderInfo = ProviderInfo {
     id: "zenmux",
@@ -25,10 +30,21 @@ impl Provider for ZenMux {
         &INFO
     }
 
-    async fn poll(&self, _ctx: &PollContext<'_>, _http: &Http) -> Result<Reading, PollError> {
-        Err(PollError::config(format!(
-            "polling {} is not implemented yet",
-            INFO.name
-        )))
+    async fn poll(&self, ctx: &PollContext<'_>, http: &Http) -> Result<Reading, PollError> {
+        let req = Request::get(ctx.url("/api/v1/management/payg/balance")?)
+            .bearer(ctx.secret()?.expose());
+        let json = ctx.fetch_json(http, req).await?;
+        if json.get("success").and_then(|v| v.as_bool()) == Some(false) {
+            return Err(ctx.missing("data (success: false)"));
+        }
+        let total = ctx.number(&json, "/data/total_credits")?;
+        let currency = json
+            .pointer("/data/currency")
+            .and_then(|v| v.as_str())
+            .unwrap_or("usd");
+        Ok(Reading {
+            remaining: Some(total),
+            ..Reading::new(Unit::currency(currency))
+        })
     }
 }
