@@ -1,0 +1,383 @@
+//! Demo mode: a living dashboard without any API key. An in-process loopback server plays three
+//! providers — a scraping API (ScraperAPI), an LLM API (OpenRouter) and a captcha solver
+//! (2Captcha) — with their real response shapes, whose balances drain on a compressed clock.
+//! The real adapters poll it, the real store keeps the readings, the real forecaster and alert
+//! rules run, and an LLM client's request log (httpx debug lines) starts answering 402 when
+//! the OpenRouter key runs dry. Nothing here fakes a reading: only the server is pretend.
+//!
+//! Time: one demo tick advances the demo clock by [`TICK_DEMO`] (30 min) every
+//! [`TICK_REAL`] (1 s), so a demo day passes in 48 s. The server computes each balance from the
+//! demo clock with a daily usage rhythm, so forecasts have seasonality to learn.
+
+use crate::clock::{Clock, ManualClock};
+use crate::secrets::{MemoryStore, Secret};
+use crate::{Cliffwatch, NewAccount, Result, SecretInput};
+use chrono::{DateTime, Duration, Timelike, Utc};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// Demo time per tick.
+pub const TICK_DEMO: Duration = Duration::minutes(30);
+/// Real time per tick.
+pub const TICK_REAL: std::time::Duration = std::time::Duration::from_secs(1);
+/// History played back before the live part starts, so forecasts have something to stand on.
+pub const HISTORY: Duration = Duration::days(3);
+
+/// The keys the demo accounts use: the demo server accepts only these.
+const SCRAPER_KEY: &str = "demo-scraperapi-key-0001";
+const LLM_KEY: &str = "demo-openrouter-key-0002";
+const CAPTCHA_KEY: &str = "demo-2captcha-key-0003";
+
+/// One simulated balance: `total` drains at `per_hour` on average, following a daily rhythm
+/// (busy in the afternoon, quiet at night), and is empty at `empty_at`.
+#[derive(Debug, Clone, Copy)]
+pub struct Meter {
+    pub total: f64,
+    pub per_hour: f64,
+    pub empty_at: DateTime<Utc>,
+}
+
+impl Meter {
+    /// Spent by `t`: chosen so that it reaches `total` exactly at `empty_at`.
+    pub fn used(&self, t: DateTime<Utc>) -> f64 {
+        let used =
+            self.total - self.per_hour * (cumulative_hours(self.empty_at) - cumulative_hours(t));
+        used.clamp(0.0, self.total)
+    }
+
+    pub fn remaining(&self, t: DateTime<Utc>) -> f64 {
+        self.total - self.used(t)
+    }
+}
+
+/// ∫ rhythm(h) dh from the Unix epoch to `t`, in "average hours": the rhythm is
+/// 1 + 0.8·sin(2π(h − 9)/24), peaking at 15:00 UTC, whose integral has a closed form.
+fn cumulative_hours(t: DateTime<Utc>) -> f64 {
+    let h = t.timestamp() as f64 / 3600.0;
+    let w = std::f64::consts::TAU / 24.0;
+    h - 0.8 / w * ((w * (h - 9.0)).cos() - (w * -9.0).cos())
+}
+
+/// The three simulated balances, placed relative to the moment the live demo starts.
+#[derive(Debug, Clone, Copy)]
+pub struct Scenario {
+    pub scraper: Meter,
+    pub llm: Meter,
+    pub captcha: Meter,
+}
+
+impl Scenario {
+    /// The scraper runs out ~10 demo hours into the live part (~20 s), the LLM key ~30 demo
+    /// hours in (~60 s, after a warning and a critical alert), the captcha balance lasts weeks.
+    pub fn starting_at(live: DateTime<Utc>) -> Self {
+        Scenario {
+            scraper: Meter {
+                total: 100_000.0,
+                per_hour: 900.0,
+                empty_at: live + Duration::hours(10),
+            },
+            llm: Meter {
+                total: 50.0,
+                per_hour: 0.30,
+                empty_at: live + Duration::hours(30),
+            },
+            captcha: Meter {
+                total: 25.0,
+                per_hour: 0.02,
+                empty_at: live + Duration::days(50),
+            },
+        }
+    }
+}
+
+/// The loopback server. Dropping it stops it.
+#[derive(Debug)]
+pub struct DemoServer {
+    pub addr: SocketAddr,
+    _stop: oneshot::Sender<()>,
+}
+
+impl DemoServer {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// Starts the server on 127.0.0.1 (a free port), answering from `scenario` at `clock`'s time.
+pub async fn serve(scenario: Scenario, clock: Arc<dyn Clock>) -> Result<DemoServer> {
+    use axum::extract::{Query, State};
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::{get, post};
+    use axum::Json;
+    use std::collections::HashMap;
+
+    type St = (Scenario, Arc<dyn Clock>);
+
+    async fn scraperapi(
+        State((s, c)): State<St>,
+        Query(q): Query<HashMap<String, String>>,
+    ) -> Response {
+        if q.get("api_key").map(String::as_str) != Some(SCRAPER_KEY) {
+            return (StatusCode::UNAUTHORIZED, "Invalid API key").into_response();
+        }
+        let now = c.now();
+        Json(serde_json::json!({
+            "concurrencyLimit": 20,
+            "concurrentRequests": 3,
+            "failedRequestCount": 12,
+            "requestCount": s.scraper.used(now).round(),
+            "requestLimit": s.scraper.total,
+            "subscriptionDate": "2026-10-05T00:00:00Z",
+        }))
+        .into_response()
+    }
+
+    async fn openrouter_key(State((s, c)): State<St>, headers: HeaderMap) -> Response {
+        let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+        if auth != Some(&format!("Bearer {LLM_KEY}")) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                Json(serde_json::json!({"error": {"code": 401, "message": "No auth credentials found"}})),
+            )
+                .into_response();
+        }
+        let used = s.llm.used(c.now());
+        Json(serde_json::json!({"data": {
+            "label": "sk-or-v1-dem...002",
+            "limit": s.llm.total,
+            "limit_remaining": ((s.llm.total - used) * 1e6).round() / 1e6,
+            "limit_reset": null,
+            "usage": (used * 1e6).round() / 1e6,
+            "is_free_tier": false,
+            "is_management_key": false,
+        }}))
+        .into_response()
+    }
+
+    async fn twocaptcha(State((s, c)): State<St>, body: String) -> Response {
+        let key = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| {
+                v.get("clientKey")
+                    .and_then(|k| k.as_str())
+                    .map(str::to_owned)
+            });
+        if key.as_deref() != Some(CAPTCHA_KEY) {
+            return Json(serde_json::json!({"errorId": 1, "errorCode": "ERROR_KEY_DOES_NOT_EXIST", "errorDescription": "The authorization key provided does not exist in the system"})).into_response();
+        }
+        let left = s.captcha.remaining(c.now());
+        if left <= 0.0 {
+            return Json(serde_json::json!({"errorId": 10, "errorCode": "ERROR_ZERO_BALANCE", "errorDescription": "Account has zero or negative balance"})).into_response();
+        }
+        Json(serde_json::json!({"errorId": 0, "balance": (left * 1e5).round() / 1e5}))
+            .into_response()
+    }
+
+    let app = axum::Router::new()
+        .route("/scraperapi/account", get(scraperapi))
+        .route("/openrouter/api/v1/key", get(openrouter_key))
+        .route("/twocaptcha/getBalance", post(twocaptcha))
+        .with_state((scenario, clock));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| {
+            crate::Error::InvalidInput(format!("the demo server cannot listen on loopback: {e}"))
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| crate::Error::InvalidInput(format!("the demo server has no address: {e}")))?;
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok(DemoServer { addr, _stop: tx })
+}
+
+/// Appends to the demo LLM client's request log: httpx debug lines, one per simulated request,
+/// answered 200 while the key has credit and 402 once it has none.
+#[derive(Debug)]
+pub struct RequestLog {
+    pub path: PathBuf,
+}
+
+impl RequestLog {
+    pub fn append(
+        &self,
+        scenario: &Scenario,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        // About one request per demo minute while busy, fewer at night.
+        let mut t = from;
+        let mut out = String::new();
+        while t < to {
+            let busy = (9..21).contains(&t.hour());
+            let step = if busy {
+                Duration::minutes(2)
+            } else {
+                Duration::minutes(10)
+            };
+            t += step;
+            let (code, reason) = if scenario.llm.remaining(t) > 0.0 {
+                (200, "OK")
+            } else {
+                (402, "Payment Required")
+            };
+            out.push_str(&format!(
+                "{} DEBUG httpx: HTTP Request: POST https://openrouter.ai/api/v1/chat/completions \"HTTP/1.1 {code} {reason}\"\n",
+                t.format("%Y-%m-%d %H:%M:%S,%3f")
+            ));
+        }
+        f.write_all(out.as_bytes())
+    }
+}
+
+/// A demo data directory: its accounts, clock, server and log.
+#[derive(Debug)]
+pub struct Demo {
+    pub cliffwatch: Cliffwatch,
+    pub clock: Arc<ManualClock>,
+    pub scenario: Scenario,
+    pub server: DemoServer,
+    pub log: RequestLog,
+    /// Demo time at which the live part starts (after the history played back).
+    pub live_from: DateTime<Utc>,
+}
+
+/// Sets up a demo in `dir` (which should be empty and temporary): starts the server, adds the
+/// three accounts (keys in an in-memory keychain, never the OS one) and a log source. The
+/// demo clock starts [`HISTORY`] before `live_from` and is moved by [`Demo::tick`].
+pub async fn setup(dir: &Path, live_from: DateTime<Utc>) -> Result<Demo> {
+    let clock = Arc::new(ManualClock::new(live_from - HISTORY));
+    let scenario = Scenario::starting_at(live_from);
+    let server = serve(scenario, clock.clone()).await?;
+    let cw = Cliffwatch::open(dir, Arc::new(MemoryStore::new()), clock.clone()).await?;
+    for (provider, label, path, key) in [
+        ("scraperapi", "scraper-prod", "/scraperapi", SCRAPER_KEY),
+        ("openrouter", "llm-main", "/openrouter", LLM_KEY),
+        ("twocaptcha", "captcha", "/twocaptcha", CAPTCHA_KEY),
+    ] {
+        cw.add_account(NewAccount {
+            provider: provider.into(),
+            label: label.into(),
+            base_url: Some(format!("{}{path}", server.base_url())),
+            secret: SecretInput::Keychain(Secret::new(key)?),
+            budget: None,
+            options: Default::default(),
+        })
+        .await?;
+    }
+    let log = RequestLog {
+        path: dir.join("demo-llm-client.log"),
+    };
+    std::fs::write(&log.path, b"").map_err(|source| crate::Error::DataDir {
+        path: log.path.clone(),
+        source,
+    })?;
+    crate::logs::add_source(
+        &cw,
+        &log.path.display().to_string(),
+        Some(crate::logs::Format::PythonHttp),
+        None,
+        Some("llm-main"),
+        serde_json::Value::Null,
+    )
+    .await?;
+    Ok(Demo {
+        cliffwatch: cw,
+        clock,
+        scenario,
+        server,
+        log,
+        live_from,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn meters_run_out_exactly_when_planned_and_never_go_negative() {
+        let live = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let s = Scenario::starting_at(live);
+        assert!(
+            (s.scraper.remaining(live + Duration::hours(10))).abs() < 1e-6,
+            "empty at empty_at"
+        );
+        assert_eq!(
+            s.scraper.remaining(live + Duration::hours(20)),
+            0.0,
+            "stays empty"
+        );
+        let before = s.llm.remaining(live - Duration::hours(24));
+        let after = s.llm.remaining(live);
+        assert!(
+            before > after && after > 0.0,
+            "drains over time: {before} → {after}"
+        );
+        // The daily rhythm: an afternoon hour spends more than a night hour.
+        let day =
+            s.captcha.used(live + Duration::hours(3)) - s.captcha.used(live + Duration::hours(2));
+        let night =
+            s.captcha.used(live + Duration::hours(15)) - s.captcha.used(live + Duration::hours(14));
+        assert!(day > 2.0 * night, "afternoon {day} vs night {night}");
+    }
+
+    #[tokio::test]
+    async fn server_answers_with_the_real_shapes_and_checks_keys() {
+        let live = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let clock = Arc::new(ManualClock::new(live));
+        let scenario = Scenario::starting_at(live);
+        let server = serve(scenario, clock.clone()).await.unwrap();
+        let url = |p: &str| format!("{}{p}", server.base_url());
+        let client = reqwest::Client::new();
+        let r = client
+            .get(url(&format!("/scraperapi/account?api_key={SCRAPER_KEY}")))
+            .send()
+            .await
+            .unwrap();
+        let j: serde_json::Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+        assert_eq!(j["requestLimit"], 100_000.0);
+        assert_eq!(
+            j["requestCount"],
+            scenario.scraper.used(live).round(),
+            "used credits from the model"
+        );
+        assert!(
+            j["requestCount"].as_f64().unwrap() < 100_000.0,
+            "not empty yet at live start"
+        );
+        let bad = client
+            .get(url("/scraperapi/account?api_key=nope"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 401, "a wrong key is refused");
+        clock.set(live + Duration::days(60));
+        let r = client
+            .post(url("/twocaptcha/getBalance"))
+            .body(format!("{{\"clientKey\":\"{CAPTCHA_KEY}\"}}"))
+            .send()
+            .await
+            .unwrap();
+        let j: serde_json::Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+        assert_eq!(
+            j["errorCode"], "ERROR_ZERO_BALANCE",
+            "captcha solvers say so with HTTP 200"
+        );
+    }
+}
