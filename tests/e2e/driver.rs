@@ -66,6 +66,39 @@ impl Session {
             .unwrap_or_else(|e| panic!("element {loc:?} never appeared: {e}"))
     }
 
+    /// Waits up to 20 s until the element's text contains `needle`; returns the text.
+    pub async fn wait_text(&self, loc: Locator<'_>, needle: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            if let Ok(el) = self.client.find(loc).await {
+                last = el.text().await.unwrap_or_default();
+                if last.to_lowercase().contains(&needle.to_lowercase()) {
+                    return last;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("{loc:?} never contained {needle:?}; last text: {last:?}");
+    }
+
+    /// Clicks an element once it is there.
+    pub async fn click(&self, loc: Locator<'_>) {
+        self.wait_for(loc)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {loc:?}: {e}"));
+    }
+
+    /// Types into an input once it is there.
+    pub async fn type_into(&self, loc: Locator<'_>, text: &str) {
+        let el = self.wait_for(loc).await;
+        el.clear().await.unwrap();
+        el.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("type into {loc:?}: {e}"));
+    }
+
     /// Saves a PNG of the window to target/screenshots/<name>.png (for the README).
     pub async fn screenshot(&self, name: &str) {
         // WebDriver screenshots can lag a frame behind the DOM.

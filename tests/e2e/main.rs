@@ -1,18 +1,15 @@
 //! End-to-end tests of the real desktop app: the built `cliffwatch-desktop` binary in a real
 //! WebKitGTK window, driven through tauri-driver + WebKitWebDriver. CI runs them under Xvfb
 //! (scripts/with-desktop-session); elsewhere they skip when there is no display or driver.
-//! Screenshots of each screen land in target/screenshots/ for the README.
+//! Screenshots of each screen land in target/screenshots/ for the README. Each test uses its
+//! own ports (tests run in parallel) and its own data directory.
 
 mod driver;
+mod seed;
 
-use chrono::TimeZone;
-use cliffwatch_core::clock::ManualClock;
-use cliffwatch_core::model::{BalanceSample, Unit};
-use cliffwatch_core::secrets::{MemoryStore, Secret};
-use cliffwatch_core::{Cliffwatch, NewAccount, SecretInput};
 use driver::Session;
+use fantoccini::key::Key;
 use fantoccini::Locator;
-use std::sync::Arc;
 
 #[tokio::test]
 async fn empty_dashboard_explains_how_to_add_an_account() {
@@ -42,12 +39,12 @@ async fn empty_dashboard_explains_how_to_add_an_account() {
 }
 
 #[tokio::test]
-async fn dashboard_lists_accounts_from_the_real_database() {
+async fn dashboard_lists_accounts_nearest_cliff_first() {
     let Some(session) = Session::start(4620).await else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    seed(tmp.path()).await;
+    seed::seed(tmp.path()).await;
     let session = session.with_data_dir(tmp.path()).await;
     let table = session.wait_for(Locator::Id("accounts")).await;
     let row = table
@@ -60,6 +57,7 @@ async fn dashboard_lists_accounts_from_the_real_database() {
         text.contains("4,820 credits"),
         "remaining with unit, from the stored sample: {text}"
     );
+    assert!(text.contains("/day"), "burn per day: {text}");
     let row = table
         .find(Locator::Css("tr[data-account='llm-main']"))
         .await
@@ -68,54 +66,239 @@ async fn dashboard_lists_accounts_from_the_real_database() {
         row.text().await.unwrap().contains("$12.50"),
         "money is shown as money"
     );
+    let order: Vec<String> = {
+        let mut v = Vec::new();
+        for r in table.find_all(Locator::Css("tbody tr")).await.unwrap() {
+            v.push(r.attr("data-account").await.unwrap().unwrap_or_default());
+        }
+        v
+    };
+    assert_eq!(
+        order,
+        ["captcha", "llm-main", "scraper-prod", "search"],
+        "nearest cliff first: out of credit, then by median runway"
+    );
+    let spark = table
+        .find_all(Locator::Css("tr[data-account='search'] .spark canvas"))
+        .await
+        .unwrap();
+    assert!(
+        !spark.is_empty(),
+        "a sparkline is drawn from the week of readings"
+    );
+    session
+        .wait_text(Locator::Id("summary"), "Nearest cliff")
+        .await;
     session.screenshot("dashboard").await;
     session.close().await;
 }
 
-/// Two accounts and a reading each, written through core into the data directory the app opens.
-async fn seed(dir: &std::path::Path) {
-    let now = chrono::Utc
-        .with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
-        .unwrap();
-    let cw = Cliffwatch::open(
-        dir,
-        Arc::new(MemoryStore::new()),
-        Arc::new(ManualClock::new(now)),
-    )
-    .await
-    .unwrap();
-    for (provider, label, remaining, unit) in [
-        ("scraperapi", "scraper-prod", 4820.0, Unit::credits()),
-        ("openrouter", "llm-main", 12.5, Unit::usd()),
-    ] {
-        let acc = cw
-            .add_account(NewAccount {
-                provider: provider.into(),
-                label: label.into(),
-                base_url: None,
-                secret: SecretInput::Keychain(Secret::new("e2e-key-0123456789").unwrap()),
-                budget: None,
-                options: Default::default(),
-            })
-            .await
-            .unwrap();
-        let mut tx = cw.pool().begin().await.unwrap();
-        cliffwatch_core::db::balance_samples::insert(
-            &mut tx,
-            BalanceSample {
-                account_id: acc.id,
-                observed_at: now,
-                remaining: Some(remaining),
-                limit: None,
-                used: None,
-                unit,
-                resets_at: None,
-                is_topup: false,
-            },
+#[tokio::test]
+async fn account_detail_opens_by_keyboard_and_draws_the_forecast_band() {
+    let Some(session) = Session::start(4630).await else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    seed::seed(tmp.path()).await;
+    let session = session.with_data_dir(tmp.path()).await;
+    // Keyboard: focus the first row, ↓ to the second (llm-main), Enter opens it.
+    let first = session.wait_for(Locator::Css("#accounts tbody tr")).await;
+    session
+        .client
+        .execute(
+            "arguments[0].focus()",
+            vec![serde_json::to_value(&first).unwrap()],
         )
         .await
         .unwrap();
-        tx.commit().await.unwrap();
-    }
-    cw.pool().close().await;
+    let active = session.client.active_element().await.unwrap();
+    active
+        .send_keys(&char::from(Key::Down).to_string())
+        .await
+        .unwrap();
+    let active = session.client.active_element().await.unwrap();
+    assert_eq!(
+        active.attr("data-account").await.unwrap().as_deref(),
+        Some("llm-main"),
+        "↓ moves to the next account"
+    );
+    active
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await
+        .unwrap();
+    session
+        .wait_text(Locator::Id("account-detail"), "llm-main")
+        .await;
+    let remaining = session
+        .wait_text(Locator::Id("detail-remaining"), "$")
+        .await;
+    assert_eq!(remaining, "$12.50", "the detail shows the latest remaining");
+    session
+        .wait_for(Locator::Css("#history-chart canvas"))
+        .await;
+    let legend = session
+        .wait_text(Locator::Id("history-chart"), "Forecast P50")
+        .await;
+    assert!(legend.contains("Top-up"), "top-ups are marked: {legend}");
+    let err = session
+        .wait_text(Locator::Id("latest-error"), "Insufficient credits")
+        .await;
+    assert!(err.contains("HTTP 402"), "the latest parsed error: {err}");
+    session.screenshot("account-detail").await;
+    session.close().await;
+}
+
+#[tokio::test]
+async fn history_402_lists_events_and_guards_payment_links() {
+    let Some(session) = Session::start(4640).await else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    seed::seed(tmp.path()).await;
+    let session = session.with_data_dir(tmp.path()).await;
+    session.wait_for(Locator::Id("accounts")).await;
+    session.click(Locator::Id("nav-events")).await;
+    let text = session
+        .wait_text(Locator::Id("events"), "ERROR_ZERO_BALANCE")
+        .await;
+    assert!(
+        text.contains("Insufficient credits"),
+        "poll and log events of every account: {text}"
+    );
+    assert!(text.contains("balance poll"), "where each was seen: {text}");
+    session.screenshot("402-history").await;
+    // Filter by outcome: nothing was rate-limited.
+    session
+        .wait_for(Locator::Id("filter-outcome"))
+        .await
+        .select_by_value("rate_limited")
+        .await
+        .unwrap();
+    session
+        .wait_text(Locator::Id("events-view"), "No 402s match these filters")
+        .await;
+    session
+        .wait_for(Locator::Id("filter-outcome"))
+        .await
+        .select_by_value("")
+        .await
+        .unwrap();
+    // An untrusted payment link opens only after a dialog that names its domain.
+    session.click(Locator::Css("#events .btn-warn")).await;
+    let dialog = session
+        .wait_text(Locator::Id("payment-confirm"), "pay.example-gateway.io")
+        .await;
+    assert!(
+        dialog.contains("not the provider's own domain"),
+        "a foreign domain is flagged: {dialog}"
+    );
+    session.screenshot("payment-link-confirm").await;
+    session.close().await;
+}
+
+#[tokio::test]
+async fn wizard_adds_a_custom_account_and_shows_only_the_key_hint() {
+    let Some(session) = Session::start(4650).await else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let session = session.with_data_dir(tmp.path()).await;
+    session.click(Locator::Id("add-account")).await;
+    session
+        .type_into(Locator::Id("provider-search"), "custom")
+        .await;
+    session.screenshot("add-account-wizard").await;
+    session
+        .click(Locator::Css("button[data-provider='custom']"))
+        .await;
+    session
+        .type_into(Locator::Id("acc-label"), "loopback")
+        .await;
+    session
+        .type_into(Locator::Id("acc-secret"), "e2e-secret-key-wxyz")
+        .await;
+    session
+        .type_into(
+            Locator::Id("acc-opt-spec"),
+            r#"{"path": "/balance", "remaining": "/credits", "unit": "credits"}"#,
+        )
+        .await;
+    session
+        .type_into(Locator::Id("acc-base-url"), "http://127.0.0.1:4659")
+        .await;
+    session.click(Locator::Id("acc-save")).await;
+    let done = session
+        .wait_text(Locator::Id("wizard-done"), "loopback")
+        .await;
+    assert!(
+        done.contains("…wxyz"),
+        "only the last 4 characters come back: {done}"
+    );
+    assert!(
+        !done.contains("e2e-secret-key"),
+        "the key itself never comes back: {done}"
+    );
+    session.click(Locator::Id("wizard-close")).await;
+    let row = session
+        .wait_text(Locator::Css("tr[data-account='loopback']"), "Custom")
+        .await;
+    assert!(
+        row.contains("not polled"),
+        "a new account waits for its first poll: {row}"
+    );
+    session.close().await;
+}
+
+#[tokio::test]
+async fn logs_preview_detection_and_settings_theme() {
+    let Some(session) = Session::start(4660).await else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    std::fs::write(
+        logs.path().join("access.log"),
+        "127.0.0.1 - - [21/Nov/2026:10:00:00 +0000] \"GET /v1/scrape HTTP/1.1\" 200 512 \"-\" \"scrapy\"\n\
+         127.0.0.1 - - [21/Nov/2026:10:00:01 +0000] \"GET /v1/scrape HTTP/1.1\" 402 87 \"-\" \"scrapy\"\n",
+    )
+    .unwrap();
+    let session = session.with_data_dir(tmp.path()).await;
+    session.click(Locator::Id("nav-logs")).await;
+    let pattern = format!("{}/*.log", logs.path().display());
+    session
+        .type_into(Locator::Id("log-pattern"), &pattern)
+        .await;
+    session.click(Locator::Id("log-preview")).await;
+    let preview = session
+        .wait_text(Locator::Id("log-preview-result"), "combined")
+        .await;
+    assert!(
+        preview.contains("1 failed request"),
+        "the 402 line is found before adding: {preview}"
+    );
+    session.screenshot("logs-preview").await;
+    session.click(Locator::Id("log-add")).await;
+    session
+        .wait_text(Locator::Id("log-sources"), "access")
+        .await;
+    session.click(Locator::Id("nav-settings")).await;
+    session
+        .click(Locator::Css("input[name='theme'][value='dark']"))
+        .await;
+    session.click(Locator::Id("settings-save")).await;
+    session
+        .wait_text(Locator::Id("settings-saved"), "Saved")
+        .await;
+    let theme = session
+        .client
+        .execute("return document.documentElement.dataset.theme", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        theme,
+        serde_json::json!("dark"),
+        "the theme applies at once"
+    );
+    session.screenshot("settings-dark").await;
+    session.close().await;
 }

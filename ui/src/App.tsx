@@ -1,69 +1,110 @@
-import { useEffect, useState } from "preact/hooks";
-import { api, ApiError } from "./api";
-import type { StatusReport } from "./bindings/StatusReport";
-import { formatAgo, formatAmount } from "./format";
+import { useCallback, useEffect, useState } from "preact/hooks";
+import { api } from "./api";
+import type { Settings } from "./bindings/Settings";
+import type { Theme } from "./bindings/Theme";
+import { onDataChanged } from "./live";
+import { ErrorBanner, useLoad } from "./ui";
+import { AccountsView } from "./views/Accounts";
+import { AccountDetailView } from "./views/AccountDetail";
+import { EventsView } from "./views/Events";
+import { LogsView } from "./views/Logs";
+import { SettingsView } from "./views/Settings";
+import { Wizard } from "./views/Wizard";
 
-export function App() {
-  const [report, setReport] = useState<StatusReport | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
+export type Route = { view: "accounts" } | { view: "account"; id: number } | { view: "events" } | { view: "logs" } | { view: "settings" };
 
-  useEffect(() => {
-    api.status().then(setReport, (e: ApiError) => setError(e));
-  }, []);
+const NAV: [Route["view"], string][] = [
+  ["accounts", "Accounts"],
+  ["events", "402 history"],
+  ["logs", "Logs"],
+  ["settings", "Settings"],
+];
 
-  return (
-    <main>
-      <header class="top">
-        <h1>Cliffwatch</h1>
-        <span class="sub">sees the 402 cliff coming</span>
-      </header>
-      {error && (
-        <p class="error" role="alert" data-kind={error.kind}>
-          {error.message}
-        </p>
-      )}
-      {!report && !error && <p class="muted">Loading…</p>}
-      {report && report.accounts.length === 0 && <EmptyState dataDir={report.data_dir} />}
-      {report && report.accounts.length > 0 && (
-        <table id="accounts" class="accounts">
-          <thead>
-            <tr>
-              <th>Account</th>
-              <th>Provider</th>
-              <th>Remaining</th>
-              <th>State</th>
-              <th>Last poll</th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.accounts.map((s) => (
-              <tr key={s.account.id} data-account={s.account.label}>
-                <td>{s.account.label}</td>
-                <td>{s.provider_name}</td>
-                <td class="num">{s.latest ? formatAmount(s.latest.remaining, s.latest.unit) : "—"}</td>
-                <td>
-                  <span class={`chip chip-${s.account.state}`}>{s.account.state.replace(/_/g, " ")}</span>
-                </td>
-                <td>{formatAgo(s.latest?.observed_at, new Date(report.generated_at))}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </main>
-  );
+/** How often relative times ("3 min ago") are refreshed without a data change. */
+const TICK_MS = 60_000;
+
+export function applyTheme(theme: Theme) {
+  document.documentElement.dataset.theme = theme;
 }
 
-function EmptyState({ dataDir }: { dataDir: string }) {
+export function App() {
+  const [route, setRoute] = useState<Route>({ view: "accounts" });
+  const [version, setVersion] = useState(0);
+  const [wizard, setWizard] = useState(false);
+  const bump = useCallback(() => setVersion((v) => v + 1), []);
+  useEffect(() => onDataChanged(bump), [bump]);
+  useEffect(() => {
+    const t = setInterval(bump, TICK_MS);
+    return () => clearInterval(t);
+  }, [bump]);
+  const dash = useLoad(() => api.dashboard(), [version]);
+  const [settings, setSettings] = useState<Settings | null>(null);
+  useEffect(() => {
+    api.settings().then((s) => {
+      setSettings(s);
+      applyTheme(s.theme);
+    }, () => applyTheme("system"));
+  }, []);
+
+  const open = (id: number) => setRoute({ view: "account", id });
+  const active = route.view === "account" ? "accounts" : route.view;
+  const alerts = dash.data?.alerts.length ?? 0;
+  const title = NAV.find(([v]) => v === active)?.[1] ?? "";
+
   return (
-    <section id="empty-state" class="empty">
-      <h2>No accounts yet</h2>
-      <p>Cliffwatch watches the balances of your API keys and warns you before one runs dry.</p>
-      <p>Add your first key from a terminal:</p>
-      <pre>printenv OPENROUTER_API_KEY | cliffwatch account add --provider openrouter --label main --secret-stdin</pre>
-      <p class="muted">
-        Keys go to your OS keychain, never to disk. Data directory: <code>{dataDir}</code>
-      </p>
-    </section>
+    <div class="shell">
+      <nav class="side" aria-label="Sections">
+        <div class="brand">
+          <span class="logo" aria-hidden="true" />
+          <span>Cliffwatch</span>
+        </div>
+        {NAV.map(([v, label]) => (
+          <button key={v} id={`nav-${v}`} class={`nav ${active === v ? "on" : ""}`} aria-current={active === v ? "page" : undefined} onClick={() => setRoute({ view: v } as Route)}>
+            {label}
+            {v === "accounts" && alerts > 0 && <span class="badge">{alerts}</span>}
+          </button>
+        ))}
+        <div class="side-foot muted">sees the 402 cliff coming</div>
+      </nav>
+      <main>
+        <header class="top">
+          <h1>{route.view === "account" ? "Account" : title}</h1>
+          <button class="btn btn-primary" id="add-account" onClick={() => setWizard(true)}>
+            + Add account
+          </button>
+        </header>
+        {route.view !== "account" && <ErrorBanner error={dash.error} />}
+        {route.view === "accounts" && !dash.data && !dash.error && <p class="muted">Loading…</p>}
+        {route.view === "accounts" && dash.data && <AccountsView data={dash.data} onOpen={open} onAdd={() => setWizard(true)} />}
+        {route.view === "account" && (
+          <AccountDetailView
+            id={route.id}
+            version={version}
+            onBack={() => setRoute({ view: "accounts" })}
+            onRemoved={() => {
+              setRoute({ view: "accounts" });
+              bump();
+            }}
+          />
+        )}
+        {route.view === "events" && <EventsView dash={dash.data} version={version} />}
+        {route.view === "logs" && <LogsView version={version} />}
+        {route.view === "settings" && settings && (
+          <SettingsView
+            initial={settings}
+            onSaved={(s) => {
+              setSettings(s);
+              applyTheme(s.theme);
+            }}
+          />
+        )}
+      </main>
+      {wizard && (
+        <Wizard
+          onClose={() => setWizard(false)}
+          onAdded={() => bump()}
+        />
+      )}
+    </div>
   );
 }

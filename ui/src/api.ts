@@ -3,9 +3,23 @@ import { invoke } from "@tauri-apps/api/core";
 import type { StatusReport } from "./bindings/StatusReport";
 import type { ProviderInfo } from "./bindings/ProviderInfo";
 import type { ErrorDto } from "./bindings/ErrorDto";
+import type { Dashboard } from "./bindings/Dashboard";
+import type { AccountDetail } from "./bindings/AccountDetail";
+import type { AccountForm } from "./bindings/AccountForm";
+import type { AccountRow } from "./bindings/AccountRow";
+import type { Account } from "./bindings/Account";
+import type { EventQuery } from "./bindings/EventQuery";
+import type { EventRow } from "./bindings/EventRow";
+import type { LogSourceRow } from "./bindings/LogSourceRow";
+import type { LogPreview } from "./bindings/LogPreview";
+import type { LogSource } from "./bindings/LogSource";
+import type { Settings } from "./bindings/Settings";
 
 export class ApiError extends Error {
-  constructor(readonly kind: string, message: string) {
+  constructor(
+    readonly kind: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -20,7 +34,21 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
   }
 }
 
+export const emptyQuery: EventQuery = { account: null, provider: null, outcome: null, since: null, until: null, limit: null };
+
 export const api = {
   status: () => call<StatusReport>("get_status"),
   providers: () => call<ProviderInfo[]>("list_providers"),
+  dashboard: () => call<Dashboard>("get_dashboard"),
+  account: (id: number) => call<AccountDetail>("get_account", { id }),
+  addAccount: (form: AccountForm) => call<AccountRow>("add_account", { form }),
+  removeAccount: (id: number) => call<Account>("remove_account", { id }),
+  openTopUp: (url: string) => call<void>("open_top_up", { url }),
+  events: (query: Partial<EventQuery>) => call<EventRow[]>("list_events", { query: { ...emptyQuery, ...query } }),
+  logSources: () => call<LogSourceRow[]>("list_log_sources"),
+  previewLog: (pattern: string) => call<LogPreview>("preview_log_source", { pattern }),
+  addLogSource: (pattern: string, format: string) => call<LogSource>("add_log_source", { pattern, format }),
+  removeLogSource: (id: number) => call<void>("remove_log_source", { id }),
+  settings: () => call<Settings>("get_settings"),
+  saveSettings: (settings: Settings) => call<Settings>("save_settings", { settings }),
 };

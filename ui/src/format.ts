@@ -1,18 +1,52 @@
-// Formatting of amounts and times, the way people read them.
+// Formatting of amounts, rates, runways and times, the way people read them.
 
-export function formatAmount(value: number | null | undefined, unit: string): string {
+import type { AccountState } from "./bindings/AccountState";
+import type { Outcome } from "./bindings/Outcome";
+
+const CURRENCY_SYMBOL: Record<string, string> = { usd: "$", eur: "€", cny: "¥", gbp: "£", jpy: "¥" };
+
+/** "$12.35", "¥-3.50", "4,820 credits", "12.00 CHF". */
+export function formatAmount(value: number | null | undefined, unit: string | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return "—";
-  switch (unit) {
-    case "usd":
-      return `$${value.toFixed(2)}`;
-    case "eur":
-      return `€${value.toFixed(2)}`;
-    case "cny":
-      return `¥${value.toFixed(2)}`;
-    default:
-      if (unit.length === 3) return `${value.toFixed(2)} ${unit.toUpperCase()}`;
-      return `${Math.round(value).toLocaleString("en-US")} ${unit}`;
-  }
+  const u = (unit ?? "").toLowerCase();
+  const sym = CURRENCY_SYMBOL[u];
+  if (sym) return `${sym}${value.toFixed(2)}`;
+  if (u.length === 3) return `${value.toFixed(2)} ${u.toUpperCase()}`;
+  const n = Math.abs(value) >= 100 || Number.isInteger(value) ? Math.round(value) : Math.round(value * 10) / 10;
+  return `${n.toLocaleString("en-US")}${u ? ` ${u}` : ""}`;
+}
+
+/** Spend per day: "$3.20/day", "1,200 credits/day", "—" when unknown. */
+export function formatRate(perDay: number | null | undefined, unit: string | null | undefined): string {
+  if (perDay === null || perDay === undefined || !Number.isFinite(perDay)) return "—";
+  if (perDay <= 0) return "idle";
+  return `${formatAmount(perDay, unit)}/day`;
+}
+
+/** Hours in the unit people think in: "<1 h", "14 h", "3.5 d", "> 30 d". */
+export function formatHours(h: number | null | undefined): string {
+  if (h === null || h === undefined || !Number.isFinite(h)) return "—";
+  if (h <= 0) return "0 h";
+  if (h < 1) return "<1 h";
+  if (h < 48) return `${Math.round(h)} h`;
+  const d = h / 24;
+  if (d > 30) return "> 30 d";
+  return d < 10 ? `${(Math.round(d * 10) / 10).toString()} d` : `${Math.round(d)} d`;
+}
+
+/** A P10–P90 band in one unit: "9–20 h", "2.5–5 d"; one value when both ends agree. */
+export function formatBand(p10: number, p90: number): string {
+  const a = formatHours(p10);
+  const b = formatHours(p90);
+  if (a === b) return a;
+  const [na, ua] = splitUnit(a);
+  const [nb, ub] = splitUnit(b);
+  return ua === ub && ua !== "" ? `${na}–${nb} ${ua}` : `${a} – ${b}`;
+}
+
+function splitUnit(s: string): [string, string] {
+  const i = s.lastIndexOf(" ");
+  return i < 0 ? [s, ""] : [s.slice(0, i), s.slice(i + 1)];
 }
 
 export function formatAgo(iso: string | null | undefined, now: Date): string {
@@ -22,4 +56,61 @@ export function formatAgo(iso: string | null | undefined, now: Date): string {
   if (s < 3600) return `${Math.round(s / 60)} min ago`;
   if (s < 86400) return `${Math.round(s / 3600)} h ago`;
   return `${Math.round(s / 86400)} d ago`;
+}
+
+/** "21 Nov 14:05" in local time. */
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  const mon = d.toLocaleString("en-US", { month: "short" });
+  const hh = String(d.getHours()).padStart(2, "0");
+  const mm = String(d.getMinutes()).padStart(2, "0");
+  return `${d.getDate()} ${mon} ${hh}:${mm}`;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+const STATE_LABEL: Record<AccountState, string> = {
+  unknown: "not polled",
+  ok: "ok",
+  out_of_credit: "out of credit",
+  invalid_key: "invalid key",
+  error: "error",
+};
+
+export function stateLabel(s: AccountState): string {
+  return STATE_LABEL[s] ?? s;
+}
+
+const OUTCOME_LABEL: Record<Outcome, string> = {
+  ok: "ok",
+  out_of_credit: "out of credit",
+  rate_limited: "rate limited",
+  unauthorized: "key rejected",
+  forbidden: "forbidden",
+  server_error: "server error",
+  client_error: "client error",
+  bad_response: "bad response",
+};
+
+export function outcomeLabel(o: Outcome): string {
+  return OUTCOME_LABEL[o] ?? o;
+}
+
+/** "22:00" ⇄ minute of the day. */
+export function minuteToHHMM(m: number): string {
+  return `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
+}
+
+export function hhmmToMinute(s: string): number | null {
+  const m = /^(\d{1,2}):(\d{2})$/.exec(s.trim());
+  if (!m) return null;
+  const h = Number(m[1]);
+  const min = Number(m[2]);
+  return h < 24 && min < 60 ? h * 60 + min : null;
 }

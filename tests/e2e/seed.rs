@@ -1,0 +1,185 @@
+//! Realistic data written through core into a data directory before the app opens it: four
+//! accounts draining at different speeds (one topped up, one out of credit), their 402s, and
+//! the alerts core raises from them. Times are relative to the real clock, because the app
+//! forecasts as of now.
+
+use chrono::{DateTime, Duration, Utc};
+use cliffwatch_core::clock::{Clock, SystemClock};
+use cliffwatch_core::db;
+use cliffwatch_core::model::{AccountState, BalanceSample, CliffEvent, EventOrigin, Outcome, Unit};
+use cliffwatch_core::secrets::{MemoryStore, Secret};
+use cliffwatch_core::{Cliffwatch, NewAccount, SecretInput};
+use std::sync::Arc;
+
+/// Hourly spend with a daily rhythm (busier in the afternoon), so charts look like real use.
+fn spend(per_hour: f64, at: DateTime<Utc>) -> f64 {
+    use chrono::Timelike;
+    let h = at.hour() as f64;
+    per_hour * (1.0 + 0.6 * ((h - 15.0) / 24.0 * std::f64::consts::TAU).cos())
+}
+
+pub async fn seed(dir: &std::path::Path) {
+    let now = SystemClock.now();
+    let cw = Cliffwatch::open(dir, Arc::new(MemoryStore::new()), Arc::new(SystemClock))
+        .await
+        .unwrap();
+    // (provider, label, remaining now, spend per hour, unit, hours of history, top-up hours ago)
+    let accounts: [(&str, &str, f64, f64, Unit, i64, Option<(i64, f64)>); 4] = [
+        (
+            "scraperapi",
+            "scraper-prod",
+            4820.0,
+            150.0,
+            Unit::credits(),
+            96,
+            None,
+        ),
+        (
+            "openrouter",
+            "llm-main",
+            12.5,
+            0.85,
+            Unit::usd(),
+            96,
+            Some((40, 30.0)),
+        ),
+        ("tavily", "search", 850.0, 3.0, Unit::credits(), 96, None),
+        ("twocaptcha", "captcha", 0.0, 0.12, Unit::usd(), 72, None),
+    ];
+    for (provider, label, remaining, per_hour, unit, hours, top_up) in accounts {
+        let acc = cw
+            .add_account(NewAccount {
+                provider: provider.into(),
+                label: label.into(),
+                base_url: None,
+                secret: SecretInput::Keychain(Secret::new("e2e-key-0123456789").unwrap()),
+                budget: None,
+                options: Default::default(),
+            })
+            .await
+            .unwrap();
+        // Walk back from now, adding spend (and removing a top-up) to get each past level.
+        let mut levels = Vec::new();
+        let mut level = remaining;
+        for h in 0..=hours {
+            let at = now - Duration::hours(h);
+            levels.push((at, level.max(0.0)));
+            if let Some((ago, amount)) = top_up {
+                if h == ago {
+                    level -= amount;
+                }
+            }
+            level += spend(per_hour, at);
+        }
+        let mut tx = cw.pool().begin().await.unwrap();
+        for (at, v) in levels.into_iter().rev() {
+            db::balance_samples::insert(
+                &mut tx,
+                BalanceSample {
+                    account_id: acc.id,
+                    observed_at: at,
+                    remaining: Some((v * 100.0).round() / 100.0),
+                    limit: None,
+                    used: None,
+                    unit: unit.clone(),
+                    resets_at: None,
+                    is_topup: false,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let state = if remaining <= 0.0 {
+            AccountState::OutOfCredit
+        } else {
+            AccountState::Ok
+        };
+        let msg = (remaining <= 0.0).then_some(
+            "2Captcha says the account is out of credit (HTTP 200: \"ERROR_ZERO_BALANCE\"): top up at https://2captcha.com/enterpage",
+        );
+        db::accounts::set_state(cw.pool(), acc.id, state, msg, now)
+            .await
+            .unwrap();
+        if remaining <= 0.0 {
+            for (mins, code, message, payment) in [
+                (
+                    90,
+                    "ERROR_ZERO_BALANCE",
+                    "You don't have funds on your account.",
+                    None,
+                ),
+                (
+                    5,
+                    "ERROR_ZERO_BALANCE",
+                    "You don't have funds on your account.",
+                    Some(
+                        serde_json::json!({"payment_url": "https://pay.example-gateway.io/2captcha?amount=10"}),
+                    ),
+                ),
+            ] {
+                event(
+                    &cw,
+                    acc.id,
+                    provider,
+                    now - Duration::minutes(mins),
+                    code,
+                    message,
+                    payment,
+                )
+                .await;
+            }
+        }
+        if label == "llm-main" {
+            event(
+                &cw,
+                acc.id,
+                provider,
+                now - Duration::hours(41),
+                "402",
+                "Insufficient credits. Add more using https://openrouter.ai/credits",
+                None,
+            )
+            .await;
+        }
+    }
+    let notifier = cliffwatch_core::alerts::MemoryNotifier::new();
+    cliffwatch_core::alerts::evaluate(cw.pool(), now, &notifier)
+        .await
+        .unwrap();
+    cw.pool().close().await;
+}
+
+async fn event(
+    cw: &Cliffwatch,
+    account: cliffwatch_core::model::AccountId,
+    provider: &str,
+    at: DateTime<Utc>,
+    code: &str,
+    message: &str,
+    payment: Option<serde_json::Value>,
+) {
+    db::cliff_events::insert(
+        cw.pool(),
+        &CliffEvent {
+            id: None,
+            account_id: Some(account),
+            provider: Some(provider.into()),
+            occurred_at: at,
+            origin: EventOrigin::Poll,
+            outcome: Outcome::OutOfCredit,
+            status: Some(402),
+            method: Some("GET".into()),
+            host: None,
+            url: None,
+            code: Some(code.into()),
+            message: Some(message.into()),
+            quota: None,
+            payment,
+            log_file_id: None,
+            byte_offset: None,
+        },
+    )
+    .await
+    .unwrap();
+}

@@ -1,0 +1,170 @@
+// Small shared pieces: chips, the runway band bar, dialogs, error banners, data loading.
+import type { ComponentChildren } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import type { AccountState } from "./bindings/AccountState";
+import type { Outcome } from "./bindings/Outcome";
+import type { Forecast } from "./bindings/Forecast";
+import type { PaymentLink } from "./bindings/PaymentLink";
+import { ApiError, api } from "./api";
+import { formatBand, formatHours, outcomeLabel, stateLabel } from "./format";
+
+export function StateChip({ state }: { state: AccountState }) {
+  return <span class={`chip chip-${state}`}>{stateLabel(state)}</span>;
+}
+
+export function OutcomeChip({ outcome }: { outcome: Outcome }) {
+  return <span class={`chip outcome-${outcome}`}>{outcomeLabel(outcome)}</span>;
+}
+
+/** The colour family of a runway: what the user should feel. */
+export function tone(f: Forecast, state: AccountState): "ok" | "warn" | "crit" | "ooc" | "unknown" {
+  if (state === "out_of_credit" || f.state === "out_of_credit") return "ooc";
+  if (state === "invalid_key" || state === "error") return "crit";
+  const p10 = f.runway_hours?.p10;
+  if (f.state === "ok" && p10 !== undefined) {
+    if (p10 < 24) return "crit";
+    if (p10 < 72) return "warn";
+    return "ok";
+  }
+  if (f.state === "idle") return "ok";
+  return "unknown";
+}
+
+/** Scale of the runway bar: 0 at the left, a week at the right edge (log-ish so hours show). */
+export const BAR_HOURS = 24 * 7;
+export function barPos(h: number): number {
+  const c = Math.min(Math.max(h, 0), BAR_HOURS);
+  return (Math.log1p(c) / Math.log1p(BAR_HOURS)) * 100;
+}
+
+/** "~14 h" with the P10–P90 band under it and a bar: where the cliff is, and how sure. */
+export function Runway({ f, state }: { f: Forecast; state: AccountState }) {
+  const t = tone(f, state);
+  if (f.state === "out_of_credit" || state === "out_of_credit") {
+    return (
+      <div class="runway">
+        <span class={`runway-main tone-${t}`}>out now</span>
+      </div>
+    );
+  }
+  if (f.state === "ok" && f.runway_hours) {
+    const r = f.runway_hours;
+    const left = barPos(r.p10);
+    const right = barPos(r.p90);
+    return (
+      <div class="runway" title={f.message}>
+        <span class={`runway-main tone-${t}`}>~{formatHours(r.p50)}</span>
+        <span class="runway-band">{formatBand(r.p10, r.p90)}</span>
+        <div class="runway-bar" aria-hidden="true">
+          <div class={`runway-range bg-${t}`} style={{ left: `${left}%`, width: `${Math.max(right - left, 1.5)}%` }} />
+          <div class="runway-p50" style={{ left: `${barPos(r.p50)}%` }} />
+        </div>
+      </div>
+    );
+  }
+  const word = f.state === "learning" ? "learning" : f.state === "idle" ? "> 30 d" : "—";
+  return (
+    <div class="runway" title={f.message}>
+      <span class={`runway-main muted`}>{word}</span>
+      {f.state === "learning" && <span class="runway-band">{f.message.replace(/^learning: /, "")}</span>}
+    </div>
+  );
+}
+
+export function ErrorBanner({ error }: { error: ApiError | null }) {
+  if (!error) return null;
+  return (
+    <p class="error" role="alert" data-kind={error.kind}>
+      {error.message}
+    </p>
+  );
+}
+
+export function Modal({ title, onClose, children, wide }: { title: string; onClose: () => void; children: ComponentChildren; wide?: boolean }) {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => e.key === "Escape" && onClose();
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [onClose]);
+  return (
+    <div class="overlay" onClick={(e) => e.target === e.currentTarget && onClose()}>
+      <div class={`modal ${wide ? "modal-wide" : ""}`} role="dialog" aria-modal="true" aria-label={title}>
+        <header class="modal-head">
+          <h2>{title}</h2>
+          <button class="icon-btn" aria-label="Close" onClick={onClose}>
+            ×
+          </button>
+        </header>
+        {children}
+      </div>
+    </div>
+  );
+}
+
+/**
+ * A payment link from a 402 body is untrusted: it opens only after this dialog, which shows
+ * the domain it goes to and warns when that is not the provider's.
+ */
+export function PaymentLinkButton({ link }: { link: PaymentLink }) {
+  const [open, setOpen] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  return (
+    <>
+      <button class={`btn btn-small ${link.provider_domain ? "" : "btn-warn"}`} onClick={() => setOpen(true)}>
+        Pay link · {link.domain}
+      </button>
+      {open && (
+        <Modal title="Open a payment link?" onClose={() => setOpen(false)}>
+          <div class="confirm" id="payment-confirm">
+            <p>This link came from the body of a 402 answer. Anyone between you and the API can write one.</p>
+            <p class="confirm-domain">{link.domain}</p>
+            {!link.provider_domain && (
+              <p class="warn-box">This is not the provider's own domain. Check it before you pay anything.</p>
+            )}
+            <p class="muted break">{link.url}</p>
+            <ErrorBanner error={error} />
+            <div class="actions">
+              <button class="btn" onClick={() => setOpen(false)}>
+                Cancel
+              </button>
+              <button
+                class="btn btn-primary"
+                onClick={() =>
+                  api.openTopUp(link.url).then(
+                    () => setOpen(false),
+                    (e: ApiError) => setError(e),
+                  )
+                }
+              >
+                Open {link.domain}
+              </button>
+            </div>
+          </div>
+        </Modal>
+      )}
+    </>
+  );
+}
+
+/** Loads `fn` whenever `deps` change; keeps the previous data while reloading (no flicker). */
+export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): { data: T | null; error: ApiError | null; reload: () => void } {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    let live = true;
+    fn().then(
+      (d) => {
+        if (!live) return;
+        setData(d);
+        setError(null);
+      },
+      (e: ApiError) => live && setError(e instanceof ApiError ? e : new ApiError("ipc", String(e))),
+    );
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, n]);
+  return { data, error, reload: () => setN((x) => x + 1) };
+}

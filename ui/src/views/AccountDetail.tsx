@@ -1,0 +1,197 @@
+// One account: balance history with the forecast band, its 402s on a timeline, the latest
+// parsed error body, Top up, remove.
+import { useState } from "preact/hooks";
+import { api, ApiError } from "../api";
+import type { AccountDetail } from "../bindings/AccountDetail";
+import type { EventRow } from "../bindings/EventRow";
+import { HistoryChart } from "../charts";
+import { formatAgo, formatAmount, formatHours, formatRate, formatTime } from "../format";
+import { ErrorBanner, Modal, OutcomeChip, PaymentLinkButton, Runway, StateChip, tone, useLoad } from "../ui";
+
+export function AccountDetailView({ id, version, onBack, onRemoved }: { id: number; version: number; onBack: () => void; onRemoved: () => void }) {
+  const { data, error } = useLoad(() => api.account(id), [id, version]);
+  return (
+    <section id="account-detail">
+      <button class="link-btn" onClick={onBack}>
+        ← All accounts
+      </button>
+      <ErrorBanner error={error} />
+      {data && <Detail d={data} onRemoved={onRemoved} />}
+    </section>
+  );
+}
+
+function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
+  const { row } = d;
+  const a = row.account;
+  const f = row.forecast;
+  const unit = d.unit ?? row.latest?.unit ?? null;
+  const t = tone(f, a.state);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [confirmRemove, setConfirmRemove] = useState(false);
+  const now = new Date(f.as_of);
+  return (
+    <>
+      <header class="detail-head">
+        <div>
+          <h2 class="detail-title">
+            {a.label} <StateChip state={a.state} />
+          </h2>
+          <div class="muted">
+            {row.provider_name}
+            {a.secret_hint && <> · key {a.secret_hint}</>}
+            {a.base_url && <> · {a.base_url}</>} · last poll {formatAgo(row.latest?.observed_at, now)}
+          </div>
+        </div>
+        <div class="actions">
+          {row.top_up_url && (
+            <button class="btn btn-primary" id="top-up" title={row.top_up_url} onClick={() => api.openTopUp(row.top_up_url!).catch((e: ApiError) => setError(e))}>
+              Top up
+            </button>
+          )}
+          <button class="btn btn-danger-ghost" id="remove-account" onClick={() => setConfirmRemove(true)}>
+            Remove
+          </button>
+        </div>
+      </header>
+      <ErrorBanner error={error} />
+      {a.state_message && a.state !== "ok" && <p class={`state-msg border-${t}`}>{a.state_message}</p>}
+      <section class="stats">
+        <div class="card">
+          <span class="card-label">Remaining</span>
+          <span class="card-value" id="detail-remaining">
+            {formatAmount(f.remaining ?? row.latest?.remaining, unit)}
+          </span>
+          <span class="card-sub">{row.latest?.limit != null ? `of ${formatAmount(row.latest.limit, unit)}` : a.budget != null ? `budget ${formatAmount(a.budget, unit)}` : "\u00a0"}</span>
+        </div>
+        <div class="card">
+          <span class="card-label">Burn</span>
+          <span class="card-value">{formatRate(f.rate_per_day, unit)}</span>
+          <span class="card-sub">{f.history_hours > 0 ? `from ${formatHours(f.history_hours)} of readings` : "no readings yet"}</span>
+        </div>
+        <div class={`card border-${t}`}>
+          <span class="card-label">Runway (P50, P10–P90)</span>
+          <Runway f={f} state={a.state} />
+          <span class="card-sub">{f.exhausts_at && f.state === "ok" ? `around ${formatTime(f.exhausts_at)}` : f.message}</span>
+        </div>
+      </section>
+      <section class="panel">
+        <h3>Balance and forecast</h3>
+        <HistoryChart history={d.history} band={d.band} topUps={d.top_ups} events={d.events} unit={unit} />
+        <p class="muted small">{f.message}</p>
+      </section>
+      <div class="two-col">
+        <section class="panel">
+          <h3>Latest error</h3>
+          {d.latest_error ? <ErrorBody e={d.latest_error} /> : <p class="muted">No failed request seen for this account.</p>}
+        </section>
+        <section class="panel">
+          <h3>402s and failures</h3>
+          <Timeline events={d.events} />
+        </section>
+      </div>
+      {confirmRemove && (
+        <Modal title={`Remove ${a.label}?`} onClose={() => setConfirmRemove(false)}>
+          <p>Its readings and history are deleted and its key is removed from the keychain. This cannot be undone.</p>
+          <div class="actions">
+            <button class="btn" onClick={() => setConfirmRemove(false)}>
+              Cancel
+            </button>
+            <button
+              class="btn btn-danger"
+              id="confirm-remove"
+              onClick={() =>
+                api.removeAccount(a.id).then(onRemoved, (e: ApiError) => {
+                  setError(e);
+                  setConfirmRemove(false);
+                })
+              }
+            >
+              Remove account
+            </button>
+          </div>
+        </Modal>
+      )}
+    </>
+  );
+}
+
+export function ErrorBody({ e }: { e: EventRow }) {
+  const ev = e.event;
+  return (
+    <div class="error-body" id="latest-error">
+      <div class="error-body-head">
+        <OutcomeChip outcome={ev.outcome} />
+        {ev.status != null && <span class="mono">HTTP {String(ev.status)}</span>}
+        <span class="muted">{formatTime(ev.occurred_at)}</span>
+      </div>
+      {ev.message && <blockquote>{ev.message}</blockquote>}
+      <dl class="kv">
+        {ev.code && (
+          <>
+            <dt>code</dt>
+            <dd class="mono">{ev.code}</dd>
+          </>
+        )}
+        {ev.quota && (
+          <>
+            <dt>quota</dt>
+            <dd>{ev.quota}</dd>
+          </>
+        )}
+        {ev.url && (
+          <>
+            <dt>request</dt>
+            <dd class="mono break">
+              {ev.method ?? ""} {ev.url}
+            </dd>
+          </>
+        )}
+        <dt>seen in</dt>
+        <dd class="mono break">{e.source_path ? `${e.source_path} @ byte ${String(ev.byte_offset ?? 0)}` : "balance poll"}</dd>
+        {ev.payment && (
+          <>
+            <dt>payment</dt>
+            <dd class="mono break">{JSON.stringify(ev.payment)}</dd>
+          </>
+        )}
+      </dl>
+      {e.payment_link && <PaymentLinkButton link={e.payment_link} />}
+    </div>
+  );
+}
+
+/** Events as dots on a time strip (where they cluster), then the newest as a list. */
+function Timeline({ events }: { events: EventRow[] }) {
+  if (events.length === 0) return <p class="muted">None. Cliffwatch records every 402 from polls and watched logs here.</p>;
+  const ts = events.map((e) => new Date(e.event.occurred_at).getTime());
+  const min = Math.min(...ts);
+  const max = Math.max(...ts);
+  const span = Math.max(max - min, 1);
+  return (
+    <>
+      <div class="timeline" aria-hidden="true">
+        {events.map((e, i) => (
+          <span
+            key={i}
+            class={`tl-dot ${e.event.outcome === "out_of_credit" ? "bg-ooc" : "bg-muted"}`}
+            style={{ left: `${events.length === 1 ? 50 : ((ts[i] - min) / span) * 100}%` }}
+            title={`${formatTime(e.event.occurred_at)} ${e.event.outcome}`}
+          />
+        ))}
+      </div>
+      <div class="timeline-axis muted small">
+        <span>{formatTime(new Date(min).toISOString())}</span>
+        <span>{formatTime(new Date(max).toISOString())}</span>
+      </div>
+      <ul class="event-list">
+        {events.slice(0, 8).map((e, i) => (
+          <li key={i}>
+            <span class="muted">{formatTime(e.event.occurred_at)}</span> <OutcomeChip outcome={e.event.outcome} />{" "}
+            <span class="ellipsis">{e.event.message ?? e.event.code ?? ""}</span>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}

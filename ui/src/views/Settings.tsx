@@ -1,0 +1,139 @@
+// Settings: poll interval, alert rules, quiet hours, notifications, theme.
+import { useEffect, useState } from "preact/hooks";
+import { api, ApiError } from "../api";
+import type { Settings } from "../bindings/Settings";
+import type { Theme } from "../bindings/Theme";
+import { hhmmToMinute, minuteToHHMM } from "../format";
+import { ErrorBanner } from "../ui";
+
+export function SettingsView({ initial, onSaved }: { initial: Settings; onSaved: (s: Settings) => void }) {
+  const [s, setS] = useState<Settings>(initial);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [saved, setSaved] = useState(false);
+  useEffect(() => setS(initial), [initial]);
+  const r = s.rules;
+  const set = (patch: Partial<Settings>) => {
+    setSaved(false);
+    setS({ ...s, ...patch });
+  };
+  const rules = (patch: Partial<Settings["rules"]>) => set({ rules: { ...r, ...patch } });
+  const num = (v: string): number | null => (v.trim() === "" ? null : Number(v));
+  const q = s.quiet_hours;
+  return (
+    <form
+      id="settings-view"
+      class="settings"
+      onSubmit={(e) => {
+        e.preventDefault();
+        api.saveSettings(s).then(
+          (x) => {
+            setError(null);
+            setSaved(true);
+            onSaved(x);
+          },
+          (e: ApiError) => setError(e),
+        );
+      }}
+    >
+      <section class="panel">
+        <h3>Polling</h3>
+        <label class="field">
+          <span>Check balances every</span>
+          <span class="inline">
+            <input
+              type="number"
+              min={1}
+              max={1440}
+              id="poll-minutes"
+              value={Math.round(s.poll_interval_s / 60)}
+              onInput={(e) => set({ poll_interval_s: Math.round(Number(e.currentTarget.value) * 60) })}
+            />
+            minutes
+          </span>
+          <small class="muted">Each provider's own limit still applies; accounts can override it.</small>
+        </label>
+      </section>
+      <section class="panel">
+        <h3>Alerts</h3>
+        <label class="check">
+          <input type="checkbox" checked={r.enabled} onChange={(e) => rules({ enabled: e.currentTarget.checked })} /> Alerts on
+        </label>
+        <div class="grid-2">
+          <label class="field">
+            <span>Warn when the early runway (P10) is under</span>
+            <span class="inline">
+              <input type="number" min={0} step="any" value={r.runway_warning_hours} onInput={(e) => rules({ runway_warning_hours: Number(e.currentTarget.value) })} /> hours
+            </span>
+          </label>
+          <label class="field">
+            <span>Critical when it is under</span>
+            <span class="inline">
+              <input type="number" min={0} step="any" value={r.runway_critical_hours} onInput={(e) => rules({ runway_critical_hours: Number(e.currentTarget.value) })} /> hours
+            </span>
+          </label>
+          <label class="field">
+            <span>Low balance below</span>
+            <span class="inline">
+              <input type="number" min={0} max={100} step="any" value={r.low_balance_percent ?? ""} onInput={(e) => rules({ low_balance_percent: num(e.currentTarget.value) })} /> % of the last top-up
+            </span>
+          </label>
+          <label class="field">
+            <span>…or below the amount</span>
+            <span class="inline">
+              <input type="number" min={0} step="any" value={r.low_balance_amount ?? ""} placeholder="off" onInput={(e) => rules({ low_balance_amount: num(e.currentTarget.value) })} /> in the account's unit
+            </span>
+          </label>
+          <label class="field">
+            <span>Alert when balance checks fail for</span>
+            <span class="inline">
+              <input type="number" min={0} step="any" value={r.poll_failing_hours} onInput={(e) => rules({ poll_failing_hours: Number(e.currentTarget.value) })} /> hours
+            </span>
+          </label>
+        </div>
+      </section>
+      <section class="panel">
+        <h3>Notifications</h3>
+        <label class="check">
+          <input type="checkbox" id="notifications" checked={s.notifications} onChange={(e) => set({ notifications: e.currentTarget.checked })} /> Desktop
+          notifications
+        </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={q !== null}
+            onChange={(e) =>
+              set({ quiet_hours: e.currentTarget.checked ? { start_minute: 22 * 60, end_minute: 7 * 60, utc_offset_minutes: -new Date().getTimezoneOffset() } : null })
+            }
+          />{" "}
+          Quiet hours (only critical alerts make a sound)
+        </label>
+        {q && (
+          <span class="inline quiet">
+            from
+            <input type="time" value={minuteToHHMM(q.start_minute)} onInput={(e) => set({ quiet_hours: { ...q, start_minute: hhmmToMinute(e.currentTarget.value) ?? q.start_minute } })} />
+            to
+            <input type="time" value={minuteToHHMM(q.end_minute)} onInput={(e) => set({ quiet_hours: { ...q, end_minute: hhmmToMinute(e.currentTarget.value) ?? q.end_minute } })} />
+          </span>
+        )}
+      </section>
+      <section class="panel">
+        <h3>Theme</h3>
+        <div class="segmented" role="radiogroup" aria-label="Theme">
+          {(["system", "light", "dark"] as Theme[]).map((t) => (
+            <label class={s.theme === t ? "on" : ""}>
+              <input type="radio" name="theme" value={t} checked={s.theme === t} onChange={() => set({ theme: t })} />
+              {t}
+            </label>
+          ))}
+        </div>
+      </section>
+      <ErrorBanner error={error} />
+      <div class="actions">
+        {saved && <span class="muted" id="settings-saved">Saved.</span>}
+        <button class="btn btn-primary" type="submit" id="settings-save">
+          Save settings
+        </button>
+      </div>
+    </form>
+  );
+}
