@@ -26,8 +26,9 @@ mod watch;
 pub use jsonl::JsonlMapping;
 pub use redact::redact_url;
 pub use tail::{
-    add_source, expand_home, read_head, scan, scan_all, scan_source, usage_totals, FileReport,
-    Progress, ProgressFn, ScanOptions, ScanReport, DEFAULT_BATCH_BYTES,
+    add_source, daily_usage, events, expand_home, list_sources, read_head, remove_source, scan,
+    scan_all, scan_source, usage_totals, FileReport, Progress, ProgressFn, ScanOptions, ScanReport,
+    DEFAULT_BATCH_BYTES,
 };
 pub use watch::{Watcher, WatcherCommand, WatcherEvent, WatcherSink, COALESCE, RESCAN_EVERY};
 

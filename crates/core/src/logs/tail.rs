@@ -231,6 +231,37 @@ pub async fn scan_all(cw: &Cliffwatch, progress: Option<&ProgressFn<'_>>) -> Res
     Ok(report)
 }
 
+/// All log sources, oldest first.
+pub async fn list_sources(cw: &Cliffwatch) -> Result<Vec<LogSource>> {
+    ls::list(cw.pool()).await
+}
+
+/// Removes a source by its pattern (its events stay in the 402 history).
+pub async fn remove_source(cw: &Cliffwatch, pattern: &str) -> Result<LogSource> {
+    let s = ls::get_by_pattern(cw.pool(), pattern.trim())
+        .await?
+        .ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "`{pattern}` is not a log source: `cliffwatch logs list` shows them"
+            ))
+        })?;
+    ls::delete(cw.pool(), s.id).await?;
+    Ok(s)
+}
+
+/// The 402 history (and other failed requests), newest first.
+pub async fn events(cw: &Cliffwatch, filter: &cliff_events::Filter) -> Result<Vec<CliffEvent>> {
+    cliff_events::list(cw.pool(), filter).await
+}
+
+/// Usage per UTC day, provider and model from `since` on (`cliffwatch usage`).
+pub async fn daily_usage(
+    cw: &Cliffwatch,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<usage_records::DailyTotal>> {
+    usage_records::daily_totals(cw.pool(), since).await
+}
+
 /// Usage totals from agent logs (and cost reports) from `since` on, optionally of one provider.
 pub async fn usage_totals(
     cw: &Cliffwatch,
@@ -372,6 +403,10 @@ struct SourceCx<'a> {
     glob: glob::Pattern,
     opts: &'a ScanOptions,
     buf: std::sync::Mutex<Vec<u8>>,
+    prefilter: Option<super::prefilter::Prefilter>,
+    /// Whether the source had file rows when the scan began; a first backfill has nothing a
+    /// new file could be an older name of, and skips that lookup.
+    had_rows: bool,
 }
 
 struct Pending {
@@ -414,6 +449,20 @@ pub async fn scan_source(
         glob: glob_pat,
         opts,
         buf: std::sync::Mutex::new(Vec::new()),
+        prefilter: None,
+        had_rows: sqlx::query_as::<_, (i64,)>("SELECT count(*) FROM log_files WHERE source_id = ?")
+            .bind(source.id)
+            .fetch_one(pool)
+            .await?
+            .0
+            > 0,
+    };
+    let cx = SourceCx {
+        prefilter: cx
+            .parser
+            .as_ref()
+            .map(|p| super::prefilter::Prefilter::new(p.needles(), p.needles_ignore_case())),
+        ..cx
     };
 
     let mut report = ScanReport::default();
@@ -513,7 +562,11 @@ async fn scan_file(
     }
     let row = match row {
         Some(r) => r,
-        None => match adopt(pool, cx, path, &st, &head).await? {
+        None => match if cx.had_rows {
+            adopt(pool, cx, path, &st, &head).await?
+        } else {
+            None
+        } {
             Some(r) => {
                 note.get_or_insert("rotated: continued where the old name left off");
                 r
@@ -768,8 +821,17 @@ async fn read_file(
         return Ok(report);
     }
 
-    let prefilter =
-        super::prefilter::Prefilter::new(parser.needles(), parser.needles_ignore_case());
+    // Built once per source (an aho-corasick automaton is not free); per file only when the
+    // format was detected for that file.
+    let own_prefilter;
+    let prefilter = match (&cx.prefilter, cx.parser.is_some()) {
+        (Some(p), true) => p,
+        _ => {
+            own_prefilter =
+                super::prefilter::Prefilter::new(parser.needles(), parser.needles_ignore_case());
+            &own_prefilter
+        }
+    };
     let mut offset = f.byte_offset.max(0) as u64;
     let mut reader = open_at(path, offset).map_err(|e| io_err(path, e))?;
     // One buffer per scan, reused file after file: a fresh 8 MiB allocation per file would
