@@ -58,6 +58,18 @@ pub enum Command {
         #[arg(long)]
         limit: Option<i64>,
     },
+    /// Poll every account's balance (`--once`: one round, concurrently, then exit).
+    Poll {
+        /// One round and exit (the only mode; `watch` polls continuously).
+        #[arg(long, required = true)]
+        once: bool,
+    },
+    /// Run in the foreground: poll, watch logs, forecast and alert until Ctrl-C or SIGTERM.
+    Watch {
+        /// Print alerts only, no desktop notifications.
+        #[arg(long)]
+        no_desktop: bool,
+    },
     /// When each balance runs out: remaining, burn per day, runway P10/P50/P90.
     Forecast {
         /// Only this account.
@@ -127,6 +139,8 @@ async fn run(cli: Cli) -> cliffwatch_core::Result<()> {
             limit,
         } => commands::events::run(&ctx, since, account, outcome, limit).await,
         Command::Usage { since } => commands::usage::run(&ctx, since).await,
+        Command::Poll { .. } => commands::poll::once(&ctx).await,
+        Command::Watch { no_desktop } => commands::watch::run(&ctx, no_desktop).await,
         Command::Forecast { account, as_of } => commands::forecast::run(&ctx, account, as_of).await,
         Command::Import(cmd) => commands::import::run(&ctx, cmd).await,
         Command::Alerts { cmd, all } => commands::alerts::run(&ctx, cmd, all).await,

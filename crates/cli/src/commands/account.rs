@@ -15,6 +15,11 @@ pub enum AccountCmd {
     Add(AddArgs),
     /// List accounts (the key is shown as its last 4 characters at most).
     List,
+    /// Poll one account now and print the parsed reading or the classified error.
+    Test {
+        /// The account's label.
+        label: String,
+    },
     /// Remove an account and delete its key from the keychain.
     Remove {
         /// The account's label.
@@ -60,6 +65,7 @@ pub async fn run(ctx: &Context, cmd: AccountCmd) -> cliffwatch_core::Result<()> 
     match cmd {
         AccountCmd::Add(args) => add(ctx, args).await,
         AccountCmd::List => list(ctx).await,
+        AccountCmd::Test { label } => crate::commands::poll::test(ctx, &label).await,
         AccountCmd::Remove { label } => {
             let cw = ctx.open().await?;
             let removed = cw.remove_account(&label).await?;

@@ -6,6 +6,8 @@ pub mod events;
 pub mod forecast;
 pub mod import;
 pub mod logs;
+pub mod poll;
 pub mod providers;
 pub mod status;
 pub mod usage;
+pub mod watch;

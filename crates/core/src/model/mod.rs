@@ -220,7 +220,7 @@ mod tests {
     #[test]
     fn units_parse_currencies_and_counts() {
         assert_eq!(Unit::parse("USD").unwrap(), Unit::usd());
-        assert!(Unit::parse("credits").unwrap().is_money() == false);
+        assert!(!Unit::parse("credits").unwrap().is_money(), "counts are not money");
         assert!(Unit::parse("cny").unwrap().is_money());
         assert!(Unit::parse("dollars").is_err(), "free text is not a unit");
     }

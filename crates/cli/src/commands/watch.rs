@@ -1,0 +1,104 @@
+//! `cliffwatch watch`: the foreground daemon — polls, watches logs, forecasts, alerts — until
+//! Ctrl-C or SIGTERM, then shuts down cleanly.
+
+use crate::Context;
+use cliffwatch_core::alerts::desktop::DesktopNotifier;
+use cliffwatch_core::alerts::{Notification, Notifier};
+use cliffwatch_core::engine::{Engine, EngineEvent, EngineSink, Mode};
+use cliffwatch_core::logs::WatcherEvent;
+use cliffwatch_core::poll::SchedulerConfig;
+use std::sync::Arc;
+
+/// Desktop notifications when a notification service answers; always a line on stdout too, so
+/// a server without a desktop still sees its alerts.
+#[derive(Debug)]
+struct Notify {
+    desktop: bool,
+}
+
+impl Notifier for Notify {
+    fn notify(&self, n: &Notification) -> cliffwatch_core::Result<()> {
+        println!("ALERT [{:?}] {} — {}", n.severity, n.title, n.body);
+        if self.desktop {
+            DesktopNotifier.notify(n)?;
+        }
+        Ok(())
+    }
+}
+
+pub async fn run(ctx: &Context, no_desktop: bool) -> cliffwatch_core::Result<()> {
+    let cw = ctx.open().await?;
+    let json = ctx.json;
+    let sink: EngineSink = Arc::new(move |e| print_event(&e, json));
+    let notifier = Arc::new(Notify {
+        desktop: !no_desktop,
+    });
+    let engine = Engine::start(cw, Mode::Live(SchedulerConfig::default()), notifier, sink)?;
+    eprintln!("cliffwatch: watching (Ctrl-C to stop)");
+    shutdown_signal().await;
+    eprintln!("cliffwatch: stopping");
+    engine.stop().await;
+    Ok(())
+}
+
+fn print_event(e: &EngineEvent, json: bool) {
+    if json {
+        let v = match e {
+            EngineEvent::Polled(r) => serde_json::json!({"event": "polled", "result": r}),
+            EngineEvent::Alerts(a) => serde_json::json!({"event": "alerts", "alerts": a}),
+            EngineEvent::Logs(WatcherEvent::Scanned(r)) => {
+                serde_json::json!({"event": "logs", "events_new": r.events_new, "usage_records": r.usage_records})
+            }
+            EngineEvent::Failed(err) => serde_json::json!({"event": "error", "error": err}),
+            _ => return,
+        };
+        println!("{v}");
+        return;
+    }
+    match e {
+        EngineEvent::Polled(r) => match &r.error {
+            Some(err) => println!("poll {} ({}): {}", r.account, r.provider, err.message),
+            None => println!(
+                "poll {} ({}): {} {}",
+                r.account,
+                r.provider,
+                r.remaining
+                    .map(|v| format!("{v}"))
+                    .unwrap_or_else(|| "?".into()),
+                r.unit.as_ref().map(|u| u.as_str()).unwrap_or("")
+            ),
+        },
+        EngineEvent::Logs(WatcherEvent::Scanned(r)) => {
+            println!(
+                "logs: {} new event(s), {} usage record(s)",
+                r.events_new, r.usage_records
+            )
+        }
+        EngineEvent::Logs(WatcherEvent::Failed(err)) | EngineEvent::Failed(err) => {
+            eprintln!("error: {}", err.message)
+        }
+        _ => {}
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
