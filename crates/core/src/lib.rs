@@ -17,6 +17,7 @@ pub mod http;
 pub mod logs;
 pub mod model;
 pub mod paths;
+pub mod poll;
 pub mod providers;
 pub mod secrets;
 mod workspace;
