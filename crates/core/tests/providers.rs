@@ -666,6 +666,86 @@ async fn anthropic_cost_report_cents_become_dollars() {
     assert_key_only_in(&server, Place::Header("x-api-key")).await;
 }
 
+// ---- Custom (declarative) ----
+
+fn litellm_spec(auth: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"spec": {
+        "method": if auth["type"] == "json_body" { "POST" } else { "GET" },
+        "url": "https://litellm.example.com/key/info",
+        "auth": auth,
+        "headers": {"X-Team": "a"},
+        "limit": "/info/max_budget",
+        "used": "/info/spend",
+        "unit": "usd",
+        "out_of_credit": [{"status": 400, "body_contains": "budget has been exceeded"}]
+    }})
+}
+
+#[rstest::rstest]
+#[case::bearer(serde_json::json!({"type": "bearer"}), Place::Header("authorization"))]
+#[case::header(serde_json::json!({"type": "header", "name": "X-Litellm-Key", "prefix": "Key "}), Place::Header("x-litellm-key"))]
+#[case::query(serde_json::json!({"type": "query", "name": "token"}), Place::Query("token"))]
+#[case::basic(serde_json::json!({"type": "basic", "username": "team-a"}), Place::Basic)]
+#[case::json_body(serde_json::json!({"type": "json_body", "field": "clientKey"}), Place::JsonBody("clientKey"))]
+#[tokio::test]
+async fn custom_reads_json_pointers_and_puts_the_key_where_the_spec_says(
+    #[case] auth: serde_json::Value,
+    #[case] place: Place,
+) {
+    let server = MockServer::start().await;
+    Mock::given(path("/key/info"))
+        .and(header("x-team", "a"))
+        .respond_with(fixture("custom", "success"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let r = poll("custom", &server, litellm_spec(auth)).await.unwrap();
+    assert_eq!(r.limit, Some(10.0), "/info/max_budget");
+    assert_eq!(r.used, Some(3.75), "/info/spend");
+    assert_eq!(r.remaining, Some(6.25), "derived: limit − used");
+    assert_eq!(r.unit.as_str(), "usd");
+    assert_key_only_in(&server, place).await;
+}
+
+#[rstest::rstest]
+#[case("out_of_credit", "out_of_credit")]
+#[case("invalid_key", "invalid_key")]
+#[case("rate_limited", "rate_limited")]
+#[tokio::test]
+async fn custom_failures_use_the_spec_rules_then_the_classifier(
+    #[case] file: &str,
+    #[case] kind: &str,
+) {
+    let server = serve("/key/info", ("custom", file)).await;
+    let e = poll(
+        "custom",
+        &server,
+        litellm_spec(serde_json::json!({"type": "bearer"})),
+    )
+    .await
+    .unwrap_err();
+    assert_kind(&e, kind);
+}
+
+#[tokio::test]
+async fn custom_scale_and_a_bad_spec() {
+    let server = serve("/key/info", ("custom", "success")).await;
+    let spec = serde_json::json!({"spec": {"url": "/key/info", "remaining": "/info/spend", "unit": "credits", "scale": 100}});
+    let r = poll("custom", &server, spec).await.unwrap();
+    assert_eq!(r.remaining, Some(375.0), "scale multiplies (3.75 × 100)");
+    let bad = serde_json::json!({"spec": {"url": "/key/info", "unit": "usd"}});
+    let e = poll("custom", &server, bad).await.unwrap_err();
+    assert_kind(&e, "config");
+    let missing =
+        serde_json::json!({"spec": {"url": "/key/info", "remaining": "/info/nope", "unit": "usd"}});
+    let e = poll("custom", &server, missing).await.unwrap_err();
+    assert_kind(&e, "bad_response");
+    assert!(
+        e.to_string().contains("/info/nope"),
+        "names the pointer that found nothing: {e}"
+    );
+}
+
 // ---- Shared hostile answers (once, through one adapter) ----
 
 #[tokio::test]

@@ -1,8 +1,32 @@
-//! Custom: the catalog entry; the adapter itself is still to be written (it answers
-//! with a config error until then).
+//! Custom (declarative): any balance endpoint the catalog misses — an OpenAI-compatible gateway,
+//! a self-hosted LiteLLM `/key/info` — described as data in the account's `options.spec`. No
+//! code and no script engine: a method, a URL, where the key goes, optional extra headers and
+//! body, JSON pointers for remaining / limit / used, a unit, an optional scale, and optional
+//! rules that say which answers mean "out of credit".
+//!
+//! ```json
+//! {"method": "GET", "url": "https://litellm.example.com/key/info",
+//!  "auth": {"type": "bearer"},
+//!  "remaining": "/info/remaining", "limit": "/info/max_budget", "used": "/info/spend",
+//!  "unit": "usd",
+//!  "out_of_credit": [{"status": 400, "body_contains": "Budget has been exceeded"}]}
+//! ```
+//!
+//! `auth.type` is `none`, `bearer`, `header` (`name`, optional `prefix`), `query` (`name`),
+//! `basic` (`username`; the key is the password) or `json_body` (`field`). A `url` that is a
+//! path (`/key/info`) is joined to the account's base URL; with an absolute `url`, a base-URL
+//! override on the account replaces its scheme, host and port.
 
-use super::*;
-use crate::http::Http;
+use super::{
+    number_at, Category, OptionSpec, PollContext, PollError, Provider, ProviderInfo, Reading,
+    DEFAULT_MIN_POLL_S,
+};
+use crate::classify::Classification;
+use crate::http::{Http, Method, Request};
+use crate::model::{Outcome, Unit};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use url::Url;
 
 pub const INFO: ProviderInfo = ProviderInfo {
     id: "custom",
@@ -20,6 +44,187 @@ pub const INFO: ProviderInfo = ProviderInfo {
     }],
 };
 
+/// The declarative description of one balance endpoint.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    #[serde(default = "get")]
+    pub method: String,
+    pub url: String,
+    #[serde(default)]
+    pub auth: Auth,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// A JSON body (sent with `Content-Type: application/json`).
+    #[serde(default)]
+    pub body: Option<serde_json::Value>,
+    pub remaining: Option<String>,
+    pub limit: Option<String>,
+    pub used: Option<String>,
+    /// `usd`, `cny`, `eur` … or `credits`, `characters`, `searches`, `requests`, `tokens`.
+    pub unit: String,
+    /// Multiplies every amount (0.01 for cents, 0.0001 for Novita-style ten-thousandths).
+    #[serde(default = "one")]
+    pub scale: f64,
+    #[serde(default)]
+    pub out_of_credit: Vec<CreditRule>,
+}
+
+fn get() -> String {
+    "GET".into()
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Where the key goes.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Auth {
+    #[default]
+    None,
+    Bearer,
+    Header {
+        name: String,
+        #[serde(default)]
+        prefix: String,
+    },
+    Query {
+        name: String,
+    },
+    Basic {
+        username: String,
+    },
+    JsonBody {
+        field: String,
+    },
+}
+
+/// An answer that means "out of credit": every condition given must hold.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CreditRule {
+    pub status: Option<u16>,
+    /// The raw body contains this text (case-insensitive).
+    pub body_contains: Option<String>,
+    /// The JSON value at `pointer` equals `equals` (string, number or bool, compared as text).
+    pub pointer: Option<String>,
+    pub equals: Option<serde_json::Value>,
+}
+
+impl Spec {
+    /// Parses and checks a spec from the account's `options.spec` (a JSON object, or a string
+    /// holding one). The error says what to fix.
+    pub fn from_options(options: &serde_json::Value) -> Result<Spec, String> {
+        let raw = options.get("spec").ok_or("a custom account needs `spec`")?;
+        let spec: Spec = match raw {
+            serde_json::Value::String(s) => serde_json::from_str(s),
+            other => serde_json::from_value(other.clone()),
+        }
+        .map_err(|e| format!("the custom spec is not valid: {e}"))?;
+        spec.check()?;
+        Ok(spec)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let method = self.method.to_ascii_uppercase();
+        if !["GET", "POST"].contains(&method.as_str()) {
+            return Err(format!(
+                "the custom spec's method must be GET or POST, not `{}`",
+                self.method
+            ));
+        }
+        if !self.url.starts_with('/') {
+            crate::validate_base_url(&self.url)
+                .map_err(|e| format!("the custom spec's url: {e}"))?;
+        }
+        let pointers = [
+            ("remaining", &self.remaining),
+            ("limit", &self.limit),
+            ("used", &self.used),
+        ];
+        if pointers.iter().all(|(_, p)| p.is_none()) {
+            return Err("the custom spec needs at least one of `remaining`, `limit`, `used` (JSON pointers such as \"/data/balance\")".into());
+        }
+        for (name, p) in pointers {
+            if let Some(p) = p {
+                if !(p.is_empty() || p.starts_with('/')) {
+                    return Err(format!("the custom spec's `{name}` must be a JSON pointer starting with `/`, like \"/data/{}\"", p.trim_start_matches('.')));
+                }
+            }
+        }
+        Unit::parse(&self.unit).map_err(|e| format!("the custom spec's unit: {e}"))?;
+        if !self.scale.is_finite() || self.scale == 0.0 {
+            return Err("the custom spec's `scale` must be a non-zero number".into());
+        }
+        for (i, r) in self.out_of_credit.iter().enumerate() {
+            if r.status.is_none() && r.body_contains.is_none() && r.pointer.is_none() {
+                return Err(format!(
+                    "out_of_credit rule #{}: give a `status`, `body_contains` or `pointer`",
+                    i + 1
+                ));
+            }
+            if r.pointer.is_some() != r.equals.is_some() {
+                return Err(format!(
+                    "out_of_credit rule #{}: `pointer` and `equals` go together",
+                    i + 1
+                ));
+            }
+        }
+        if matches!(self.auth, Auth::JsonBody { .. }) && self.method.eq_ignore_ascii_case("GET") {
+            return Err("the key can only go in a JSON body with method POST".into());
+        }
+        Ok(())
+    }
+
+    /// The request URL: the spec's, with the account's base URL (if any) as its origin.
+    fn url(&self, base_url: &str) -> Result<Url, String> {
+        let base = base_url.trim_end_matches('/');
+        if self.url.starts_with('/') {
+            if base.is_empty() {
+                return Err(
+                    "the custom spec's url is a path, so the account needs a base URL (--base-url)"
+                        .into(),
+                );
+            }
+            return Url::parse(&format!("{base}{}", self.url)).map_err(|e| format!("bad URL: {e}"));
+        }
+        let spec_url = Url::parse(&self.url).map_err(|e| format!("the custom spec's url: {e}"))?;
+        if base.is_empty() {
+            return Ok(spec_url);
+        }
+        let tail = &spec_url[url::Position::BeforePath..];
+        Url::parse(&format!("{base}{tail}")).map_err(|e| format!("bad URL: {e}"))
+    }
+
+    fn matches_credit_rule(&self, status: u16, body: &[u8]) -> bool {
+        let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+        let text = String::from_utf8_lossy(body).to_lowercase();
+        self.out_of_credit.iter().any(|r| {
+            r.status.is_none_or(|s| s == status)
+                && r.body_contains
+                    .as_ref()
+                    .is_none_or(|t| text.contains(&t.to_lowercase()))
+                && match (&r.pointer, &r.equals) {
+                    (Some(p), Some(want)) => json
+                        .as_ref()
+                        .and_then(|j| j.pointer(p))
+                        .is_some_and(|got| same_scalar(got, want)),
+                    _ => true,
+                }
+        })
+    }
+}
+
+fn same_scalar(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    a == b || text(a).eq_ignore_ascii_case(&text(b))
+}
+
 #[derive(Debug)]
 pub struct Custom;
 
@@ -29,10 +234,221 @@ impl Provider for Custom {
         &INFO
     }
 
-    async fn poll(&self, _ctx: &PollContext<'_>, _http: &Http) -> Result<Reading, PollError> {
-        Err(PollError::config(format!(
-            "polling {} is not implemented yet",
-            INFO.name
-        )))
+    fn validate_options(&self, options: &serde_json::Value) -> Result<(), String> {
+        Spec::from_options(options).map(|_| ())
+    }
+
+    async fn poll(&self, ctx: &PollContext<'_>, http: &Http) -> Result<Reading, PollError> {
+        let spec = Spec::from_options(&ctx.account.options).map_err(PollError::config)?;
+        let mut url = spec.url(ctx.base_url).map_err(PollError::config)?;
+        let method = if spec.method.eq_ignore_ascii_case("POST") {
+            Method::POST
+        } else {
+            Method::GET
+        };
+        let mut body = spec.body.clone();
+        let mut req_headers: Vec<(String, String, bool)> = spec
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone(), false))
+            .collect();
+        match &spec.auth {
+            Auth::None => {}
+            Auth::Bearer => req_headers.push((
+                "Authorization".into(),
+                format!("Bearer {}", ctx.secret()?.expose()),
+                true,
+            )),
+            Auth::Header { name, prefix } => req_headers.push((
+                name.clone(),
+                format!("{prefix}{}", ctx.secret()?.expose()),
+                true,
+            )),
+            Auth::Query { name } => {
+                url.query_pairs_mut()
+                    .append_pair(name, ctx.secret()?.expose());
+            }
+            Auth::Basic { .. } | Auth::JsonBody { .. } => {}
+        }
+        let mut req = Request::new(method, url);
+        for (k, v, secret) in req_headers {
+            req = if secret {
+                req.secret_header(k, v)
+            } else {
+                req.header(k, v)
+            };
+        }
+        if let Auth::Basic { username } = &spec.auth {
+            req = req.basic_auth(username, ctx.secret()?.expose());
+        }
+        if let Auth::JsonBody { field } = &spec.auth {
+            let mut b = match body.take() {
+                Some(serde_json::Value::Object(m)) => m,
+                None => serde_json::Map::new(),
+                Some(_) => {
+                    return Err(PollError::config(
+                        "the custom spec's body must be a JSON object to hold the key",
+                    ))
+                }
+            };
+            b.insert(field.clone(), ctx.secret()?.expose().into());
+            body = Some(serde_json::Value::Object(b));
+        }
+        if let Some(b) = &body {
+            req = req.json_body(b);
+        }
+
+        let resp = http.send(req).await?;
+        if spec.matches_credit_rule(resp.status, &resp.body) {
+            let mut c: Classification = ctx.classify(&resp);
+            c.outcome = Outcome::OutOfCredit;
+            c.transient = false;
+            c.retry_after = None;
+            return Err(ctx.error_from(resp.status, c));
+        }
+        let c = ctx.classify(&resp);
+        if c.outcome != Outcome::Ok {
+            return Err(ctx.error_from(resp.status, c));
+        }
+        let json = ctx.parse_json(&resp.body)?;
+        let read = |p: &Option<String>| -> Result<Option<f64>, PollError> {
+            match p {
+                None => Ok(None),
+                Some(p) => number_at(&json, p)
+                    .map(|v| Some(v * spec.scale))
+                    .ok_or_else(|| ctx.missing(p)),
+            }
+        };
+        let unit = Unit::parse(&spec.unit).map_err(|e| PollError::config(e.to_string()))?;
+        Ok(Reading {
+            remaining: read(&spec.remaining)?,
+            limit: read(&spec.limit)?,
+            used: read(&spec.used)?,
+            ..Reading::new(unit)
+        }
+        .derive_remaining())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(spec: serde_json::Value) -> Result<Spec, String> {
+        Spec::from_options(&json!({ "spec": spec }))
+    }
+
+    #[test]
+    fn a_litellm_spec_parses_from_an_object_or_a_string() {
+        let s = json!({"url": "https://llm.example.com/key/info", "auth": {"type": "bearer"},
+                       "remaining": "/info/remaining", "unit": "usd"});
+        let a = parse(s.clone()).unwrap();
+        let b = parse(json!(s.to_string())).unwrap();
+        assert_eq!(a, b, "the CLI may pass the spec as a JSON string");
+        assert_eq!(
+            (a.method.as_str(), a.scale, &a.auth),
+            ("GET", 1.0, &Auth::Bearer),
+            "defaults"
+        );
+    }
+
+    #[test]
+    fn bad_specs_say_what_to_fix() {
+        let cases = [
+            (
+                json!({"url": "https://x.example/b", "remaining": "/r", "unit": "usd", "remainig": "/x"}),
+                "unknown field `remainig`",
+            ),
+            (
+                json!({"url": "https://x.example/b", "unit": "usd"}),
+                "at least one of",
+            ),
+            (
+                json!({"url": "https://x.example/b", "remaining": "data.balance", "unit": "usd"}),
+                "JSON pointer",
+            ),
+            (
+                json!({"url": "https://x.example/b", "remaining": "/r", "unit": "dollars"}),
+                "unknown unit",
+            ),
+            (
+                json!({"url": "http://x.example/b", "remaining": "/r", "unit": "usd"}),
+                "plain http",
+            ),
+            (
+                json!({"url": "https://x.example/b", "remaining": "/r", "unit": "usd", "method": "DELETE"}),
+                "GET or POST",
+            ),
+            (
+                json!({"url": "https://x.example/b", "remaining": "/r", "unit": "usd", "auth": {"type": "json_body", "field": "k"}}),
+                "POST",
+            ),
+            (
+                json!({"url": "https://x.example/b", "remaining": "/r", "unit": "usd", "auth": {"type": "cookie"}}),
+                "unknown variant `cookie`",
+            ),
+            (
+                json!({"url": "https://x.example/b", "remaining": "/r", "unit": "usd", "out_of_credit": [{}]}),
+                "rule #1",
+            ),
+            (
+                json!({"url": "https://x.example/b", "remaining": "/r", "unit": "usd", "scale": 0}),
+                "scale",
+            ),
+        ];
+        for (spec, want) in cases {
+            let err = parse(spec.clone()).unwrap_err();
+            assert!(err.contains(want), "{spec}: expected `{want}` in: {err}");
+        }
+        assert!(Spec::from_options(&json!({}))
+            .unwrap_err()
+            .contains("needs `spec`"));
+    }
+
+    #[test]
+    fn base_url_override_replaces_the_origin_only() {
+        let s = parse(json!({"url": "https://gw.example.com/v1/key/info?x=1", "remaining": "/r", "unit": "usd"})).unwrap();
+        assert_eq!(
+            s.url("").unwrap().as_str(),
+            "https://gw.example.com/v1/key/info?x=1"
+        );
+        assert_eq!(
+            s.url("http://127.0.0.1:4000").unwrap().as_str(),
+            "http://127.0.0.1:4000/v1/key/info?x=1"
+        );
+        let p = parse(json!({"url": "/key/info", "remaining": "/r", "unit": "usd"})).unwrap();
+        assert_eq!(
+            p.url("https://gw.example.com/").unwrap().as_str(),
+            "https://gw.example.com/key/info"
+        );
+        assert!(
+            p.url("").unwrap_err().contains("--base-url"),
+            "a path needs a base URL"
+        );
+    }
+
+    #[test]
+    fn credit_rules_need_every_condition() {
+        let s = parse(
+            json!({"url": "https://x.example/b", "remaining": "/r", "unit": "credits",
+            "out_of_credit": [{"status": 400, "body_contains": "budget has been exceeded"},
+                              {"pointer": "/ok", "equals": false}]}),
+        )
+        .unwrap();
+        assert!(s.matches_credit_rule(400, b"Budget has been exceeded! Current cost: 10"));
+        assert!(
+            !s.matches_credit_rule(400, b"bad request"),
+            "status alone is not enough"
+        );
+        assert!(
+            !s.matches_credit_rule(401, b"Budget has been exceeded"),
+            "text alone is not enough"
+        );
+        assert!(
+            s.matches_credit_rule(200, br#"{"ok": false}"#),
+            "a 200 can say it too"
+        );
+        assert!(!s.matches_credit_rule(200, br#"{"ok": true}"#));
     }
 }
