@@ -128,7 +128,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs the shared classifier's Tavily 432/433 rule (issue 3): body-less formats can only see status disguises"]
     fn fixtures_402_and_disguised() {
         let ev = fixture_events(Format::Caddy, "caddy/access.log");
         assert_fixture_outcomes(&ev);

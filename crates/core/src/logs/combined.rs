@@ -185,7 +185,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs the shared classifier's Tavily 432/433 rule (issue 3): body-less formats can only see status disguises"]
     fn fixtures_402_and_disguised() {
         let ev = fixture_events(Format::Combined, "combined/proxy_access.log");
         assert_fixture_outcomes(&ev);

@@ -124,7 +124,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs the shared classifier's Tavily 432/433 rule (issue 3): body-less formats can only see status disguises"]
     fn fixtures_402_and_disguised() {
         let ev =
             crate::logs::test_support::fixture_events(Format::PythonHttp, "python-http/client.log");

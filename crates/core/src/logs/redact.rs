@@ -63,11 +63,18 @@ pub fn redact_url(url: &str) -> String {
 }
 
 fn is_secret(name: &str) -> bool {
-    let decoded = name.replace("%5F", "_").replace("%5f", "_");
-    let n = decoded.trim();
-    SECRET_PARAMS.iter().any(|s| s.eq_ignore_ascii_case(n))
-        || n.to_ascii_lowercase().ends_with("_key")
-        || n.to_ascii_lowercase().ends_with("token")
+    // `xi-api-key`, `X-Api-Key`, `openai_api_key`, `api%5Fkey`: one spelling.
+    let n = name
+        .trim()
+        .replace("%5F", "_")
+        .replace("%5f", "_")
+        .replace('-', "_")
+        .to_ascii_lowercase();
+    SECRET_PARAMS.iter().any(|s| s.replace('-', "_") == n)
+        || n.ends_with("_key")
+        || n.ends_with("token")
+        || n.ends_with("_secret")
+        || n.contains("apikey")
 }
 
 fn redact_userinfo(base: &str) -> String {
@@ -107,6 +114,11 @@ mod tests {
         "https://x.com/p?openai_api_key=sk-1&flag",
         "https://x.com/p?openai_api_key=REDACTED&flag"
     )]
+    #[case(
+        "https://api.elevenlabs.io/v1/x?xi-api-key=k1",
+        "https://api.elevenlabs.io/v1/x?xi-api-key=REDACTED"
+    )]
+    #[case("/v1/?clientKey=k2&task=1", "/v1/?clientKey=REDACTED&task=1")]
     fn secrets_in_urls_are_redacted(#[case] url: &str, #[case] want: &str) {
         assert_eq!(
             redact_url(url),

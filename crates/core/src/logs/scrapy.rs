@@ -172,7 +172,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs the shared classifier's Tavily 432/433 rule (issue 3): body-less formats can only see status disguises"]
     fn fixtures_402_and_disguised() {
         let ev = crate::logs::test_support::fixture_events(Format::Scrapy, "scrapy/crawl.log");
         crate::logs::test_support::assert_fixture_outcomes(&ev);
