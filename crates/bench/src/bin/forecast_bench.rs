@@ -51,6 +51,7 @@ struct Args {
     quick: bool,
     tune: bool,
     per_series: bool,
+    timing_only: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -61,6 +62,7 @@ fn parse_args() -> Result<Args, String> {
         quick: false,
         tune: false,
         per_series: false,
+        timing_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -69,9 +71,10 @@ fn parse_args() -> Result<Args, String> {
             "--quick" => args.quick = true,
             "--tune" => args.tune = true,
             "--per-series" => args.per_series = true,
+            "--timing-only" => args.timing_only = true,
             "-h" | "--help" => {
                 println!(
-                    "forecast_bench [--data DIR] [--quick] [--tune] [--per-series]\n\
+                    "forecast_bench [--data DIR] [--quick] [--tune] [--per-series] [--timing-only]\n\
                      DIR defaults to ../shared/data/nab beside the repository."
                 );
                 std::process::exit(0);
@@ -94,6 +97,14 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), String> {
     let args = parse_args()?;
+    if args.timing_only {
+        timing::report(if args.quick {
+            QUICK_ACCOUNTS
+        } else {
+            FULL_ACCOUNTS
+        });
+        return Ok(());
+    }
     let load = |names: &[&str]| -> Result<Vec<nab::Series>, String> {
         names.iter().map(|n| nab::load(&args.data, n)).collect()
     };

@@ -123,10 +123,8 @@ mod tests {
         let sent = DesktopNotifier.notify(&n);
         let mut seen = Vec::new();
         let deadline = std::time::Instant::now() + WAIT;
-        while !seen
-            .iter()
-            .any(|l: &String| l.contains("between 9 and 20 h"))
-        {
+        // The call's arguments arrive line by line; the actions array ends with "Snooze".
+        while !seen.iter().any(|l: &String| l.contains("\"Snooze\"")) {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match rx.recv_timeout(left) {
                 Ok(line) => seen.push(line),

@@ -78,10 +78,13 @@ impl Harness {
     }
 }
 
+/// Only the low-balance rule: runway thresholds at 0 h never fire.
 fn low_below_10() -> AlertRules {
     AlertRules {
         low_balance_amount: Some(10.0),
         low_balance_percent: None,
+        runway_warning_hours: 0.0,
+        runway_critical_hours: 0.0,
         ..AlertRules::default()
     }
 }
@@ -220,15 +223,17 @@ async fn a_draining_balance_warns_then_goes_critical_then_out_of_credit_once_eac
         ],
         "each alert once, in order of urgency"
     );
+    // P10 is the early end of the band: with a few days of perfectly steady history the band
+    // is still wide (uncalibrated), so the alerts come early, never late.
     let warned_at = first[&AlertKind::RunwayWarning];
     assert!(
-        (60.0..=80.0).contains(&warned_at),
-        "warned with ~72 h left, at {warned_at}"
+        (72.0..=110.0).contains(&warned_at),
+        "warned with 72–110 h left, at {warned_at}"
     );
     let critical_at = first[&AlertKind::RunwayCritical];
     assert!(
-        (18.0..=28.0).contains(&critical_at),
-        "critical with ~24 h left, at {critical_at}"
+        (24.0..=40.0).contains(&critical_at),
+        "critical with 24–40 h left, at {critical_at}"
     );
 }
 

@@ -45,6 +45,10 @@ pub struct Params {
     pub bootstrap_days: usize,
     /// Simulated paths per forecast.
     pub paths: usize,
+    /// Simulated paths per past forecast in the calibration (only its quantiles are used).
+    pub cal_paths: usize,
+    /// Paths are followed this far (hours); beyond it the runway is "never" (`INFINITY`).
+    pub max_hours: f64,
     /// Spacing of the past cut-offs used for calibration, in hours.
     pub cal_step_hours: usize,
     /// At most this many past forecasts calibrate the band.
@@ -79,6 +83,8 @@ impl Default for Params {
             profile_clip: 3.0,
             bootstrap_days: 14,
             paths: 200,
+            cal_paths: 64,
+            max_hours: MAX_RUNWAY_HOURS,
             cal_step_hours: 6,
             cal_max: 120,
             cal_min: 3,
@@ -125,7 +131,7 @@ struct Fit {
 /// Forecasts when `remaining` is spent, from the hourly spend `x` (oldest first) whose first
 /// bin starts at hour-of-week `start_how` (0 = Monday 00:00), calibrated on the series itself.
 pub fn outlook(x: &[f64], start_how: usize, remaining: f64, p: &Params) -> Outlook {
-    let (raw, level) = raw_runway(x, start_how, remaining, p);
+    let (raw, level) = raw_runway(x, start_how, remaining, p, p.paths);
     let n = x.len();
     if !raw.p50.is_finite() || n == 0 {
         return Outlook {
@@ -137,12 +143,15 @@ pub fn outlook(x: &[f64], start_how: usize, remaining: f64, p: &Params) -> Outlo
     let prefix = prefix_sums(x);
     let step = p.cal_step_hours.max(1);
     let (mut lo, mut hi, mut mid) = (Vec::new(), Vec::new(), Vec::new());
-    let mut c = n.saturating_sub(step);
+    // A past cut-off whose forecast would not have resolved by now is skipped below; those
+    // closer than half the current P10 almost never do, so scanning starts beyond them.
+    let skip = ((raw.p10 * 0.5) as usize / step).max(1) * step;
+    let mut c = n.saturating_sub(skip);
     // Scanning is bounded too: a 7-month history must not cost 800 past forecasts.
     let mut scanned = 0;
     while c >= p.cal_min_history_hours.max(1) && lo.len() < p.cal_max && scanned < 3 * p.cal_max {
         scanned += 1;
-        let (q, _) = raw_runway(&x[..c], start_how, remaining, p);
+        let (q, _) = raw_runway(&x[..c], start_how, remaining, p, p.cal_paths);
         // Only cut-offs old enough that the outcome is known whichever way it went: the amount
         // was spent (y is exact) or it was not spent within the past forecast's P90 (a miss on
         // the late side whose size is at least `n - c`). Using only the cut-offs that happen
@@ -214,7 +223,13 @@ pub fn prefix_sums(x: &[f64]) -> Vec<f64> {
 }
 
 /// The uncalibrated path quantiles and the level.
-fn raw_runway(x: &[f64], start_how: usize, remaining: f64, p: &Params) -> (Runway, f64) {
+fn raw_runway(
+    x: &[f64],
+    start_how: usize,
+    remaining: f64,
+    p: &Params,
+    paths: usize,
+) -> (Runway, f64) {
     let never = Runway {
         p10: f64::INFINITY,
         p50: f64::INFINITY,
@@ -247,15 +262,18 @@ fn raw_runway(x: &[f64], start_how: usize, remaining: f64, p: &Params) -> (Runwa
             .sum::<f64>()
             * fit.level;
     }
-    let max_days = (MAX_RUNWAY_HOURS / DAY as f64).ceil() as usize;
+    let max_hours = p.max_hours.min(MAX_RUNWAY_HOURS);
+    let max_days = (max_hours / DAY as f64).ceil() as usize;
     let mut rng = SplitMix::new(n as u64 ^ remaining.to_bits().rotate_left(17));
-    let mut ttes = Vec::with_capacity(p.paths.max(1));
-    for _ in 0..p.paths.max(1) {
+    let mut ttes = Vec::with_capacity(paths.max(1));
+    for _ in 0..paths.max(1) {
         let mut left = remaining;
         let mut tte = f64::INFINITY;
+        let mut weekday = 0;
         for j in 0..max_days {
             let r = fit.day_ratios[rng.below(fit.day_ratios.len())];
-            let today = day_sum[j % 7] * r;
+            let today = day_sum[weekday] * r;
+            weekday = if weekday == 6 { 0 } else { weekday + 1 };
             if today < left {
                 left -= today;
                 continue;
@@ -280,7 +298,7 @@ fn raw_runway(x: &[f64], start_how: usize, remaining: f64, p: &Params) -> (Runwa
         p50: quantile(&mut ttes, 0.5),
         p90: quantile(&mut ttes, 0.9),
     };
-    let runway = if runway.p10 > MAX_RUNWAY_HOURS {
+    let runway = if runway.p10 > max_hours {
         never
     } else {
         runway
@@ -294,79 +312,39 @@ fn fit(x: &[f64], start_how: usize, p: &Params) -> Option<Fit> {
         return None;
     }
     let how = |i: usize| (start_how + i) % WEEK;
+    let mut shape = profile(x, start_how, p);
+    let mut level = ew_level(x, start_how, &shape, p);
 
-    // Shape, from the last `profile_weeks` weeks with bursts clipped.
-    let span = n.min(p.profile_weeks.max(1) * WEEK);
-    let from = n - span;
-    let mean = x[from..].iter().sum::<f64>() / span as f64;
-    let mut shape = [1.0; WEEK];
-    if mean > 0.0 {
-        let clip = mean * p.profile_clip;
-        let (mut how_sum, mut how_cnt) = ([0.0; WEEK], [0u32; WEEK]);
-        let (mut hod_sum, mut hod_cnt) = ([0.0; DAY], [0u32; DAY]);
-        let mut total = 0.0;
-        for (i, &v) in x.iter().enumerate().skip(from) {
-            let v = v.min(clip);
-            let s = how(i);
-            how_sum[s] += v;
-            how_cnt[s] += 1;
-            hod_sum[s % DAY] += v;
-            hod_cnt[s % DAY] += 1;
-            total += v;
-        }
-        let cmean = total / span as f64;
-        if cmean > 0.0 {
-            let weeks = span as f64 / WEEK as f64;
-            let w = weeks / (weeks + p.profile_shrink_weeks);
-            for (s, out) in shape.iter_mut().enumerate() {
-                let hod = if hod_cnt[s % DAY] > 0 {
-                    hod_sum[s % DAY] / hod_cnt[s % DAY] as f64 / cmean
-                } else {
-                    1.0
-                };
-                let v = if how_cnt[s] > 0 {
-                    w * how_sum[s] / how_cnt[s] as f64 / cmean + (1.0 - w) * hod
-                } else {
-                    hod
-                };
-                *out = p.profile_flatten + (1.0 - p.profile_flatten) * v;
-            }
-            let norm = shape.iter().sum::<f64>() / WEEK as f64;
-            if norm > 0.0 {
-                shape.iter_mut().for_each(|v| *v /= norm);
-            }
-        }
-    }
-
-    // Level: recency-weighted spend over recency-weighted expected shape.
-    let window = n.min(p.level_window_days.max(1) * DAY);
-    let decay = 0.5f64.powf(1.0 / (p.level_half_life_days.max(0.01) * DAY as f64));
-    let (mut num, mut den, mut w) = (0.0, 0.0, 1.0);
-    for i in (n - window..n).rev() {
-        num += w * x[i];
-        den += w * shape[how(i)];
-        w *= decay;
-    }
-    let mut level = if den > 0.0 { num / den } else { 0.0 };
-
-    // Step change: the last few days all far above (or all far below) the long level.
+    // Step change: each of the last `step_days` days far above (or all far below) the level
+    // of the history before them, both measured with the seasonal shape learned before them
+    // (the shape learned over the step itself would mistake the step for a weekday peak).
+    // Then the level restarts from those days and the shape before the step is kept.
     let k = p.step_days.max(1);
-    if level > 0.0 && n >= (k + 1) * DAY {
+    if level > 0.0 && n >= (k + 7) * DAY {
+        let before = &x[..n - k * DAY];
+        let old_shape = profile(before, start_how, p);
+        let old_level = ew_level(before, start_how, &old_shape, p);
         let day_level = |d: usize| {
             let start = n - (d + 1) * DAY;
             let spent: f64 = x[start..start + DAY].iter().sum();
-            let expected: f64 = (start..start + DAY).map(|i| shape[how(i)]).sum();
+            let expected: f64 = (start..start + DAY).map(|i| old_shape[how(i)]).sum();
             if expected > 0.0 {
                 spent / expected
             } else {
-                level
+                old_level
             }
         };
-        let recent: Vec<f64> = (0..k).map(day_level).collect();
-        let up = recent.iter().all(|&l| l > level * p.step_ratio);
-        let down = recent.iter().all(|&l| l < level / p.step_ratio);
+        let up = (0..k).all(|d| day_level(d) > old_level * p.step_ratio);
+        let down = old_level > 0.0 && (0..k).all(|d| day_level(d) < old_level / p.step_ratio);
         if up || down {
-            level = recent.iter().sum::<f64>() / k as f64;
+            let recent = n - k * DAY..n;
+            let expected: f64 = recent.clone().map(|i| old_shape[how(i)]).sum();
+            shape = old_shape;
+            level = if expected > 0.0 {
+                x[recent].iter().sum::<f64>() / expected
+            } else {
+                0.0
+            };
         }
     }
 
@@ -402,6 +380,78 @@ fn fit(x: &[f64], start_how: usize, p: &Params) -> Option<Fit> {
     })
 }
 
+/// Multiplicative hour-of-week shape (mean 1) from the last `profile_weeks` weeks of `x`,
+/// bursts clipped, blended with the hour-of-day shape while few weeks are known.
+fn profile(x: &[f64], start_how: usize, p: &Params) -> [f64; WEEK] {
+    let n = x.len();
+    let mut shape = [1.0; WEEK];
+    let span = n.min(p.profile_weeks.max(1) * WEEK);
+    if span == 0 {
+        return shape;
+    }
+    let from = n - span;
+    let mean = x[from..].iter().sum::<f64>() / span as f64;
+    if mean <= 0.0 {
+        return shape;
+    }
+    let clip = mean * p.profile_clip;
+    let (mut how_sum, mut how_cnt) = ([0.0; WEEK], [0u32; WEEK]);
+    let (mut hod_sum, mut hod_cnt) = ([0.0; DAY], [0u32; DAY]);
+    let mut total = 0.0;
+    let mut s = (start_how + from) % WEEK;
+    for &v in &x[from..] {
+        let v = v.min(clip);
+        how_sum[s] += v;
+        how_cnt[s] += 1;
+        hod_sum[s % DAY] += v;
+        hod_cnt[s % DAY] += 1;
+        total += v;
+        s = if s + 1 == WEEK { 0 } else { s + 1 };
+    }
+    let cmean = total / span as f64;
+    if cmean <= 0.0 {
+        return shape;
+    }
+    let weeks = span as f64 / WEEK as f64;
+    let w = weeks / (weeks + p.profile_shrink_weeks);
+    for (s, out) in shape.iter_mut().enumerate() {
+        let hod = if hod_cnt[s % DAY] > 0 {
+            hod_sum[s % DAY] / hod_cnt[s % DAY] as f64 / cmean
+        } else {
+            1.0
+        };
+        let v = if how_cnt[s] > 0 {
+            w * how_sum[s] / how_cnt[s] as f64 / cmean + (1.0 - w) * hod
+        } else {
+            hod
+        };
+        *out = p.profile_flatten + (1.0 - p.profile_flatten) * v;
+    }
+    let norm = shape.iter().sum::<f64>() / WEEK as f64;
+    if norm > 0.0 {
+        shape.iter_mut().for_each(|v| *v /= norm);
+    }
+    shape
+}
+
+/// Recency-weighted spend over recency-weighted expected shape: the de-seasonalised level.
+fn ew_level(x: &[f64], start_how: usize, shape: &[f64; WEEK], p: &Params) -> f64 {
+    let n = x.len();
+    let window = n.min(p.level_window_days.max(1) * DAY);
+    let decay = 0.5f64.powf(1.0 / (p.level_half_life_days.max(0.01) * DAY as f64));
+    let (mut num, mut den, mut w) = (0.0, 0.0, 1.0);
+    for i in (n - window..n).rev() {
+        num += w * x[i];
+        den += w * shape[(start_how + i) % WEEK];
+        w *= decay;
+    }
+    if den > 0.0 {
+        num / den
+    } else {
+        0.0
+    }
+}
+
 /// The `q` quantile (nearest rank) of `v`; sorts `v`. `INFINITY` sorts last.
 fn quantile(v: &mut [f64], q: f64) -> f64 {
     if v.is_empty() {
@@ -429,8 +479,9 @@ impl SplitMix {
         z ^ (z >> 31)
     }
 
+    /// Uniform in `0..n` by multiply-shift (no division: this runs once per simulated day).
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (((self.next() >> 32) * n as u64) >> 32) as usize
     }
 }
 

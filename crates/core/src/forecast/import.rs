@@ -93,7 +93,7 @@ pub async fn import_balances_csv<R: BufRead>(
         .into_iter()
         .map(|s| s.observed_at)
         .collect();
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     for (at, remaining) in rows {
         if existing.contains(&at) {
             report.duplicates += 1;

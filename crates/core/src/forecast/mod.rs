@@ -101,7 +101,12 @@ pub fn from_samples(
     budget: Option<f64>,
     now: DateTime<Utc>,
 ) -> Forecast {
-    from_samples_with(account_id, samples, budget, now, &engine::Params::default())
+    // Past 30 days the answer is "idle" whatever the number: no need to simulate further.
+    let params = engine::Params {
+        max_hours: IDLE_AFTER_HOURS * 1.5,
+        ..engine::Params::default()
+    };
+    from_samples_with(account_id, samples, budget, now, &params)
 }
 
 /// [`from_samples`] with explicit model parameters.
