@@ -6,12 +6,18 @@ mod commands;
 mod error;
 mod tray;
 
+use cliffwatch_core::alerts::desktop::DesktopNotifier;
+use cliffwatch_core::alerts::{Notification, Notifier};
+use cliffwatch_core::clock::Clock;
 use cliffwatch_core::clock::SystemClock;
+use cliffwatch_core::engine::{Engine, EngineEvent, EngineSink, Mode};
 use cliffwatch_core::model::ErrorDto;
+use cliffwatch_core::poll::SchedulerConfig;
 use cliffwatch_core::secrets::{KeyringStore, SecretStore, KEYRING_SERVICE};
 use cliffwatch_core::Cliffwatch;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 
 pub const MAIN_WINDOW: &str = "main";
@@ -21,6 +27,14 @@ pub const MAIN_WINDOW: &str = "main";
 #[derive(Debug)]
 pub struct AppState {
     cliffwatch: Result<Cliffwatch, ErrorDto>,
+    /// Polling, log watching and alerts; `None` when the data directory could not be opened.
+    engine: Mutex<Option<Engine>>,
+    /// Demo mode: temporary data, loopback providers, a compressed clock.
+    pub demo: bool,
+    /// Alerts are held back until this time (Unix seconds): "Pause alerts 1 h".
+    paused_until: Arc<AtomicI64>,
+    /// The demo's temporary data directory, removed when the app exits.
+    demo_dir: Option<PathBuf>,
 }
 
 impl AppState {
@@ -34,6 +48,7 @@ impl AppState {
 struct Options {
     data_dir: Option<PathBuf>,
     tray_only: bool,
+    demo: bool,
 }
 
 fn parse_args() -> Options {
@@ -44,6 +59,8 @@ fn parse_args() -> Options {
             opts.data_dir = args.next().map(PathBuf::from);
         } else if a == "--tray" {
             opts.tray_only = true;
+        } else if a == "--demo" {
+            opts.demo = true;
         }
     }
     opts
@@ -75,7 +92,11 @@ pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
         return;
     }
     let built = WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::App("index.html".into()))
-        .title("Cliffwatch")
+        .title(if app.try_state::<AppState>().is_some_and(|s| s.demo) {
+            "Cliffwatch — DEMO (loopback providers, temporary data)"
+        } else {
+            "Cliffwatch"
+        })
         .inner_size(1100.0, 720.0)
         .min_inner_size(640.0, 420.0)
         .build();
@@ -105,18 +126,54 @@ pub fn run() {
         // permission.
         .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
-            let cliffwatch = tauri::async_runtime::block_on(open_data(&opts));
+            let (cliffwatch, mode, demo_dir) = if opts.demo {
+                match tauri::async_runtime::block_on(start_demo()) {
+                    Ok((demo, dir)) => {
+                        let cw = demo.cliffwatch.clone();
+                        (Ok(cw), Some(Mode::Demo(Box::new(demo))), Some(dir))
+                    }
+                    Err(e) => (Err(e), None, None),
+                }
+            } else {
+                let cw = tauri::async_runtime::block_on(open_data(&opts));
+                let mode = cw.is_ok().then(|| Mode::Live(SchedulerConfig::default()));
+                (cw, mode, None)
+            };
             if let Err(e) = &cliffwatch {
                 eprintln!("cliffwatch: {}", e.message);
             }
-            app.manage(AppState { cliffwatch });
-            tray::build(app.handle())?;
-            // `--tray` (the autostart entry) starts in the tray without a window.
-            if let Ok(cw) = app.state::<AppState>().cliffwatch() {
-                if let Ok(report) = tauri::async_runtime::block_on(cw.status()) {
-                    tray::show_status(app.handle(), &report);
+            let paused_until = Arc::new(AtomicI64::new(0));
+            let engine = match (&cliffwatch, mode) {
+                (Ok(cw), Some(mode)) => {
+                    let notifier = Arc::new(AppNotifier {
+                        clock: cw.clock().clone(),
+                        paused_until: paused_until.clone(),
+                    });
+                    let sink = engine_sink(app.handle().clone(), cw.clone(), opts.demo);
+                    let cw = cw.clone();
+                    // Engine::start spawns onto the runtime it is called from: Tauri's.
+                    match tauri::async_runtime::block_on(async move {
+                        Engine::start(cw, mode, notifier, sink)
+                    }) {
+                        Ok(e) => Some(e),
+                        Err(e) => {
+                            eprintln!("cliffwatch: {e}");
+                            None
+                        }
+                    }
                 }
-            }
+                _ => None,
+            };
+            app.manage(AppState {
+                cliffwatch,
+                engine: Mutex::new(engine),
+                demo: opts.demo,
+                paused_until,
+                demo_dir,
+            });
+            tray::build(app.handle())?;
+            repaint(app.handle().clone(), opts.demo);
+            // `--tray` (the autostart entry) starts in the tray without a window.
             if !opts.tray_only {
                 show_main_window(app.handle());
             }
@@ -125,14 +182,115 @@ pub fn run() {
         .invoke_handler(commands::handler())
         .build(tauri::generate_context!())
         .expect("error while building the Cliffwatch app");
-    app.run(|_app, event| {
+    app.run(|app, event| match event {
         // Closing the last window keeps Cliffwatch in the tray; only Quit (an explicit exit
-        // code) ends it.
-        if let tauri::RunEvent::ExitRequested {
+        // code) ends it. The window itself is destroyed, so the tray-only app holds no webview.
+        tauri::RunEvent::ExitRequested {
             api, code: None, ..
-        } = event
-        {
-            api.prevent_exit();
+        } => api.prevent_exit(),
+        tauri::RunEvent::Exit => {
+            let state = app.state::<AppState>();
+            if let Some(engine) = state
+                .engine
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+            {
+                drop(engine);
+            }
+            if let Some(dir) = &state.demo_dir {
+                let _ = std::fs::remove_dir_all(dir);
+            }
         }
+        _ => {}
     });
+}
+
+/// Starts the demo in a fresh temporary directory.
+async fn start_demo() -> Result<(cliffwatch_core::demo::Demo, PathBuf), ErrorDto> {
+    let dir = std::env::temp_dir().join(format!("cliffwatch-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let demo = cliffwatch_core::demo::setup(&dir, SystemClock.now())
+        .await
+        .map_err(|e| ErrorDto::from(&e))?;
+    Ok((demo, dir))
+}
+
+/// Desktop notifications, held back while alerts are paused (the alert stays undelivered and
+/// goes out at the first evaluation after the pause).
+#[derive(Debug)]
+struct AppNotifier {
+    clock: Arc<dyn Clock>,
+    paused_until: Arc<AtomicI64>,
+}
+
+impl Notifier for AppNotifier {
+    fn notify(&self, n: &Notification) -> cliffwatch_core::Result<()> {
+        if self.clock.now().timestamp() < self.paused_until.load(Ordering::Relaxed) {
+            return Err(cliffwatch_core::Error::InvalidInput(
+                "alerts are paused".into(),
+            ));
+        }
+        DesktopNotifier.notify(n)
+    }
+}
+
+/// Forwards engine events: every change re-reads the dashboard for the tray and tells the
+/// webview (which batches its re-fetches). Repaints are coalesced: while one is running,
+/// further changes only mark it dirty.
+fn engine_sink(app: AppHandle, _cw: Cliffwatch, demo: bool) -> EngineSink {
+    let busy = Arc::new(AtomicBool::new(false));
+    Arc::new(move |e| match e {
+        EngineEvent::Changed => {
+            use tauri::Emitter;
+            let _ = app.emit(cliffwatch_core::dashboard::CHANGED_EVENT, ());
+            if !busy.swap(true, Ordering::AcqRel) {
+                let app = app.clone();
+                let busy = busy.clone();
+                tauri::async_runtime::spawn(async move {
+                    // Let a burst of changes (a poll round) settle before re-reading.
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                    busy.store(false, Ordering::Release);
+                    repaint_now(&app, demo).await;
+                });
+            }
+        }
+        EngineEvent::Failed(err) => eprintln!("cliffwatch: {}", err.message),
+        _ => {}
+    })
+}
+
+fn repaint(app: AppHandle, demo: bool) {
+    tauri::async_runtime::spawn(async move { repaint_now(&app, demo).await });
+}
+
+async fn repaint_now(app: &AppHandle, demo: bool) {
+    let cw = match app.state::<AppState>().cliffwatch() {
+        Ok(cw) => cw.clone(),
+        Err(_) => return,
+    };
+    if let Ok(d) = cliffwatch_core::dashboard::dashboard(&cw).await {
+        tray::show(app, &d, demo);
+    }
+}
+
+/// Tray "Refresh now": poll every account at once.
+pub fn refresh_now<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let engine = state.engine.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(engine) = engine.as_ref() {
+        engine.request_refresh(None);
+    }
+}
+
+/// Tray "Pause alerts": hold desktop notifications back for `d`.
+pub fn pause_alerts<R: Runtime>(app: &AppHandle<R>, d: chrono::Duration) {
+    let state = app.state::<AppState>();
+    let now = state
+        .cliffwatch()
+        .map(|cw| cw.clock().now())
+        .unwrap_or_default();
+    state
+        .paused_until
+        .store((now + d).timestamp(), Ordering::Relaxed);
 }

@@ -1,5 +1,10 @@
-//! The tray icon and its menu. The icon's colour says the worst state across accounts.
+//! The tray icon and its menu. The icon's colour is the worst state across accounts, the
+//! tooltip names the nearest cliff, and the menu lists every account with what is left and its
+//! runway, then Open dashboard, Refresh now, Pause alerts 1 h and Quit.
 
+use cliffwatch_core::dashboard::{AccountRow, Dashboard};
+use cliffwatch_core::forecast::ForecastState;
+use cliffwatch_core::model::AccountState;
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
@@ -7,13 +12,21 @@ use tauri::{AppHandle, Runtime};
 
 pub const TRAY_ID: &str = "cliffwatch-tray";
 const MENU_OPEN: &str = "open";
+const MENU_REFRESH: &str = "refresh";
+const MENU_PAUSE: &str = "pause";
 const MENU_QUIT: &str = "quit";
+
+/// Runway thresholds of the tray colour, the same as the default alert rules: P10 under 72 h
+/// is a warning, under 24 h critical.
+const WARNING_HOURS: f64 = 72.0;
+const CRITICAL_HOURS: f64 = 24.0;
 
 /// The worst state across accounts, as the tray shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum TrayLevel {
     Ok,
     Unknown,
+    Error,
     Warning,
     Critical,
     OutOfCredit,
@@ -24,10 +37,39 @@ impl TrayLevel {
         match self {
             TrayLevel::Ok => [0x2f, 0x9e, 0x44],
             TrayLevel::Unknown => [0x86, 0x8e, 0x96],
+            TrayLevel::Error => [0x5c, 0x7c, 0xfa],
             TrayLevel::Warning => [0xf0, 0x8c, 0x00],
             TrayLevel::Critical => [0xe0, 0x31, 0x31],
             TrayLevel::OutOfCredit => [0x86, 0x2e, 0x9c],
         }
+    }
+
+    /// One account's level: its state first, then its runway's early (P10) end.
+    pub fn of(row: &AccountRow) -> Self {
+        match row.account.state {
+            AccountState::OutOfCredit => return TrayLevel::OutOfCredit,
+            AccountState::InvalidKey => return TrayLevel::Critical,
+            AccountState::Error => return TrayLevel::Error,
+            AccountState::Unknown if row.latest.is_none() => return TrayLevel::Unknown,
+            _ => {}
+        }
+        if row.forecast.state == ForecastState::OutOfCredit {
+            return TrayLevel::OutOfCredit;
+        }
+        match row.forecast.runway_hours {
+            Some(r) if r.p10 < CRITICAL_HOURS => TrayLevel::Critical,
+            Some(r) if r.p10 < WARNING_HOURS => TrayLevel::Warning,
+            _ => TrayLevel::Ok,
+        }
+    }
+
+    /// The worst level across accounts; `Unknown` when there are none.
+    pub fn worst(d: &Dashboard) -> Self {
+        d.accounts
+            .iter()
+            .map(Self::of)
+            .max()
+            .unwrap_or(TrayLevel::Unknown)
     }
 }
 
@@ -49,58 +91,118 @@ pub fn icon(level: TrayLevel) -> Image<'static> {
     Image::new_owned(rgba, N as u32, N as u32)
 }
 
-impl TrayLevel {
-    /// The tray level of one account state; the icon shows the worst across accounts.
-    pub fn of(state: cliffwatch_core::model::AccountState) -> Self {
-        use cliffwatch_core::model::AccountState as S;
-        match state {
-            S::Ok => TrayLevel::Ok,
-            S::Unknown => TrayLevel::Unknown,
-            S::Error => TrayLevel::Warning,
-            S::InvalidKey => TrayLevel::Critical,
-            S::OutOfCredit => TrayLevel::OutOfCredit,
-        }
-    }
-
-    /// The worst level across a report's accounts; `Unknown` when there are none.
-    pub fn worst(report: &cliffwatch_core::model::StatusReport) -> Self {
-        report
-            .accounts
-            .iter()
-            .map(|a| Self::of(a.account.state))
-            .max()
-            .unwrap_or(TrayLevel::Unknown)
+/// "ScraperAPI · main: ~14 h left" for the account nearest its cliff (the dashboard's order).
+pub fn tooltip(d: &Dashboard, demo: bool) -> String {
+    let prefix = if demo {
+        "Cliffwatch (demo)"
+    } else {
+        "Cliffwatch"
+    };
+    match d.accounts.first() {
+        None => format!("{prefix}: no accounts yet"),
+        Some(row) => format!("{prefix} · {}", line(row)),
     }
 }
 
-/// Sets the tray icon's colour and tooltip from a status report.
-pub fn show_status<R: Runtime>(app: &AppHandle<R>, report: &cliffwatch_core::model::StatusReport) {
+/// One account in words: "ScraperAPI · main: ~14 h left".
+fn line(row: &AccountRow) -> String {
+    let what = match (row.account.state, row.forecast.state) {
+        (AccountState::OutOfCredit, _) | (_, ForecastState::OutOfCredit) => {
+            "out of credit".to_owned()
+        }
+        (AccountState::InvalidKey, _) => "key rejected".to_owned(),
+        _ => row
+            .forecast
+            .message
+            .split(',')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+    };
+    format!("{} · {}: {what}", row.provider_name, row.account.label)
+}
+
+fn menu<R: Runtime>(app: &AppHandle<R>, d: Option<&Dashboard>) -> tauri::Result<Menu<R>> {
+    let menu = Menu::new(app)?;
+    if let Some(d) = d {
+        for row in &d.accounts {
+            let remaining = row
+                .latest
+                .as_ref()
+                .and_then(|l| l.remaining.map(|v| amount(v, l.unit.as_str())))
+                .unwrap_or_else(|| "—".into());
+            let text = format!("{}  ·  {remaining}", line(row));
+            menu.append(&MenuItem::new(app, text, false, None::<&str>)?)?;
+        }
+        if !d.accounts.is_empty() {
+            menu.append(&PredefinedMenuItem::separator(app)?)?;
+        }
+    }
+    menu.append(&MenuItem::with_id(
+        app,
+        MENU_OPEN,
+        "Open dashboard",
+        true,
+        None::<&str>,
+    )?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        MENU_REFRESH,
+        "Refresh now",
+        true,
+        None::<&str>,
+    )?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        MENU_PAUSE,
+        "Pause alerts 1 h",
+        true,
+        None::<&str>,
+    )?)?;
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        MENU_QUIT,
+        "Quit Cliffwatch",
+        true,
+        None::<&str>,
+    )?)?;
+    Ok(menu)
+}
+
+fn amount(v: f64, unit: &str) -> String {
+    match unit {
+        "usd" => format!("${v:.2}"),
+        "eur" => format!("€{v:.2}"),
+        "cny" => format!("¥{v:.2}"),
+        u if u.len() == 3 => format!("{v:.2} {}", u.to_uppercase()),
+        u => format!("{v:.0} {u}"),
+    }
+}
+
+/// Repaints the tray from a fresh dashboard: colour, tooltip and menu.
+pub fn show<R: Runtime>(app: &AppHandle<R>, d: &Dashboard, demo: bool) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
-    let level = TrayLevel::worst(report);
-    let _ = tray.set_icon(Some(icon(level)));
-    let n = report.accounts.len();
-    let tip = match n {
-        0 => "Cliffwatch: no accounts yet".to_owned(),
-        1 => "Cliffwatch: 1 account".to_owned(),
-        n => format!("Cliffwatch: {n} accounts"),
-    };
-    let _ = tray.set_tooltip(Some(tip));
+    let _ = tray.set_icon(Some(icon(TrayLevel::worst(d))));
+    let _ = tray.set_tooltip(Some(tooltip(d, demo)));
+    if let Ok(m) = menu(app, Some(d)) {
+        let _ = tray.set_menu(Some(m));
+    }
 }
 
 pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayIcon<R>> {
-    let open = MenuItem::with_id(app, MENU_OPEN, "Open dashboard", true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, MENU_QUIT, "Quit Cliffwatch", true, None::<&str>)?;
-    let sep = PredefinedMenuItem::separator(app)?;
-    let menu = Menu::with_items(app, &[&open, &sep, &quit])?;
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon(TrayLevel::Unknown))
         .tooltip("Cliffwatch")
-        .menu(&menu)
+        .menu(&menu(app, None)?)
         .show_menu_on_left_click(true)
         .on_menu_event(|app, event| match event.id().as_ref() {
             MENU_OPEN => crate::show_main_window(app),
+            MENU_REFRESH => crate::refresh_now(app),
+            MENU_PAUSE => crate::pause_alerts(app, chrono::Duration::hours(1)),
             MENU_QUIT => app.exit(0),
             _ => {}
         })

@@ -98,6 +98,14 @@ impl Engine {
             .await;
     }
 
+    /// Asks for a poll now without waiting (for callers outside async code, such as a tray
+    /// menu). Dropped if the engine is already busy with queued commands.
+    pub fn request_refresh(&self, label: Option<&str>) {
+        let _ = self
+            .commands
+            .try_send(Cmd::RefreshNow(label.map(str::to_owned)));
+    }
+
     /// Stops polling and watching, letting work in flight finish briefly.
     pub async fn stop(mut self) {
         let _ = self.commands.send(Cmd::Stop).await;
@@ -225,6 +233,7 @@ async fn demo_loop(
     loop {
         tokio::select! {
             cmd = rx.recv() => match cmd {
+                // The demo polls every tick anyway.
                 Some(Cmd::RefreshNow(_)) => {}
                 Some(Cmd::Stop) | None => break,
             },

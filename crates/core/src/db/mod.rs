@@ -53,7 +53,10 @@ pub async fn open(path: &Path) -> Result<SqlitePool> {
             .map_err(|e| classify_open_error(path, e))?;
         if verdict != "ok" {
             pool.close().await;
-            return Err(Error::CorruptDatabase { path: path.into(), detail: verdict });
+            return Err(Error::CorruptDatabase {
+                path: path.into(),
+                detail: verdict,
+            });
         }
     }
     check_not_newer(&pool, path).await?;
@@ -61,18 +64,32 @@ pub async fn open(path: &Path) -> Result<SqlitePool> {
         sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(ref d))
             if is_readonly(d.message()) =>
         {
-            Error::ReadOnlyDatabase { path: path.into(), detail: d.message().to_owned() }
+            Error::ReadOnlyDatabase {
+                path: path.into(),
+                detail: d.message().to_owned(),
+            }
         }
         other => Error::Migration(other),
     })?;
     Ok(pool)
 }
 
+/// Starts a transaction that will write. `BEGIN IMMEDIATE` takes the write lock up front, so a
+/// busy database makes it wait (up to [`BUSY_TIMEOUT`]) instead of failing: a deferred
+/// transaction that reads first and writes later cannot wait for the lock in WAL mode and gets
+/// "database is locked" at once when another connection wrote in between.
+pub async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+}
+
 /// An in-memory database with the full schema, for tests.
 pub async fn open_in_memory() -> Result<SqlitePool> {
     let opts = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
     // One connection: every connection to `:memory:` is a different database.
-    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(opts)
+        .await?;
     MIGRATOR.run(&pool).await?;
     Ok(pool)
 }
@@ -86,7 +103,10 @@ fn check_header(path: &Path) -> Result<()> {
         path: path.into(),
         source,
     })?;
-    let n = f.read(&mut head).map_err(|source| Error::DataDir { path: path.into(), source })?;
+    let n = f.read(&mut head).map_err(|source| Error::DataDir {
+        path: path.into(),
+        source,
+    })?;
     if n == 0 {
         return Ok(());
     }
@@ -113,9 +133,17 @@ async fn check_not_newer(pool: &SqlitePool, path: &Path) -> Result<()> {
         .fetch_all(pool)
         .await?;
     let known: std::collections::HashSet<i64> = MIGRATOR.iter().map(|m| m.version).collect();
-    if let Some(v) = applied.iter().map(|(v,)| *v).filter(|v| !known.contains(v)).max() {
+    if let Some(v) = applied
+        .iter()
+        .map(|(v,)| *v)
+        .filter(|v| !known.contains(v))
+        .max()
+    {
         pool.close().await;
-        return Err(Error::NewerDatabase { path: path.into(), version: v });
+        return Err(Error::NewerDatabase {
+            path: path.into(),
+            version: v,
+        });
     }
     Ok(())
 }
@@ -129,11 +157,20 @@ fn classify_open_error(path: &Path, e: sqlx::Error) -> Error {
     if let sqlx::Error::Database(d) = &e {
         let msg = d.message();
         let lower = msg.to_ascii_lowercase();
-        if lower.contains("not a database") || lower.contains("malformed") || lower.contains("corrupt") {
-            return Error::CorruptDatabase { path: path.into(), detail: msg.to_owned() };
+        if lower.contains("not a database")
+            || lower.contains("malformed")
+            || lower.contains("corrupt")
+        {
+            return Error::CorruptDatabase {
+                path: path.into(),
+                detail: msg.to_owned(),
+            };
         }
         if is_readonly(msg) || lower.contains("unable to open") {
-            return Error::ReadOnlyDatabase { path: path.into(), detail: msg.to_owned() };
+            return Error::ReadOnlyDatabase {
+                path: path.into(),
+                detail: msg.to_owned(),
+            };
         }
     }
     Error::Database(e)
@@ -148,7 +185,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("c.db");
         let pool = open(&path).await.unwrap();
-        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&pool).await.unwrap();
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
         assert_eq!(mode, "wal", "WAL lets the CLI read while the app writes");
         pool.close().await;
         open(&path).await.expect("a database we wrote must reopen");
@@ -162,7 +202,11 @@ mod tests {
         std::fs::write(&path, &garbage).unwrap();
         let err = open(&path).await.unwrap_err();
         assert_eq!(err.kind(), "corrupt_database", "got: {err}");
-        assert_eq!(std::fs::read(&path).unwrap(), garbage, "the file must not be touched");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            garbage,
+            "the file must not be touched"
+        );
     }
 
     #[tokio::test]
@@ -178,7 +222,10 @@ mod tests {
                 .await
                 .unwrap();
         }
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await.unwrap();
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&pool)
+            .await
+            .unwrap();
         pool.close().await;
         // Keep the header, scribble over the b-tree pages.
         let mut bytes = std::fs::read(&path).unwrap();
@@ -189,7 +236,47 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         let err = open(&path).await.unwrap_err();
         assert_eq!(err.kind(), "corrupt_database", "got: {err}");
-        assert_eq!(std::fs::read(&path).unwrap(), bytes, "the file must not be touched");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            bytes,
+            "the file must not be touched"
+        );
+    }
+
+    #[tokio::test]
+    async fn concurrent_read_then_write_transactions_wait_instead_of_failing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let pool = open(&tmp.path().join("c.db")).await.unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let pool = pool.clone();
+            tasks.push(tokio::spawn(async move {
+                for j in 0..20 {
+                    let mut tx = begin_write(&pool).await?;
+                    // Read, then write: the pattern that fails with a deferred BEGIN.
+                    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM settings")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    sqlx::query("INSERT INTO settings(key, value) VALUES (?, ?)")
+                        .bind(format!("k{i}-{j}"))
+                        .bind(n.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                }
+                Ok::<_, Error>(())
+            }));
+        }
+        for t in tasks {
+            t.await
+                .unwrap()
+                .expect("no writer may fail with `database is locked`");
+        }
+        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM settings")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 160, "every write landed");
     }
 
     #[tokio::test]
