@@ -13,7 +13,7 @@ use cliffwatch_core::clock::SystemClock;
 use cliffwatch_core::engine::{Engine, EngineEvent, EngineSink, Mode};
 use cliffwatch_core::model::ErrorDto;
 use cliffwatch_core::poll::SchedulerConfig;
-use cliffwatch_core::secrets::{KeyringStore, SecretStore, KEYRING_SERVICE};
+use cliffwatch_core::secrets::os_keychain;
 use cliffwatch_core::Cliffwatch;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -66,18 +66,10 @@ fn parse_args() -> Options {
     opts
 }
 
-fn keychain() -> Arc<dyn SecretStore> {
-    let service = std::env::var("CLIFFWATCH_KEYRING_SERVICE")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| KEYRING_SERVICE.to_owned());
-    Arc::new(KeyringStore::new(service))
-}
-
 async fn open_data(opts: &Options) -> Result<Cliffwatch, ErrorDto> {
     let dir = cliffwatch_core::paths::data_dir(opts.data_dir.as_deref())
         .map_err(|e| ErrorDto::from(&e))?;
-    Cliffwatch::open(&dir, keychain(), Arc::new(SystemClock))
+    Cliffwatch::open(&dir, os_keychain(), Arc::new(SystemClock))
         .await
         .map_err(|e| ErrorDto::from(&e))
 }

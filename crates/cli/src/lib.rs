@@ -9,7 +9,7 @@ mod when;
 
 use clap::{Parser, Subcommand};
 use cliffwatch_core::clock::SystemClock;
-use cliffwatch_core::secrets::{KeyringStore, SecretStore, KEYRING_SERVICE};
+use cliffwatch_core::secrets::os_keychain;
 use cliffwatch_core::Cliffwatch;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -69,6 +69,13 @@ pub enum Command {
         /// Print alerts only, no desktop notifications.
         #[arg(long)]
         no_desktop: bool,
+        /// Watch the demo instead: loopback providers draining on a compressed clock, in a
+        /// temporary data directory (no API key needed, your data untouched).
+        #[arg(long)]
+        demo: bool,
+        /// Real milliseconds per 30 demo minutes (default 1000); for tests.
+        #[arg(long, hide = true, requires = "demo")]
+        demo_tick_ms: Option<u64>,
     },
     /// When each balance runs out: remaining, burn per day, runway P10/P50/P90.
     Forecast {
@@ -140,7 +147,11 @@ async fn run(cli: Cli) -> cliffwatch_core::Result<()> {
         } => commands::events::run(&ctx, since, account, outcome, limit).await,
         Command::Usage { since } => commands::usage::run(&ctx, since).await,
         Command::Poll { .. } => commands::poll::once(&ctx).await,
-        Command::Watch { no_desktop } => commands::watch::run(&ctx, no_desktop).await,
+        Command::Watch {
+            no_desktop,
+            demo,
+            demo_tick_ms,
+        } => commands::watch::run(&ctx, no_desktop, demo, demo_tick_ms).await,
         Command::Forecast { account, as_of } => commands::forecast::run(&ctx, account, as_of).await,
         Command::Import(cmd) => commands::import::run(&ctx, cmd).await,
         Command::Alerts { cmd, all } => commands::alerts::run(&ctx, cmd, all).await,
@@ -158,16 +169,6 @@ impl Context {
     /// Opens the data directory with the real keychain and the wall clock.
     pub async fn open(&self) -> cliffwatch_core::Result<Cliffwatch> {
         let dir = cliffwatch_core::paths::data_dir(self.data_dir.as_deref())?;
-        Cliffwatch::open(&dir, keychain(), Arc::new(SystemClock)).await
+        Cliffwatch::open(&dir, os_keychain(), Arc::new(SystemClock)).await
     }
-}
-
-/// The OS keychain. `CLIFFWATCH_KEYRING_SERVICE` files keys under another service name, so
-/// that tests never touch a user's real Cliffwatch entries.
-pub fn keychain() -> Arc<dyn SecretStore> {
-    let service = std::env::var("CLIFFWATCH_KEYRING_SERVICE")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| KEYRING_SERVICE.to_owned());
-    Arc::new(KeyringStore::new(service))
 }

@@ -254,6 +254,8 @@ pub struct Demo {
     pub log: RequestLog,
     /// Demo time at which the live part starts (after the history played back).
     pub live_from: DateTime<Utc>,
+    /// Real time per tick ([`TICK_REAL`] unless a test speeds it up).
+    pub tick: std::time::Duration,
 }
 
 /// Sets up a demo in `dir` (which should be empty and temporary): starts the server, adds the

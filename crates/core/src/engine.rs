@@ -9,7 +9,7 @@
 use crate::alerts::{self, Notifier};
 use crate::clock::Clock;
 use crate::db::alerts::Alert;
-use crate::demo::{Demo, TICK_DEMO, TICK_REAL};
+use crate::demo::{Demo, TICK_DEMO};
 use crate::http::{Http, HttpConfig};
 use crate::logs::{self, Watcher, WatcherEvent};
 use crate::model::ErrorDto;
@@ -227,7 +227,7 @@ async fn demo_loop(
     }
     sink(EngineEvent::Changed);
     evaluate(&cw, notifier.as_ref(), &sink).await;
-    let mut tick = tokio::time::interval(TICK_REAL);
+    let mut tick = tokio::time::interval(demo.tick);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tick.tick().await;
     loop {

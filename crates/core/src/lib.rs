@@ -11,6 +11,8 @@ pub mod classify;
 pub mod clock;
 pub mod dashboard;
 pub mod db;
+pub mod demo;
+pub mod engine;
 pub mod error;
 pub mod forecast;
 pub mod http;

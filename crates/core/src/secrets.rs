@@ -156,12 +156,27 @@ pub const KEYRING_SERVICE: &str = "cliffwatch";
 
 impl KeyringStore {
     pub fn new(service: impl Into<String>) -> Self {
-        Self { service: service.into() }
+        Self {
+            service: service.into(),
+        }
     }
 
     fn entry(&self, id: &str) -> Result<keyring::Entry> {
         keyring::Entry::new(&self.service, id).map_err(keyring_error)
     }
+}
+
+/// The environment variable that files keys under another keychain service name, so that tests
+/// and second profiles never touch a user's real Cliffwatch entries.
+pub const KEYRING_SERVICE_ENV: &str = "CLIFFWATCH_KEYRING_SERVICE";
+
+/// The OS keychain under [`KEYRING_SERVICE`], or under `$CLIFFWATCH_KEYRING_SERVICE` when set.
+pub fn os_keychain() -> std::sync::Arc<dyn SecretStore> {
+    let service = std::env::var(KEYRING_SERVICE_ENV)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| KEYRING_SERVICE.to_owned());
+    std::sync::Arc::new(KeyringStore::new(service))
 }
 
 impl Default for KeyringStore {
@@ -180,7 +195,9 @@ fn keyring_error(e: keyring::Error) -> Error {
 
 impl SecretStore for KeyringStore {
     fn set(&self, id: &str, secret: &Secret) -> Result<()> {
-        self.entry(id)?.set_password(secret.expose()).map_err(keyring_error)
+        self.entry(id)?
+            .set_password(secret.expose())
+            .map_err(keyring_error)
     }
 
     fn get(&self, id: &str) -> Result<Secret> {
@@ -217,7 +234,10 @@ impl SecretStore for MemoryStore {
     }
 
     fn get(&self, id: &str) -> Result<Secret> {
-        self.map().get(id).cloned().ok_or_else(|| Error::SecretNotFound(String::new()))
+        self.map()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::SecretNotFound(String::new()))
     }
 
     fn delete(&self, id: &str) -> Result<()> {
@@ -235,21 +255,39 @@ mod tests {
         let s = Secret::new("sk-live-abcdefghijklmnop").unwrap();
         assert_eq!(format!("{s:?}"), "***", "Debug must redact");
         assert_eq!(format!("{s}"), "***", "Display must redact");
-        assert_eq!(format!("{:?}", Some(&s)), "Some(***)", "redaction survives nesting");
+        assert_eq!(
+            format!("{:?}", Some(&s)),
+            "Some(***)",
+            "redaction survives nesting"
+        );
     }
 
     #[test]
     fn hint_shows_at_most_four_characters() {
-        assert_eq!(Secret::new("sk-live-abcdefghijklmnop").unwrap().hint(), "…mnop");
-        assert_eq!(Secret::new("abcdefgh").unwrap().hint(), "…gh", "short keys show less");
-        assert_eq!(Secret::new("abc").unwrap().hint(), "…", "tiny keys show nothing");
+        assert_eq!(
+            Secret::new("sk-live-abcdefghijklmnop").unwrap().hint(),
+            "…mnop"
+        );
+        assert_eq!(
+            Secret::new("abcdefgh").unwrap().hint(),
+            "…gh",
+            "short keys show less"
+        );
+        assert_eq!(
+            Secret::new("abc").unwrap().hint(),
+            "…",
+            "tiny keys show nothing"
+        );
     }
 
     #[test]
     fn secret_is_trimmed_and_validated() {
         assert_eq!(Secret::new("  key123\n").unwrap().expose(), "key123");
         assert!(Secret::new(" \n").is_err(), "an empty key is an error");
-        assert!(Secret::new("ab\ncd").is_err(), "an inner newline is an error");
+        assert!(
+            Secret::new("ab\ncd").is_err(),
+            "an inner newline is an error"
+        );
     }
 
     #[test]
@@ -261,8 +299,14 @@ mod tests {
         ] {
             assert_eq!(SecretRef::from_db(&r.to_db()).unwrap(), r);
         }
-        assert!(SecretRef::from_db("env:1BAD").is_err(), "invalid env names are rejected");
-        assert!(SecretRef::from_db("plain-key").is_err(), "a raw key is never a reference");
+        assert!(
+            SecretRef::from_db("env:1BAD").is_err(),
+            "invalid env names are rejected"
+        );
+        assert!(
+            SecretRef::from_db("plain-key").is_err(),
+            "a raw key is never a reference"
+        );
     }
 
     #[test]
@@ -284,7 +328,9 @@ mod tests {
     #[test]
     fn memory_store_round_trip_and_missing_entry() {
         let store = MemoryStore::new();
-        store.set("id1", &Secret::new("k-1234567890ab").unwrap()).unwrap();
+        store
+            .set("id1", &Secret::new("k-1234567890ab").unwrap())
+            .unwrap();
         assert_eq!(store.get("id1").unwrap().expose(), "k-1234567890ab");
         store.delete("id1").unwrap();
         assert_eq!(store.get("id1").unwrap_err().kind(), "secret_not_found");

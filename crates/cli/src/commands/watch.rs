@@ -38,6 +38,9 @@ pub async fn run(ctx: &Context, no_desktop: bool) -> cliffwatch_core::Result<()>
     shutdown_signal().await;
     eprintln!("cliffwatch: stopping");
     engine.stop().await;
+    if let Some(dir) = demo_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     Ok(())
 }
 
