@@ -10,6 +10,8 @@ fn main() {
             "add_account",
             "remove_account",
             "open_top_up",
+            "test_account",
+            "poll_account",
             "list_events",
             "list_log_sources",
             "preview_log_source",

@@ -5,6 +5,7 @@
 //! own ports (tests run in parallel) and its own data directory.
 
 mod driver;
+mod loopback;
 mod seed;
 
 use driver::Session;
@@ -139,7 +140,10 @@ async fn account_detail_opens_by_keyboard_and_draws_the_forecast_band() {
     let legend = session
         .wait_text(Locator::Id("history-chart"), "Forecast P50")
         .await;
-    assert!(legend.contains("Top-up"), "top-ups are marked: {legend}");
+    assert!(
+        legend.to_lowercase().contains("top-up"),
+        "top-ups are marked: {legend}"
+    );
     let err = session
         .wait_text(Locator::Id("latest-error"), "Insufficient credits")
         .await;
@@ -197,10 +201,11 @@ async fn history_402_lists_events_and_guards_payment_links() {
 }
 
 #[tokio::test]
-async fn wizard_adds_a_custom_account_and_shows_only_the_key_hint() {
+async fn wizard_adds_a_custom_loopback_account_then_sees_it_run_out() {
     let Some(session) = Session::start(4650).await else {
         return;
     };
+    let server = loopback::Loopback::start(4659, 200, r#"{"credits": 1234}"#).await;
     let tmp = tempfile::tempdir().unwrap();
     let session = session.with_data_dir(tmp.path()).await;
     session.click(Locator::Id("add-account")).await;
@@ -220,11 +225,14 @@ async fn wizard_adds_a_custom_account_and_shows_only_the_key_hint() {
     session
         .type_into(
             Locator::Id("acc-opt-spec"),
-            r#"{"path": "/balance", "remaining": "/credits", "unit": "credits"}"#,
+            r#"{"url": "/balance", "auth": {"type": "bearer"}, "remaining": "/credits", "unit": "credits"}"#,
         )
         .await;
     session
-        .type_into(Locator::Id("acc-base-url"), "http://127.0.0.1:4659")
+        .type_into(
+            Locator::Id("acc-base-url"),
+            &format!("http://127.0.0.1:{}", server.port),
+        )
         .await;
     session.click(Locator::Id("acc-save")).await;
     let done = session
@@ -238,14 +246,51 @@ async fn wizard_adds_a_custom_account_and_shows_only_the_key_hint() {
         !done.contains("e2e-secret-key"),
         "the key itself never comes back: {done}"
     );
+    session.click(Locator::Id("test-connection")).await;
+    session
+        .wait_text(Locator::Id("poll-result"), "1,234 credits")
+        .await;
+    session.screenshot("add-account-tested").await;
     session.click(Locator::Id("wizard-close")).await;
+
+    // Poll it for real from its detail page; the table then shows the reading with its unit.
+    session
+        .click(Locator::Css("tr[data-account='loopback'] .acc-label"))
+        .await;
+    session.click(Locator::Id("poll-now")).await;
+    session
+        .wait_text(Locator::Id("detail-remaining"), "1,234 credits")
+        .await;
+    session
+        .wait_for(Locator::Css("#history-chart canvas"))
+        .await;
+    session.click(Locator::Id("nav-accounts")).await;
     let row = session
-        .wait_text(Locator::Css("tr[data-account='loopback']"), "Custom")
+        .wait_text(Locator::Css("tr[data-account='loopback']"), "1,234 credits")
+        .await;
+    assert!(row.contains("Custom"), "provider name: {row}");
+
+    // The endpoint runs dry: the state chip and the 402 history say so.
+    server.set(402, r#"{"error": {"message": "Insufficient credits: top up your balance", "code": "insufficient_quota"}}"#);
+    session
+        .click(Locator::Css("tr[data-account='loopback'] .acc-label"))
+        .await;
+    session.click(Locator::Id("poll-now")).await;
+    session
+        .wait_text(Locator::Id("poll-result"), "out of credit")
+        .await;
+    session
+        .wait_text(Locator::Css(".detail-title"), "out of credit")
+        .await;
+    session.click(Locator::Id("nav-events")).await;
+    let events = session
+        .wait_text(Locator::Id("events"), "Insufficient credits")
         .await;
     assert!(
-        row.contains("not polled"),
-        "a new account waits for its first poll: {row}"
+        events.contains("loopback"),
+        "the event names the account: {events}"
     );
+    session.screenshot("402-history-loopback").await;
     session.close().await;
 }
 
@@ -278,12 +323,10 @@ async fn logs_preview_detection_and_settings_theme() {
     );
     session.screenshot("logs-preview").await;
     session.click(Locator::Id("log-add")).await;
-    session
-        .wait_text(Locator::Id("log-sources"), "access")
-        .await;
+    session.wait_text(Locator::Id("log-sources"), "*.log").await;
     session.click(Locator::Id("nav-settings")).await;
     session
-        .click(Locator::Css("input[name='theme'][value='dark']"))
+        .click(Locator::Id("theme-dark"))
         .await;
     session.click(Locator::Id("settings-save")).await;
     session

@@ -14,6 +14,7 @@ import type { LogSourceRow } from "./bindings/LogSourceRow";
 import type { LogPreview } from "./bindings/LogPreview";
 import type { LogSource } from "./bindings/LogSource";
 import type { Settings } from "./bindings/Settings";
+import type { PollResult } from "./bindings/PollResult";
 
 export class ApiError extends Error {
   constructor(
@@ -44,6 +45,8 @@ export const api = {
   addAccount: (form: AccountForm) => call<AccountRow>("add_account", { form }),
   removeAccount: (id: number) => call<Account>("remove_account", { id }),
   openTopUp: (url: string) => call<void>("open_top_up", { url }),
+  testAccount: (id: number) => call<PollResult>("test_account", { id }),
+  pollAccount: (id: number) => call<PollResult>("poll_account", { id }),
   events: (query: Partial<EventQuery>) => call<EventRow[]>("list_events", { query: { ...emptyQuery, ...query } }),
   logSources: () => call<LogSourceRow[]>("list_log_sources"),
   previewLog: (pattern: string) => call<LogPreview>("preview_log_source", { pattern }),

@@ -5,8 +5,9 @@ import type { AccountState } from "./bindings/AccountState";
 import type { Outcome } from "./bindings/Outcome";
 import type { Forecast } from "./bindings/Forecast";
 import type { PaymentLink } from "./bindings/PaymentLink";
+import type { PollResult } from "./bindings/PollResult";
 import { ApiError, api } from "./api";
-import { formatBand, formatHours, outcomeLabel, stateLabel } from "./format";
+import { formatAmount, formatBand, formatHours, outcomeLabel, stateLabel } from "./format";
 
 export function StateChip({ state }: { state: AccountState }) {
   return <span class={`chip chip-${state}`}>{stateLabel(state)}</span>;
@@ -18,8 +19,8 @@ export function OutcomeChip({ outcome }: { outcome: Outcome }) {
 
 /** The colour family of a runway: what the user should feel. */
 export function tone(f: Forecast, state: AccountState): "ok" | "warn" | "crit" | "ooc" | "unknown" {
+  // A failed poll is shown by the state chip; the runway keeps the forecast's colour.
   if (state === "out_of_credit" || f.state === "out_of_credit") return "ooc";
-  if (state === "invalid_key" || state === "error") return "crit";
   const p10 = f.runway_hours?.p10;
   if (f.state === "ok" && p10 !== undefined) {
     if (p10 < 24) return "crit";
@@ -167,4 +168,44 @@ export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): { data: T | n
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, n]);
   return { data, error, reload: () => setN((x) => x + 1) };
+}
+
+/** "Test connection" / "Poll now": the parsed reading, or the classified error in words. */
+export function TestConnection({ id, store }: { id: number; store?: boolean }) {
+  const [result, setResult] = useState<PollResult | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const run = () => {
+    setBusy(true);
+    setError(null);
+    (store ? api.pollAccount(id) : api.testAccount(id))
+      .then(setResult, (e: ApiError) => setError(e))
+      .finally(() => setBusy(false));
+  };
+  return (
+    <div class="test-conn">
+      <button class="btn" id={store ? "poll-now" : "test-connection"} onClick={run} disabled={busy}>
+        {busy ? "Asking the provider…" : store ? "Poll now" : "Test connection"}
+      </button>
+      {result && <PollOutcome r={result} />}
+      <ErrorBanner error={error} />
+    </div>
+  );
+}
+
+export function PollOutcome({ r }: { r: PollResult }) {
+  if (r.error) {
+    return (
+      <p class={`poll-result bad border-${r.state === "out_of_credit" ? "ooc" : "crit"}`} id="poll-result" data-kind={r.error.kind}>
+        <StateChip state={r.state} /> {r.error.message}
+      </p>
+    );
+  }
+  return (
+    <p class="poll-result good border-ok" id="poll-result">
+      <StateChip state={r.state} /> The provider answered: <strong>{formatAmount(r.remaining, r.unit)}</strong> left
+      {r.limit != null && <> of {formatAmount(r.limit, r.unit)}</>}
+      {r.note && <span class="muted"> ({r.note})</span>}
+    </p>
+  );
 }

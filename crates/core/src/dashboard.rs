@@ -605,7 +605,7 @@ pub async fn save_settings(cw: &Cliffwatch, s: &Settings) -> Result<Settings> {
         }
     }
     let pool = cw.pool();
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     db::settings::set(&mut *tx, POLL_INTERVAL_KEY, &s.poll_interval_s.into()).await?;
     db::settings::set(&mut *tx, NOTIFICATIONS_KEY, &s.notifications.into()).await?;
     db::settings::set(&mut *tx, THEME_KEY, &to_json(&s.theme)?).await?;
@@ -697,6 +697,19 @@ pub async fn add_account(cw: &Cliffwatch, form: AccountForm) -> Result<AccountRo
 pub async fn remove_account(cw: &Cliffwatch, id: AccountId) -> Result<Account> {
     let label = db::accounts::get(cw.pool(), id).await?.account.label;
     cw.remove_account(&label).await
+}
+
+/// One live poll of an account that stores nothing: "Test connection". The reading, or the
+/// provider's refusal classified and in words, is in the result.
+pub async fn test_account(cw: &Cliffwatch, id: AccountId) -> Result<crate::poll::PollResult> {
+    let label = db::accounts::get(cw.pool(), id).await?.account.label;
+    crate::poll::test_account(cw, &label).await
+}
+
+/// Polls an account now and stores what it learns: "Poll now".
+pub async fn poll_account(cw: &Cliffwatch, id: AccountId) -> Result<crate::poll::PollResult> {
+    let label = db::accounts::get(cw.pool(), id).await?.account.label;
+    crate::poll::poll_account(cw, &label).await
 }
 
 #[cfg(test)]

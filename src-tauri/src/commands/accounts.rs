@@ -5,6 +5,7 @@ use crate::error::CommandResult;
 use crate::AppState;
 use cliffwatch_core::dashboard::{self, AccountDetail, AccountForm, AccountRow, Dashboard};
 use cliffwatch_core::model::{Account, AccountId};
+use cliffwatch_core::poll::PollResult;
 use tauri::{AppHandle, State};
 use tauri_plugin_opener::OpenerExt;
 
@@ -50,4 +51,21 @@ pub fn open_top_up(app: AppHandle, url: String) -> CommandResult<()> {
         cliffwatch_core::Error::InvalidInput(format!("cannot open the browser: {e}"))
     })?;
     Ok(())
+}
+
+/// One live request that stores nothing; provider failures come back inside the result.
+#[tauri::command]
+pub async fn test_account(state: State<'_, AppState>, id: i64) -> CommandResult<PollResult> {
+    Ok(dashboard::test_account(state.cliffwatch()?, AccountId(id)).await?)
+}
+
+#[tauri::command]
+pub async fn poll_account(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: i64,
+) -> CommandResult<PollResult> {
+    let result = dashboard::poll_account(state.cliffwatch()?, AccountId(id)).await?;
+    changed(&app);
+    Ok(result)
 }

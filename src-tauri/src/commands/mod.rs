@@ -25,6 +25,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         accounts::add_account,
         accounts::remove_account,
         accounts::open_top_up,
+        accounts::test_account,
+        accounts::poll_account,
         events::list_events,
         logs::list_log_sources,
         logs::preview_log_source,

@@ -6,7 +6,7 @@ import type { AccountDetail } from "../bindings/AccountDetail";
 import type { EventRow } from "../bindings/EventRow";
 import { HistoryChart } from "../charts";
 import { formatAgo, formatAmount, formatHours, formatRate, formatTime } from "../format";
-import { ErrorBanner, Modal, OutcomeChip, PaymentLinkButton, Runway, StateChip, tone, useLoad } from "../ui";
+import { ErrorBanner, Modal, OutcomeChip, PaymentLinkButton, Runway, StateChip, TestConnection, tone, useLoad } from "../ui";
 
 export function AccountDetailView({ id, version, onBack, onRemoved }: { id: number; version: number; onBack: () => void; onRemoved: () => void }) {
   const { data, error } = useLoad(() => api.account(id), [id, version]);
@@ -55,6 +55,10 @@ function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
         </div>
       </header>
       <ErrorBanner error={error} />
+      <div class="conn-row">
+        <TestConnection id={a.id} />
+        <TestConnection id={a.id} store />
+      </div>
       {a.state_message && a.state !== "ok" && <p class={`state-msg border-${t}`}>{a.state_message}</p>}
       <section class="stats">
         <div class="card">

@@ -154,7 +154,8 @@ function AddSource({ onAdded }: { onAdded: () => void }) {
             <ul class="small event-list">
               {preview.sample.map((e) => (
                 <li>
-                  <span class="mono">{e.status != null ? String(e.status) : "—"}</span> {outcomeLabel(e.outcome)} · {e.host ?? e.provider ?? ""}{" "}
+                  <span class="mono">{e.status != null ? String(e.status) : "—"}</span> {outcomeLabel(e.outcome)}
+                  {(e.host ?? e.provider) && ` · ${e.host ?? e.provider}`}{" "}
                   <span class="muted">{e.message ?? ""}</span>
                 </li>
               ))}

@@ -120,7 +120,7 @@ export function SettingsView({ initial, onSaved }: { initial: Settings; onSaved:
         <h3>Theme</h3>
         <div class="segmented" role="radiogroup" aria-label="Theme">
           {(["system", "light", "dark"] as Theme[]).map((t) => (
-            <label class={s.theme === t ? "on" : ""}>
+            <label class={s.theme === t ? "on" : ""} id={`theme-${t}`}>
               <input type="radio" name="theme" value={t} checked={s.theme === t} onChange={() => set({ theme: t })} />
               {t}
             </label>

@@ -6,7 +6,7 @@ import { api, ApiError } from "../api";
 import type { ProviderInfo } from "../bindings/ProviderInfo";
 import type { AccountRow } from "../bindings/AccountRow";
 import { formatAmount } from "../format";
-import { ErrorBanner, Modal, StateChip, useLoad } from "../ui";
+import { ErrorBanner, Modal, StateChip, TestConnection, useLoad } from "../ui";
 
 const CATEGORY: Record<string, string> = {
   llm: "LLM credit",
@@ -193,6 +193,7 @@ function Done({ row, onClose }: { row: AccountRow; onClose: () => void }) {
       </p>
       {row.latest && <p>Latest reading: {formatAmount(row.latest.remaining, row.latest.unit)}</p>}
       {a.state_message && <p class="warn-box">{a.state_message}</p>}
+      <TestConnection id={a.id} />
       <div class="actions">
         <button class="btn btn-primary" id="wizard-close" onClick={onClose}>
           Done
