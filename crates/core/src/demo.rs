@@ -304,6 +304,7 @@ pub async fn setup(dir: &Path, live_from: DateTime<Utc>) -> Result<Demo> {
         server,
         log,
         live_from,
+        tick: TICK_REAL,
     })
 }
 
