@@ -293,13 +293,22 @@ impl<'a> PollContext<'a> {
 
     /// The classifier's verdict on an answer, for adapters that look at it themselves.
     pub fn classify(&self, resp: &Response) -> Classification {
-        classify(&Observation {
+        let mut c = classify(&Observation {
             provider: Some(self.info.id),
             host: Some(&resp.host),
             status: resp.status,
             headers: &resp.headers,
             body: &resp.body,
-        })
+        });
+        let wants_delay =
+            matches!(c.outcome, Outcome::RateLimited | Outcome::ServerError) || c.transient;
+        if wants_delay && c.retry_after.is_none() {
+            // The classifier has no clock; here `now` is known, so an HTTP-date works too.
+            c.retry_after = resp
+                .header("retry-after")
+                .and_then(|v| retry_at(v, self.now));
+        }
+        c
     }
 
     /// Parses a body that must be JSON.
@@ -422,6 +431,16 @@ impl<'a> PollContext<'a> {
             },
         }
     }
+}
+
+/// A `Retry-After` HTTP-date (`Wed, 21 Oct 2026 07:28:00 GMT`) as a delay from `now`, capped
+/// at one day like the seconds form.
+pub fn retry_at(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+    let at = DateTime::parse_from_rfc2822(value.trim())
+        .ok()?
+        .with_timezone(&Utc);
+    let secs = (at - now).num_seconds().clamp(0, 86_400);
+    Some(Duration::from_secs(secs as u64))
 }
 
 /// A number at a JSON pointer: a JSON number, or a string holding one (`"7.83"`).
@@ -608,6 +627,22 @@ mod tests {
         let err = find("openrouterr").unwrap_err();
         assert_eq!(err.kind(), "unknown_provider");
         assert!(err.to_string().contains("openrouterr"));
+    }
+
+    #[test]
+    fn retry_after_dates_become_delays_from_now() {
+        use chrono::TimeZone;
+        let now = Utc.with_ymd_and_hms(2026, 10, 21, 7, 27, 0).unwrap();
+        assert_eq!(
+            retry_at("Wed, 21 Oct 2026 07:28:00 GMT", now),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            retry_at("Wed, 21 Oct 2026 07:00:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date in the past means now, not a negative delay"
+        );
+        assert_eq!(retry_at("soon", now), None);
     }
 
     #[test]

@@ -34,11 +34,7 @@ impl Provider for Moonshot {
         let req = Request::get(ctx.url("/v1/users/me/balance")?).bearer(ctx.secret()?.expose());
         let json = ctx.fetch_json(http, req).await?;
         let available = ctx.number(&json, "/data/available_balance")?;
-        let unit = if ctx.base_url.contains("moonshot.cn") {
-            Unit::currency("cny")
-        } else {
-            Unit::usd()
-        };
+        let unit = unit_for(ctx.base_url);
         let note = match number_at(&json, "/data/cash_balance") {
             Some(cash) if cash < 0.0 => Some(format!(
                 "cash balance {cash} (debt); the rest is voucher credit"
@@ -50,5 +46,38 @@ impl Provider for Moonshot {
             note,
             ..Reading::new(unit)
         })
+    }
+}
+
+/// CNY on the China platform (api.moonshot.cn), USD on the international one and elsewhere.
+fn unit_for(base_url: &str) -> Unit {
+    let host = url::Url::parse(base_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+    match host {
+        Some(h) if h == "moonshot.cn" || h.ends_with(".moonshot.cn") => Unit::currency("cny"),
+        _ => Unit::usd(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_host_decides_the_currency() {
+        assert_eq!(
+            super::unit_for("https://api.moonshot.cn").as_str(),
+            "cny",
+            "China platform"
+        );
+        assert_eq!(
+            super::unit_for("https://api.moonshot.ai").as_str(),
+            "usd",
+            "international"
+        );
+        assert_eq!(
+            super::unit_for("https://evil.example/moonshot.cn").as_str(),
+            "usd",
+            "host, not path"
+        );
     }
 }

@@ -34,14 +34,36 @@ impl Provider for SiliconFlow {
         let req = Request::get(ctx.url("/v1/user/info")?).bearer(ctx.secret()?.expose());
         let json = ctx.fetch_json(http, req).await?;
         let total = ctx.number(&json, "/data/totalBalance")?;
-        let unit = if ctx.base_url.contains("siliconflow.com") {
-            Unit::usd()
-        } else {
-            Unit::currency("cny")
-        };
+        let unit = unit_for(ctx.base_url);
         Ok(Reading {
             remaining: Some(total),
             ..Reading::new(unit)
         })
+    }
+}
+
+/// USD on the international platform (api.siliconflow.com), CNY on the default .cn one.
+fn unit_for(base_url: &str) -> Unit {
+    let host = url::Url::parse(base_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+    match host {
+        Some(h) if h == "siliconflow.com" || h.ends_with(".siliconflow.com") => Unit::usd(),
+        _ => Unit::currency("cny"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_host_decides_the_currency() {
+        assert_eq!(
+            super::unit_for("https://api.siliconflow.cn").as_str(),
+            "cny"
+        );
+        assert_eq!(
+            super::unit_for("https://api.siliconflow.com").as_str(),
+            "usd"
+        );
     }
 }
