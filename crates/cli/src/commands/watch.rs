@@ -26,14 +26,44 @@ impl Notifier for Notify {
     }
 }
 
-pub async fn run(ctx: &Context, no_desktop: bool) -> cliffwatch_core::Result<()> {
-    let cw = ctx.open().await?;
+pub async fn run(
+    ctx: &Context,
+    no_desktop: bool,
+    demo: bool,
+    demo_tick_ms: Option<u64>,
+) -> cliffwatch_core::Result<()> {
     let json = ctx.json;
     let sink: EngineSink = Arc::new(move |e| print_event(&e, json));
     let notifier = Arc::new(Notify {
         desktop: !no_desktop,
     });
-    let engine = Engine::start(cw, Mode::Live(SchedulerConfig::default()), notifier, sink)?;
+    let (engine, demo_dir) = if demo {
+        // An isolated temporary data directory: the demo never touches real data or keys.
+        let dir = std::env::temp_dir().join(format!("cliffwatch-demo-cli-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        use cliffwatch_core::clock::Clock;
+        let start = cliffwatch_core::clock::SystemClock.now();
+        let mut d = cliffwatch_core::demo::setup(&dir, start).await?;
+        if let Some(ms) = demo_tick_ms {
+            d.tick = std::time::Duration::from_millis(ms.max(10));
+        }
+        eprintln!(
+            "cliffwatch: DEMO mode — loopback providers at {}, data in {}",
+            d.server.base_url(),
+            dir.display()
+        );
+        let cw = d.cliffwatch.clone();
+        (
+            Engine::start(cw, Mode::Demo(Box::new(d)), notifier, sink)?,
+            Some(dir),
+        )
+    } else {
+        let cw = ctx.open().await?;
+        (
+            Engine::start(cw, Mode::Live(SchedulerConfig::default()), notifier, sink)?,
+            None,
+        )
+    };
     eprintln!("cliffwatch: watching (Ctrl-C to stop)");
     shutdown_signal().await;
     eprintln!("cliffwatch: stopping");
