@@ -243,7 +243,7 @@ async fn run(cw: &Cliffwatch, http: &Http, label: &str, store: Store) -> Result<
                 is_topup: false,
             };
             if store == Store::Yes {
-                let mut tx = cw.pool().begin().await?;
+                let mut tx = crate::db::begin_write(cw.pool()).await?;
                 let stored = db::balance_samples::insert(&mut tx, sample).await?;
                 db::accounts::set_state(
                     &mut *tx,
@@ -266,7 +266,7 @@ async fn run(cw: &Cliffwatch, http: &Http, label: &str, store: Store) -> Result<
                 message: e.to_string(),
             });
             if store == Store::Yes {
-                let mut tx = cw.pool().begin().await?;
+                let mut tx = crate::db::begin_write(cw.pool()).await?;
                 let new_state = state.unwrap_or(account.state);
                 // One cliff event per fall off the cliff, not one per slow re-poll while the
                 // account stays empty.
