@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use cliffwatch_core::clock::{Clock, SystemClock};
 use cliffwatch_core::db;
 use cliffwatch_core::model::{AccountState, BalanceSample, CliffEvent, EventOrigin, Outcome, Unit};
-use cliffwatch_core::secrets::{MemoryStore, Secret};
+use cliffwatch_core::secrets::{KeyringStore, Secret, KEYRING_SERVICE};
 use cliffwatch_core::{Cliffwatch, NewAccount, SecretInput};
 use std::sync::Arc;
 
@@ -20,9 +20,15 @@ fn spend(per_hour: f64, at: DateTime<Utc>) -> f64 {
 
 pub async fn seed(dir: &std::path::Path) {
     let now = SystemClock.now();
-    let cw = Cliffwatch::open(dir, Arc::new(MemoryStore::new()), Arc::new(SystemClock))
-        .await
-        .unwrap();
+    // The app reads keys from the session's keychain (scripts/with-desktop-session runs a
+    // throwaway one), so the seeded keys go there too.
+    let cw = Cliffwatch::open(
+        dir,
+        Arc::new(KeyringStore::new(KEYRING_SERVICE)),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
     // (provider, label, remaining now, spend per hour, unit, hours of history, top-up hours ago)
     let accounts: [(&str, &str, f64, f64, Unit, i64, Option<(i64, f64)>); 4] = [
         (
@@ -51,7 +57,9 @@ pub async fn seed(dir: &std::path::Path) {
             .add_account(NewAccount {
                 provider: provider.into(),
                 label: label.into(),
-                base_url: None,
+                // The app's poller must not reach real providers from a test: port 9 on
+                // loopback is closed, so polls fail fast and the stored readings stay.
+                base_url: Some("http://127.0.0.1:9".into()),
                 secret: SecretInput::Keychain(Secret::new("e2e-key-0123456789").unwrap()),
                 budget: None,
                 options: Default::default(),

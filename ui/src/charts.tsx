@@ -21,7 +21,7 @@ export function Sparkline({ points, tone }: { points: Point[]; tone: string }) {
     const color = cssVar(`--${tone}`, "#4263eb");
     const plot = new uPlot(
       {
-        width: 120,
+        width: 110,
         height: 34,
         pxAlign: false,
         cursor: { show: false },

@@ -20,7 +20,11 @@ export function formatAmount(value: number | null | undefined, unit: string | nu
 export function formatRate(perDay: number | null | undefined, unit: string | null | undefined): string {
   if (perDay === null || perDay === undefined || !Number.isFinite(perDay)) return "—";
   if (perDay <= 0) return "idle";
-  return `${formatAmount(perDay, unit)}/day`;
+  const amount = formatAmount(perDay, unit);
+  // Counts drop their unit (the remaining column names it): "3,563/day", "$20.07/day".
+  const i = amount.indexOf(" ");
+  const isCount = i > 0 && !/^\d/.test(amount.slice(i + 1)) && amount.slice(i + 1).length > 3;
+  return `${isCount ? amount.slice(0, i) : amount}/day`;
 }
 
 /** Hours in the unit people think in: "<1 h", "14 h", "3.5 d", "> 30 d". */

@@ -6,7 +6,8 @@ import type { AccountDetail } from "../bindings/AccountDetail";
 import type { EventRow } from "../bindings/EventRow";
 import { HistoryChart } from "../charts";
 import { formatAgo, formatAmount, formatHours, formatRate, formatTime } from "../format";
-import { ErrorBanner, Modal, OutcomeChip, PaymentLinkButton, Runway, StateChip, TestConnection, tone, useLoad } from "../ui";
+import type { PollResult } from "../bindings/PollResult";
+import { ErrorBanner, Modal, OutcomeChip, PaymentLinkButton, PollOutcome, Runway, StateChip, tone, useLoad } from "../ui";
 
 export function AccountDetailView({ id, version, onBack, onRemoved }: { id: number; version: number; onBack: () => void; onRemoved: () => void }) {
   const { data, error } = useLoad(() => api.account(id), [id, version]);
@@ -30,6 +31,15 @@ function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
   const [error, setError] = useState<ApiError | null>(null);
   const [confirmRemove, setConfirmRemove] = useState(false);
   const now = new Date(f.as_of);
+  const [polled, setPolled] = useState<PollResult | null>(null);
+  const [busy, setBusy] = useState(false);
+  const poll = (store: boolean) => {
+    setBusy(true);
+    setError(null);
+    (store ? api.pollAccount(a.id) : api.testAccount(a.id))
+      .then(setPolled, (e: ApiError) => setError(e))
+      .finally(() => setBusy(false));
+  };
   return (
     <>
       <header class="detail-head">
@@ -44,6 +54,12 @@ function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
           </div>
         </div>
         <div class="actions">
+          <button class="btn" id="test-connection" disabled={busy} onClick={() => poll(false)}>
+            Test connection
+          </button>
+          <button class="btn" id="poll-now" disabled={busy} onClick={() => poll(true)}>
+            Poll now
+          </button>
           {row.top_up_url && (
             <button class="btn btn-primary" id="top-up" title={row.top_up_url} onClick={() => api.openTopUp(row.top_up_url!).catch((e: ApiError) => setError(e))}>
               Top up
@@ -55,11 +71,8 @@ function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
         </div>
       </header>
       <ErrorBanner error={error} />
-      <div class="conn-row">
-        <TestConnection id={a.id} />
-        <TestConnection id={a.id} store />
-      </div>
-      {a.state_message && a.state !== "ok" && <p class={`state-msg border-${t}`}>{a.state_message}</p>}
+      {polled && <PollOutcome r={polled} />}
+      {!polled && a.state_message && a.state !== "ok" && <p class={`state-msg border-${a.state === "out_of_credit" ? "ooc" : "crit"}`}>{a.state_message}</p>}
       <section class="stats">
         <div class="card">
           <span class="card-label">Remaining</span>
