@@ -243,6 +243,41 @@ pub fn parser(format: Format, options: &serde_json::Value) -> Result<Box<dyn Log
     })
 }
 
+/// Where agent transcripts live on this machine, as source patterns: Claude Code under
+/// `$CLAUDE_CONFIG_DIR` (a comma-separated list) or `~/.claude` and `~/.config/claude`, Codex
+/// under `$CODEX_HOME` or `~/.codex`. Only directories that exist are returned.
+pub fn default_agent_sources() -> Vec<(String, Format)> {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let mut out = Vec::new();
+    let claude_dirs: Vec<std::path::PathBuf> = match std::env::var("CLAUDE_CONFIG_DIR") {
+        Ok(v) if !v.trim().is_empty() => v.split(',').map(|d| d.trim().into()).collect(),
+        _ => home
+            .iter()
+            .flat_map(|h| [h.join(".claude"), h.join(".config/claude")])
+            .collect(),
+    };
+    for d in claude_dirs {
+        let projects = d.join("projects");
+        if projects.is_dir() {
+            out.push((
+                format!("{}/**/*.jsonl", projects.display()),
+                Format::ClaudeCode,
+            ));
+        }
+    }
+    let codex = match std::env::var("CODEX_HOME") {
+        Ok(v) if !v.trim().is_empty() => Some(std::path::PathBuf::from(v.trim())),
+        _ => home.map(|h| h.join(".codex")),
+    };
+    if let Some(sessions) = codex.map(|c| c.join("sessions")).filter(|s| s.is_dir()) {
+        out.push((
+            format!("{}/**/rollout-*.jsonl", sessions.display()),
+            Format::Codex,
+        ));
+    }
+    out
+}
+
 /// How many leading lines [`detect_format_bytes`] looks at.
 pub const DETECT_LINES: usize = 20;
 

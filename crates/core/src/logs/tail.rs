@@ -50,6 +50,10 @@ const MIN_CONTENT_MATCH: usize = 64;
 /// short (tens of ms) while making commit overhead negligible at 500 MB/s.
 pub const DEFAULT_BATCH_BYTES: usize = 8 << 20;
 
+/// The longest line buffered while waiting for its newline (Claude Code tool results reach
+/// several MiB).
+const MAX_LINE: usize = 64 << 20;
+
 /// Whole-document formats (HAR) larger than this are skipped with a note.
 const MAX_DOCUMENT: u64 = 512 << 20;
 
@@ -538,6 +542,13 @@ async fn scan_file(
     let head = read_head(path, HEAD_LEN).map_err(|e| io_err(path, e))?;
     let mut note = None;
     let mut new_row = false;
+    // The pre-pass row may be stale: following a rotation earlier in this scan can have moved a
+    // row to this path. Only a source with rows can have rotations to follow.
+    let existing = if cx.had_rows {
+        ls::get_file(pool, cx.source.id, &path_s).await?
+    } else {
+        existing
+    };
 
     let mut row: Option<(i64, FileState)> = None;
     if let Some((id, f)) = existing {
@@ -848,6 +859,9 @@ async fn read_file(
         // Complete lines only; a rotated .gz file is final, so its last line needs no newline.
         let complete = match memchr::memrchr(b'\n', &buf) {
             Some(i) => i + 1,
+            // A "line" this long is not a log line (a binary file): take it as one and move on
+            // rather than buffer without bound.
+            None if buf.len() >= MAX_LINE => buf.len(),
             None if eof && st.gz => buf.len(),
             None => 0,
         };
@@ -990,7 +1004,7 @@ impl<'a> Batch<'a> {
             .then(|| serde_json::to_string(memory))
             .transpose()
             .map_err(|e| Error::Malformed(format!("parser memory: {e}")))?;
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::db::begin_write(pool).await?;
         let mut stored = Vec::new();
         for e in self.events.drain(..) {
             if let Some(id) = cliff_events::insert(&mut *tx, &e).await? {
