@@ -564,9 +564,11 @@ impl Drop for Scheduler {
 struct Slot {
     due: DateTime<Utc>,
     failures: u32,
-    /// Set after a rejected key: the account's `updated_at` then. A later `updated_at` means
-    /// the user edited the account, and polling resumes.
-    waiting_since: Option<DateTime<Utc>>,
+    /// After a rejected key: poll again only once the account is edited (or on refresh-now).
+    waiting: bool,
+    /// The account's `updated_at` after our last poll wrote its state. A later value means
+    /// someone edited the account (new key, budget, interval): poll it now, afresh.
+    seen: Option<DateTime<Utc>>,
     in_flight: bool,
 }
 
@@ -606,7 +608,8 @@ async fn scheduler_loop(
             let slot = slots.entry(a.id).or_insert(Slot {
                 due: now,
                 failures: 0,
-                waiting_since: None,
+                waiting: false,
+                seen: None,
                 in_flight: false,
             });
             let forced_here = match &forced {
@@ -614,15 +617,24 @@ async fn scheduler_loop(
                 Some(Some(label)) => *label == a.label,
                 None => false,
             };
-            if let Some(since) = slot.waiting_since {
-                if a.updated_at > since || forced_here {
-                    slot.waiting_since = None;
-                    slot.due = now;
-                } else {
-                    continue;
-                }
+            let edited = !slot.in_flight && slot.seen.is_some_and(|seen| a.updated_at > seen);
+            if edited {
+                *slot = Slot {
+                    due: now,
+                    failures: 0,
+                    waiting: false,
+                    seen: Some(a.updated_at),
+                    in_flight: false,
+                };
             }
-            if slot.in_flight || !(forced_here || now >= slot.due) {
+            if forced_here {
+                slot.waiting = false;
+            }
+            if slot.waiting || slot.in_flight || !(forced_here || now >= slot.due) {
+                continue;
+            }
+            // Still due: picked up at a later tick once a poll in flight finishes.
+            if polls.len() >= MAX_CONCURRENT_POLLS {
                 continue;
             }
             slot.in_flight = true;
@@ -687,8 +699,9 @@ async fn settle(
                         + chrono::Duration::from_std(d)
                             .unwrap_or_else(|_| chrono::Duration::hours(1));
                 }
-                None => slot.waiting_since = Some(account.updated_at),
+                None => slot.waiting = true,
             }
+            slot.seen = Some(account.updated_at);
         }
         _ => slot.due = now + chrono::Duration::from_std(cfg.default_interval).unwrap_or_default(),
     }
