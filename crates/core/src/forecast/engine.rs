@@ -83,7 +83,7 @@ impl Default for Params {
             profile_clip: 3.0,
             bootstrap_days: 14,
             paths: 200,
-            cal_paths: 64,
+            cal_paths: 32,
             max_hours: MAX_RUNWAY_HOURS,
             cal_step_hours: 6,
             cal_max: 120,
@@ -131,7 +131,7 @@ struct Fit {
 /// Forecasts when `remaining` is spent, from the hourly spend `x` (oldest first) whose first
 /// bin starts at hour-of-week `start_how` (0 = Monday 00:00), calibrated on the series itself.
 pub fn outlook(x: &[f64], start_how: usize, remaining: f64, p: &Params) -> Outlook {
-    let (raw, level) = raw_runway(x, start_how, remaining, p, p.paths);
+    let (raw, level, shape) = raw_runway(x, start_how, remaining, p, p.paths, None);
     let n = x.len();
     if !raw.p50.is_finite() || n == 0 {
         return Outlook {
@@ -151,7 +151,9 @@ pub fn outlook(x: &[f64], start_how: usize, remaining: f64, p: &Params) -> Outlo
     let mut scanned = 0;
     while c >= p.cal_min_history_hours.max(1) && lo.len() < p.cal_max && scanned < 3 * p.cal_max {
         scanned += 1;
-        let (q, _) = raw_runway(&x[..c], start_how, remaining, p, p.cal_paths);
+        // The past forecasts reuse today's seasonal shape (learned from data up to now, never
+        // after it): refitting it at every past cut-off costs 3× more and changes little.
+        let (q, _, _) = raw_runway(&x[..c], start_how, remaining, p, p.cal_paths, Some(&shape));
         // Only cut-offs old enough that the outcome is known whichever way it went: the amount
         // was spent (y is exact) or it was not spent within the past forecast's P90 (a miss on
         // the late side whose size is at least `n - c`). Using only the cut-offs that happen
@@ -229,7 +231,8 @@ fn raw_runway(
     remaining: f64,
     p: &Params,
     paths: usize,
-) -> (Runway, f64) {
+    shape: Option<&[f64; WEEK]>,
+) -> (Runway, f64, [f64; WEEK]) {
     let never = Runway {
         p10: f64::INFINITY,
         p50: f64::INFINITY,
@@ -243,13 +246,14 @@ fn raw_runway(
                 p90: 0.0,
             },
             0.0,
+            [1.0; WEEK],
         );
     }
-    let Some(fit) = fit(x, start_how, p) else {
-        return (never, 0.0);
+    let Some(fit) = fit(x, start_how, p, shape) else {
+        return (never, 0.0, [1.0; WEEK]);
     };
     if fit.level <= 0.0 {
-        return (never, 0.0);
+        return (never, 0.0, fit.shape);
     }
     let n = x.len();
     let first_how = (start_how + n) % WEEK;
@@ -303,16 +307,20 @@ fn raw_runway(
     } else {
         runway
     };
-    (runway, fit.level)
+    (runway, fit.level, fit.shape)
 }
 
-fn fit(x: &[f64], start_how: usize, p: &Params) -> Option<Fit> {
+/// Fits shape, level and day ratios; with `fixed_shape` the shape is taken as given (and the
+/// step check, which needs its own shapes, is skipped).
+fn fit(x: &[f64], start_how: usize, p: &Params, fixed_shape: Option<&[f64; WEEK]>) -> Option<Fit> {
     let n = x.len();
     if n == 0 {
         return None;
     }
     let how = |i: usize| (start_how + i) % WEEK;
-    let mut shape = profile(x, start_how, p);
+    let mut shape = fixed_shape
+        .copied()
+        .unwrap_or_else(|| profile(x, start_how, p));
     let mut level = ew_level(x, start_how, &shape, p);
 
     // Step change: each of the last `step_days` days far above (or all far below) the level
@@ -320,7 +328,7 @@ fn fit(x: &[f64], start_how: usize, p: &Params) -> Option<Fit> {
     // (the shape learned over the step itself would mistake the step for a weekday peak).
     // Then the level restarts from those days and the shape before the step is kept.
     let k = p.step_days.max(1);
-    if level > 0.0 && n >= (k + 7) * DAY {
+    if fixed_shape.is_none() && level > 0.0 && n >= (k + 7) * DAY {
         let before = &x[..n - k * DAY];
         let old_shape = profile(before, start_how, p);
         let old_level = ew_level(before, start_how, &old_shape, p);
