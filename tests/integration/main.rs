@@ -5,4 +5,5 @@
 mod cli_accounts;
 mod cli_errors;
 mod planted_secret;
+mod poll_all_providers;
 mod support;
