@@ -757,3 +757,151 @@ async fn watcher_scans_when_a_file_grows_and_stops_on_command() {
     w.stop().await;
     assert_eq!(stored(cw.pool()).await.len(), 2);
 }
+
+async fn open_cw(tmp: &std::path::Path) -> crate::Cliffwatch {
+    crate::Cliffwatch::open(
+        &tmp.join("data"),
+        Arc::new(crate::secrets::MemoryStore::new()),
+        Arc::new(crate::clock::ManualClock::new(fixed_time())),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn add_source_refuses_bad_zones_globs_mappings_and_accounts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cw = open_cw(tmp.path()).await;
+    let null = serde_json::Value::Null;
+    let bad_zone = add_source(
+        &cw,
+        "/x/*.log",
+        None,
+        Some("Mars/Olympus"),
+        None,
+        null.clone(),
+    )
+    .await;
+    assert_eq!(
+        bad_zone.unwrap_err().kind(),
+        "invalid_input",
+        "an unknown IANA zone is refused"
+    );
+    let bad_glob = add_source(&cw, "/x/[.log", None, None, None, null.clone()).await;
+    assert_eq!(
+        bad_glob.unwrap_err().kind(),
+        "invalid_input",
+        "an unclosed [ is refused"
+    );
+    let bad_map = add_source(
+        &cw,
+        "/x/*.jsonl",
+        Some(Format::Jsonl),
+        None,
+        None,
+        serde_json::json!({"status": "a.b"}),
+    )
+    .await;
+    assert_eq!(
+        bad_map.unwrap_err().kind(),
+        "invalid_input",
+        "a dotted path is not a JSON pointer"
+    );
+    let no_account = add_source(&cw, "/x/*.log", None, None, Some("nobody"), null.clone()).await;
+    assert_eq!(no_account.unwrap_err().kind(), "account_not_found");
+    let ok = add_source(
+        &cw,
+        "/x/*.log",
+        Some(Format::Combined),
+        Some("Europe/Berlin"),
+        None,
+        null,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (ok.format.as_str(), ok.zone.as_deref()),
+        ("combined", Some("Europe/Berlin"))
+    );
+    assert_eq!(list_sources(&cw).await.unwrap().len(), 1);
+    remove_source(&cw, "/x/*.log").await.unwrap();
+    assert!(
+        list_sources(&cw).await.unwrap().is_empty(),
+        "removed by pattern"
+    );
+}
+
+#[tokio::test]
+async fn one_shot_scan_adds_the_source_reports_progress_and_is_incremental() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cw = open_cw(tmp.path()).await;
+    let p = tmp.path().join("crawl.log");
+    std::fs::copy(fixture("scrapy/crawl.log"), &p).unwrap();
+    let calls = std::sync::Mutex::new(Vec::new());
+    let progress = |pr: &Progress| calls.lock().unwrap().push((pr.bytes_done, pr.bytes_total));
+    let r = scan(&cw, p.to_str().unwrap(), None, Some(&progress))
+        .await
+        .unwrap();
+    assert_eq!(r.files[0].format, Some(Format::Scrapy), "auto-detected");
+    assert_eq!(r.events_new, 4, "the fixture's four events");
+    let calls = calls.into_inner().unwrap();
+    let last = *calls.last().expect("progress is reported");
+    assert_eq!(last.0, last.1, "progress ends at 100 %");
+    assert_eq!(
+        list_sources(&cw).await.unwrap()[0].pattern,
+        p.to_str().unwrap(),
+        "the path became a source"
+    );
+    let again = scan(&cw, p.to_str().unwrap(), None, None).await.unwrap();
+    assert_eq!(
+        (again.events_new, again.bytes_read),
+        (0, 0),
+        "a second one-shot scan reads nothing"
+    );
+    let ev = events(&cw, &Default::default()).await.unwrap();
+    assert_eq!(ev.len(), 4);
+    assert!(
+        ev.iter()
+            .all(|e| e.url.as_deref().is_none_or(|u| !u.contains("SECRET"))),
+        "redacted"
+    );
+}
+
+#[tokio::test]
+async fn a_rewritten_har_adds_only_its_new_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("session.har");
+    let doc = std::fs::read_to_string(fixture("har/api.har")).unwrap();
+    // First save: without the last two entries (the OpenAI 429 and the failed request).
+    let mut j: serde_json::Value =
+        serde_json::from_str(doc.trim_start_matches('\u{feff}')).unwrap();
+    let all = j["log"]["entries"].as_array().unwrap().clone();
+    j["log"]["entries"] = serde_json::Value::Array(all[..3].to_vec());
+    std::fs::write(&p, serde_json::to_string_pretty(&j).unwrap()).unwrap();
+    let pool = crate::db::open_in_memory().await.unwrap();
+    let src = source(&pool, p.to_str().unwrap(), "har").await;
+    assert_eq!(
+        run(&pool, &src).await.events_new,
+        2,
+        "the 402 and the 200 zero-balance"
+    );
+    // Devtools saves again with every entry: same layout, so earlier entries keep their offsets.
+    j["log"]["entries"] = serde_json::Value::Array(all);
+    std::fs::write(&p, serde_json::to_string_pretty(&j).unwrap()).unwrap();
+    assert_eq!(
+        run(&pool, &src).await.events_new,
+        1,
+        "only the new 429 is stored"
+    );
+    std::fs::write(&p, "{\"log\": {\"entries\": [").unwrap();
+    let r = run(&pool, &src).await;
+    assert_eq!(r.events_new, 0, "a half-written HAR is left for later");
+    assert!(
+        r.files[0]
+            .note
+            .as_deref()
+            .unwrap_or_default()
+            .contains("not a complete"),
+        "{r:?}"
+    );
+}
