@@ -7,3 +7,4 @@ mod cli_errors;
 mod planted_secret;
 mod poll_all_providers;
 mod support;
+mod watch_demo;
