@@ -116,3 +116,46 @@ pub fn run(s: &Series, params: &Params, max_cut_offs: Option<usize>) -> Result {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A week-periodic series with a quiet weekend, three and a half weeks long.
+    fn series() -> Series {
+        let hourly = (0..(3 * 168 + 84))
+            .map(|i| if (i % 168) >= 120 { 0.5 } else { 2.0 })
+            .collect();
+        Series {
+            name: "toy".into(),
+            hourly,
+            start_how: 0,
+        }
+    }
+
+    #[test]
+    fn protocol_counts_cut_offs_and_scores_the_truth() {
+        let s = series();
+        let r = run(&s, &Params::default(), None);
+        for (i, h) in HORIZONS.iter().enumerate() {
+            // Cut-offs at 336, 342, … while t + H <= len.
+            let expected = (s.hourly.len() - h - WARM_UP_HOURS) / CUT_OFF_STEP_HOURS + 1;
+            assert_eq!(
+                r.ours[i].n, expected,
+                "H = {h}: every 6 h after the 14-day warm-up"
+            );
+            assert_eq!(
+                r.baseline[i].n, expected,
+                "both methods answer every cut-off"
+            );
+        }
+        // On a noiseless weekly pattern the seasonal model is near exact; the linear 24 h
+        // baseline is not (it misses the weekend).
+        assert!(r.ours[2].mae() < 0.5 * r.baseline[2].mae(), "{:?}", r);
+        assert!(r.ours[2].coverage().is_some(), "ours is banded");
+        assert!(
+            r.baseline[2].coverage().is_none(),
+            "the baseline has no band"
+        );
+    }
+}
