@@ -9,6 +9,7 @@ fn main() {
             "get_account",
             "add_account",
             "remove_account",
+            "edit_account",
             "open_top_up",
             "test_account",
             "poll_account",

@@ -149,6 +149,15 @@ async fn account_detail_opens_by_keyboard_and_draws_the_forecast_band() {
         .await;
     assert!(err.contains("HTTP 402"), "the latest parsed error: {err}");
     session.screenshot("account-detail").await;
+    // Edit: a base-URL override is checked, normalised and shown.
+    session.click(Locator::Id("edit-account")).await;
+    session
+        .type_into(Locator::Id("edit-base-url"), "http://127.0.0.1:9/v1/")
+        .await;
+    session.click(Locator::Id("edit-save")).await;
+    session
+        .wait_text(Locator::Css(".detail-head"), "127.0.0.1:9/v1 ·")
+        .await;
     session.close().await;
 }
 
@@ -325,9 +334,7 @@ async fn logs_preview_detection_and_settings_theme() {
     session.click(Locator::Id("log-add")).await;
     session.wait_text(Locator::Id("log-sources"), "*.log").await;
     session.click(Locator::Id("nav-settings")).await;
-    session
-        .click(Locator::Id("theme-dark"))
-        .await;
+    session.click(Locator::Id("theme-dark")).await;
     session.click(Locator::Id("settings-save")).await;
     session
         .wait_text(Locator::Id("settings-saved"), "Saved")

@@ -18,6 +18,18 @@ fn spend(per_hour: f64, at: DateTime<Utc>) -> f64 {
     per_hour * (1.0 + 0.6 * ((h - 15.0) / 24.0 * std::f64::consts::TAU).cos())
 }
 
+/// One seeded account: what is left now, how fast it drains, how much history, and a top-up
+/// (hours ago, amount).
+struct Plan {
+    provider: &'static str,
+    label: &'static str,
+    remaining: f64,
+    per_hour: f64,
+    unit: Unit,
+    hours: i64,
+    top_up: Option<(i64, f64)>,
+}
+
 pub async fn seed(dir: &std::path::Path) {
     let now = SystemClock.now();
     // The app reads keys from the session's keychain (scripts/with-desktop-session runs a
@@ -29,30 +41,54 @@ pub async fn seed(dir: &std::path::Path) {
     )
     .await
     .unwrap();
-    // (provider, label, remaining now, spend per hour, unit, hours of history, top-up hours ago)
-    let accounts: [(&str, &str, f64, f64, Unit, i64, Option<(i64, f64)>); 4] = [
-        (
-            "scraperapi",
-            "scraper-prod",
-            4820.0,
-            150.0,
-            Unit::credits(),
-            96,
-            None,
-        ),
-        (
-            "openrouter",
-            "llm-main",
-            12.5,
-            0.85,
-            Unit::usd(),
-            96,
-            Some((40, 30.0)),
-        ),
-        ("tavily", "search", 850.0, 3.0, Unit::credits(), 96, None),
-        ("twocaptcha", "captcha", 0.0, 0.12, Unit::usd(), 72, None),
+    let accounts = [
+        Plan {
+            provider: "scraperapi",
+            label: "scraper-prod",
+            remaining: 4820.0,
+            per_hour: 150.0,
+            unit: Unit::credits(),
+            hours: 96,
+            top_up: None,
+        },
+        Plan {
+            provider: "openrouter",
+            label: "llm-main",
+            remaining: 12.5,
+            per_hour: 0.85,
+            unit: Unit::usd(),
+            hours: 96,
+            top_up: Some((40, 30.0)),
+        },
+        Plan {
+            provider: "tavily",
+            label: "search",
+            remaining: 850.0,
+            per_hour: 3.0,
+            unit: Unit::credits(),
+            hours: 96,
+            top_up: None,
+        },
+        Plan {
+            provider: "twocaptcha",
+            label: "captcha",
+            remaining: 0.0,
+            per_hour: 0.12,
+            unit: Unit::usd(),
+            hours: 72,
+            top_up: None,
+        },
     ];
-    for (provider, label, remaining, per_hour, unit, hours, top_up) in accounts {
+    for Plan {
+        provider,
+        label,
+        remaining,
+        per_hour,
+        unit,
+        hours,
+        top_up,
+    } in accounts
+    {
         let acc = cw
             .add_account(NewAccount {
                 provider: provider.into(),

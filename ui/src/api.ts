@@ -15,6 +15,7 @@ import type { LogPreview } from "./bindings/LogPreview";
 import type { LogSource } from "./bindings/LogSource";
 import type { Settings } from "./bindings/Settings";
 import type { PollResult } from "./bindings/PollResult";
+import type { AccountEdit } from "./bindings/AccountEdit";
 
 export class ApiError extends Error {
   constructor(
@@ -44,6 +45,7 @@ export const api = {
   account: (id: number) => call<AccountDetail>("get_account", { id }),
   addAccount: (form: AccountForm) => call<AccountRow>("add_account", { form }),
   removeAccount: (id: number) => call<Account>("remove_account", { id }),
+  editAccount: (id: number, edit: AccountEdit) => call<AccountRow>("edit_account", { id, edit }),
   openTopUp: (url: string) => call<void>("open_top_up", { url }),
   testAccount: (id: number) => call<PollResult>("test_account", { id }),
   pollAccount: (id: number) => call<PollResult>("poll_account", { id }),

@@ -699,6 +699,83 @@ pub async fn remove_account(cw: &Cliffwatch, id: AccountId) -> Result<Account> {
     cw.remove_account(&label).await
 }
 
+/// What the account editor changes. The key is not editable here (it lives in the keychain;
+/// remove and re-add the account to replace it); the label is its identity in the CLI.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[ts(export)]
+pub struct AccountEdit {
+    /// Empty or absent: the provider's default.
+    pub base_url: Option<String>,
+    pub budget: Option<f64>,
+    #[ts(type = "Record<string, unknown>")]
+    pub options: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Changes an account's base URL, budget and options, checked as when it was added, and sets
+/// its state back to "not polled" so that polling resumes (an invalid-key account waits for
+/// an edit). A new budget restarts the spend count from now.
+pub async fn edit_account(cw: &Cliffwatch, id: AccountId, edit: AccountEdit) -> Result<AccountRow> {
+    let pool = cw.pool();
+    let account = db::accounts::get(pool, id).await?.account;
+    let info = providers::find(&account.provider)?;
+    let base_url = edit
+        .base_url
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+        .map(crate::validate_base_url)
+        .transpose()?;
+    if edit.budget.is_some_and(|b| !b.is_finite() || b < 0.0) {
+        return Err(Error::InvalidInput(
+            "the budget must be a positive amount".into(),
+        ));
+    }
+    let options: serde_json::Map<String, serde_json::Value> = edit
+        .options
+        .into_iter()
+        .filter(|(_, v)| !v.is_null() && v.as_str() != Some(""))
+        .collect();
+    if let Some(k) = options
+        .keys()
+        .find(|k| !info.options.iter().any(|o| o.key == k.as_str()))
+    {
+        return Err(Error::InvalidInput(format!(
+            "{} accounts take no option `{k}`",
+            info.name
+        )));
+    }
+    if let Some(o) = info
+        .options
+        .iter()
+        .find(|o| o.required && !options.contains_key(o.key))
+    {
+        return Err(Error::InvalidInput(format!(
+            "{} accounts need `{}` ({})",
+            info.name, o.key, o.label
+        )));
+    }
+    let now = cw.clock().now();
+    let budget_set_at = if edit.budget != account.budget {
+        edit.budget.map(|_| now)
+    } else {
+        account.budget_set_at
+    };
+    // The accounts table's own module has no general update; this is the editor's one write.
+    sqlx::query(
+        "UPDATE accounts SET base_url = ?, budget = ?, budget_set_at = ?, options = ?, \
+         state = 'unknown', state_message = NULL, updated_at = ? WHERE id = ?",
+    )
+    .bind(base_url)
+    .bind(edit.budget)
+    .bind(budget_set_at.map(crate::clock::to_db))
+    .bind(serde_json::Value::Object(options).to_string())
+    .bind(crate::clock::to_db(now))
+    .bind(id)
+    .execute(pool)
+    .await?;
+    let account = db::accounts::get(pool, id).await?.account;
+    row(pool, account, now).await
+}
+
 /// One live poll of an account that stores nothing: "Test connection". The reading, or the
 /// provider's refusal classified and in words, is in the result.
 pub async fn test_account(cw: &Cliffwatch, id: AccountId) -> Result<crate::poll::PollResult> {
@@ -981,6 +1058,54 @@ mod tests {
         assert!(
             ts.contains(&format!("\"{CHANGED_EVENT}\"")),
             "ui/src/events.ts must use {CHANGED_EVENT}"
+        );
+    }
+
+    #[tokio::test]
+    async fn edit_checks_like_add_and_resumes_polling() {
+        let (_tmp, cw) = open().await;
+        let id = account(&cw, "openai", "spend").await;
+        db::accounts::set_state(
+            cw.pool(),
+            id,
+            crate::model::AccountState::InvalidKey,
+            Some("bad"),
+            t0(),
+        )
+        .await
+        .unwrap();
+        let edit = |base: &str, budget: Option<f64>| AccountEdit {
+            base_url: Some(base.into()),
+            budget,
+            options: Default::default(),
+        };
+        let row = edit_account(&cw, id, edit("https://gw.example.com/v1/", Some(50.0)))
+            .await
+            .unwrap();
+        assert_eq!(
+            row.account.base_url.as_deref(),
+            Some("https://gw.example.com/v1"),
+            "normalised"
+        );
+        assert_eq!(row.account.budget, Some(50.0));
+        assert_eq!(
+            row.account.budget_set_at,
+            Some(t0()),
+            "a new budget counts spend from now"
+        );
+        assert_eq!(
+            row.account.state,
+            crate::model::AccountState::Unknown,
+            "polling resumes"
+        );
+        let err = edit_account(&cw, id, edit("http://gw.example.com", None))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "invalid_input", "no clear-text keys: {err}");
+        let cleared = edit_account(&cw, id, edit("", None)).await.unwrap();
+        assert_eq!(
+            cleared.account.base_url, None,
+            "empty means the provider's default"
         );
     }
 

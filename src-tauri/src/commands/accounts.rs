@@ -3,7 +3,9 @@
 use super::changed;
 use crate::error::CommandResult;
 use crate::AppState;
-use cliffwatch_core::dashboard::{self, AccountDetail, AccountForm, AccountRow, Dashboard};
+use cliffwatch_core::dashboard::{
+    self, AccountDetail, AccountEdit, AccountForm, AccountRow, Dashboard,
+};
 use cliffwatch_core::model::{Account, AccountId};
 use cliffwatch_core::poll::PollResult;
 use tauri::{AppHandle, State};
@@ -68,4 +70,16 @@ pub async fn poll_account(
     let result = dashboard::poll_account(state.cliffwatch()?, AccountId(id)).await?;
     changed(&app);
     Ok(result)
+}
+
+#[tauri::command]
+pub async fn edit_account(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: i64,
+    edit: AccountEdit,
+) -> CommandResult<AccountRow> {
+    let row = dashboard::edit_account(state.cliffwatch()?, AccountId(id), edit).await?;
+    changed(&app);
+    Ok(row)
 }

@@ -24,6 +24,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         accounts::get_account,
         accounts::add_account,
         accounts::remove_account,
+        accounts::edit_account,
         accounts::open_top_up,
         accounts::test_account,
         accounts::poll_account,

@@ -30,6 +30,7 @@ function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
   const t = tone(f, a.state);
   const [error, setError] = useState<ApiError | null>(null);
   const [confirmRemove, setConfirmRemove] = useState(false);
+  const [editing, setEditing] = useState(false);
   const now = new Date(f.as_of);
   const [polled, setPolled] = useState<PollResult | null>(null);
   const [busy, setBusy] = useState(false);
@@ -65,6 +66,9 @@ function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
               Top up
             </button>
           )}
+          <button class="btn" id="edit-account" onClick={() => setEditing(true)}>
+            Edit
+          </button>
           <button class="btn btn-danger-ghost" id="remove-account" onClick={() => setConfirmRemove(true)}>
             Remove
           </button>
@@ -107,6 +111,7 @@ function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
           <Timeline events={d.events} />
         </section>
       </div>
+      {editing && <EditAccount d={d} onClose={() => setEditing(false)} />}
       {confirmRemove && (
         <Modal title={`Remove ${a.label}?`} onClose={() => setConfirmRemove(false)}>
           <p>Its readings and history are deleted and its key is removed from the keychain. This cannot be undone.</p>
@@ -210,5 +215,66 @@ function Timeline({ events }: { events: EventRow[] }) {
         ))}
       </ul>
     </>
+  );
+}
+
+/** Base URL, budget and options; saving resumes polling (an invalid-key account waits for it). */
+function EditAccount({ d, onClose }: { d: AccountDetail; onClose: () => void }) {
+  const a = d.row.account;
+  const [baseUrl, setBaseUrl] = useState(a.base_url ?? "");
+  const [budget, setBudget] = useState(a.budget != null ? String(a.budget) : "");
+  const [options, setOptions] = useState<Record<string, string>>(
+    Object.fromEntries(Object.entries(a.options).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v, null, 2)])),
+  );
+  const [error, setError] = useState<ApiError | null>(null);
+  const save = (e: Event) => {
+    e.preventDefault();
+    const opts: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(options)) {
+      if (!v.trim()) continue;
+      try {
+        opts[k] = k === "spec" ? JSON.parse(v) : v.trim();
+      } catch {
+        setError(new ApiError("invalid_input", `the ${k} must be valid JSON`));
+        return;
+      }
+    }
+    api
+      .editAccount(a.id, { base_url: baseUrl.trim() || null, budget: budget.trim() ? Number(budget) : null, options: opts })
+      .then(onClose, (e: ApiError) => setError(e));
+  };
+  return (
+    <Modal title={`Edit ${a.label}`} onClose={onClose}>
+      <form onSubmit={save}>
+        <label class="field">
+          <span>Base URL <span class="muted">(empty: the provider's default)</span></span>
+          <input id="edit-base-url" class="mono" value={baseUrl} onInput={(e) => setBaseUrl(e.currentTarget.value)} />
+        </label>
+        <label class="field">
+          <span>Budget <span class="muted">(spend-only providers: what you prepaid)</span></span>
+          <input id="edit-budget" type="number" min={0} step="any" value={budget} onInput={(e) => setBudget(e.currentTarget.value)} />
+        </label>
+        {Object.keys(options).map((k) => (
+          <label class="field" key={k}>
+            <span>{k}</span>
+            {k === "spec" ? (
+              <textarea class="mono" rows={6} value={options[k]} onInput={(e) => setOptions({ ...options, [k]: e.currentTarget.value })} />
+            ) : (
+              <input value={options[k]} onInput={(e) => setOptions({ ...options, [k]: e.currentTarget.value })} />
+            )}
+          </label>
+        ))}
+        <p class="muted small">The key stays in the keychain ({a.secret_hint ?? "none"}); to replace it, remove and add the account again.</p>
+        <ErrorBanner error={error} />
+        <div class="actions">
+          <button class="btn" type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button class="btn btn-primary" type="submit" id="edit-save">
+            Save
+          </button>
+        </div>
+      </form>
+    </Modal>
   );
 }

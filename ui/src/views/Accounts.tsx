@@ -75,7 +75,7 @@ export function AccountsTable({ rows, now, onOpen }: { rows: AccountRow[]; now: 
           <th>Runway</th>
           <th>Last 7 days</th>
           <th>State</th>
-          <th>Last poll</th>
+          <th>Last reading</th>
         </tr>
       </thead>
       <tbody ref={body}>
@@ -104,10 +104,10 @@ export function AccountsTable({ rows, now, onOpen }: { rows: AccountRow[]; now: 
               <td>
                 <Sparkline points={r.sparkline} tone={t === "unknown" ? "accent" : t} />
               </td>
-              <td>
+              <td title={r.account.state_message ?? ""}>
                 <StateChip state={r.account.state} />
               </td>
-              <td class="muted" title={r.account.state_message ?? ""}>
+              <td class="muted">
                 {formatAgo(r.latest?.observed_at, now)}
               </td>
             </tr>
