@@ -339,3 +339,41 @@ async fn the_scheduler_polls_on_refresh_now_and_stops() {
         "the scheduler stores what it reads"
     );
 }
+
+#[tokio::test]
+async fn a_reading_at_zero_marks_the_account_out_of_credit_and_a_top_up_clears_it() {
+    let w = world().await;
+    let server = MockServer::start().await;
+    Mock::given(path("/user/balance"))
+        .respond_with(balance("0.00"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/user/balance"))
+        .respond_with(balance("20.00"))
+        .mount(&server)
+        .await;
+    add(&w.cw, "deepseek", "ds", &server.uri()).await;
+    let h = http(Duration::from_secs(10));
+    let r = poll::poll_account_with(&w.cw, &h, "ds").await.unwrap();
+    assert_eq!(
+        r.state,
+        AccountState::OutOfCredit,
+        "an empty balance is the cliff even on HTTP 200"
+    );
+    assert_eq!(
+        r.last,
+        LastPoll::OutOfCredit {
+            transient: false,
+            retry_after: None
+        },
+        "so the cadence slows"
+    );
+    w.clock.advance(chrono::Duration::minutes(30));
+    let r = poll::poll_account_with(&w.cw, &h, "ds").await.unwrap();
+    assert_eq!(
+        (r.state, r.is_topup),
+        (AccountState::Ok, true),
+        "the slow poll notices the top-up"
+    );
+}
