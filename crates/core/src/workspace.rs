@@ -52,7 +52,12 @@ impl Cliffwatch {
     ) -> Result<Self> {
         paths::ensure_writable(data_dir)?;
         let pool = db::open(&data_dir.join(paths::DB_FILE)).await?;
-        Ok(Self { pool, data_dir: data_dir.to_path_buf(), keychain, clock })
+        Ok(Self {
+            pool,
+            data_dir: data_dir.to_path_buf(),
+            keychain,
+            clock,
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -97,14 +102,21 @@ impl Cliffwatch {
                 )));
             }
         }
-        if let Some(unknown) =
-            new.options.keys().find(|k| !info.options.iter().any(|o| o.key == k.as_str()))
+        if let Some(unknown) = new
+            .options
+            .keys()
+            .find(|k| !info.options.iter().any(|o| o.key == k.as_str()))
         {
             return Err(Error::InvalidInput(format!(
                 "{} accounts take no option `{unknown}`",
                 info.name
             )));
         }
+        // The provider's own checks (a custom spec that does not parse, a malformed Twilio
+        // SID): refused now, not at the first poll.
+        providers::adapter(info.id)?
+            .validate_options(&serde_json::Value::Object(new.options.clone()))
+            .map_err(Error::InvalidInput)?;
         if matches!(new.secret, SecretInput::None) && info.id != "custom" {
             return Err(Error::InvalidInput(format!(
                 "{} needs a key ({}): pass --secret-stdin or --secret-env VAR",
@@ -121,7 +133,9 @@ impl Cliffwatch {
         let (secret_ref, hint) = match &new.secret {
             SecretInput::Keychain(secret) => {
                 let r = SecretRef::new_keychain();
-                let SecretRef::Keychain(id) = &r else { unreachable!("new_keychain") };
+                let SecretRef::Keychain(id) = &r else {
+                    unreachable!("new_keychain")
+                };
                 self.keychain_set(id.clone(), secret.clone()).await?;
                 (r, Some(secret.hint()))
             }
@@ -166,7 +180,11 @@ impl Cliffwatch {
 
     /// All accounts, by label.
     pub async fn accounts(&self) -> Result<Vec<Account>> {
-        Ok(db::accounts::list(&self.pool).await?.into_iter().map(|s| s.account).collect())
+        Ok(db::accounts::list(&self.pool)
+            .await?
+            .into_iter()
+            .map(|s| s.account)
+            .collect())
     }
 
     /// Removes an account and deletes its key from the keychain.
@@ -196,8 +214,12 @@ impl Cliffwatch {
             let info = providers::find(&stored.account.provider).ok();
             let latest = db::balance_samples::latest(&self.pool, stored.account.id).await?;
             accounts.push(AccountStatus {
-                provider_name: info.map_or_else(|| stored.account.provider.clone(), |i| i.name.into()),
-                top_up_url: info.map(|i| i.top_up_url).filter(|u| !u.is_empty()).map(Into::into),
+                provider_name: info
+                    .map_or_else(|| stored.account.provider.clone(), |i| i.name.into()),
+                top_up_url: info
+                    .map(|i| i.top_up_url)
+                    .filter(|u| !u.is_empty())
+                    .map(Into::into),
                 latest,
                 account: stored.account,
             });
@@ -268,8 +290,12 @@ mod tests {
     async fn open() -> (tempfile::TempDir, Cliffwatch, Arc<MemoryStore>) {
         let tmp = tempfile::tempdir().unwrap();
         let keychain = Arc::new(MemoryStore::new());
-        let clock = Arc::new(ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()));
-        let cw = Cliffwatch::open(tmp.path(), keychain.clone(), clock).await.unwrap();
+        let clock = Arc::new(ManualClock::new(
+            chrono::Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap(),
+        ));
+        let cw = Cliffwatch::open(tmp.path(), keychain.clone(), clock)
+            .await
+            .unwrap();
         (tmp, cw, keychain)
     }
 
@@ -289,7 +315,11 @@ mod tests {
         let (tmp, cw, keychain) = open().await;
         let key = "sk-or-v1-PLANTED-0123456789abcdef";
         let acc = cw
-            .add_account(new("openrouter", "main", SecretInput::Keychain(Secret::new(key).unwrap())))
+            .add_account(new(
+                "openrouter",
+                "main",
+                SecretInput::Keychain(Secret::new(key).unwrap()),
+            ))
             .await
             .unwrap();
         assert_eq!(acc.secret_hint.as_deref(), Some("…cdef"));
@@ -308,12 +338,19 @@ mod tests {
     #[tokio::test]
     async fn remove_deletes_the_key_too() {
         let (_tmp, cw, keychain) = open().await;
-        cw.add_account(new("deepseek", "ds", SecretInput::Keychain(Secret::new("sk-1234567890ab").unwrap())))
-            .await
-            .unwrap();
+        cw.add_account(new(
+            "deepseek",
+            "ds",
+            SecretInput::Keychain(Secret::new("sk-1234567890ab").unwrap()),
+        ))
+        .await
+        .unwrap();
         cw.remove_account("ds").await.unwrap();
         assert!(cw.accounts().await.unwrap().is_empty());
-        assert!(keychain.0.lock().unwrap().is_empty(), "no orphan key in the keychain");
+        assert!(
+            keychain.0.lock().unwrap().is_empty(),
+            "no orphan key in the keychain"
+        );
     }
 
     #[tokio::test]
@@ -324,10 +361,39 @@ mod tests {
             (new("nope", "a", k()), "unknown_provider"),
             (new("deepseek", "", k()), "invalid_input"),
             (new("deepseek", "a", SecretInput::None), "invalid_input"),
-            (new("deepseek", "a", SecretInput::Env("CLIFFWATCH_TEST_UNSET_VAR_9".into())), "secret_env_missing"),
+            (
+                new(
+                    "deepseek",
+                    "a",
+                    SecretInput::Env("CLIFFWATCH_TEST_UNSET_VAR_9".into()),
+                ),
+                "secret_env_missing",
+            ),
             (new("deepgram", "a", k()), "invalid_input"),
-            (NewAccount { base_url: Some("http://example.com".into()), ..new("deepseek", "a", k()) }, "invalid_input"),
-            (NewAccount { budget: Some(-1.0), ..new("openai", "a", k()) }, "invalid_input"),
+            (
+                NewAccount {
+                    base_url: Some("http://example.com".into()),
+                    ..new("deepseek", "a", k())
+                },
+                "invalid_input",
+            ),
+            (
+                NewAccount {
+                    budget: Some(-1.0),
+                    ..new("openai", "a", k())
+                },
+                "invalid_input",
+            ),
+            (
+                NewAccount {
+                    options: serde_json::json!({"spec": {"url": "/x", "unit": "usd"}})
+                        .as_object()
+                        .unwrap()
+                        .clone(),
+                    ..new("custom", "a", k())
+                },
+                "invalid_input",
+            ),
         ];
         for (input, kind) in cases {
             let what = format!("{input:?}");
@@ -335,7 +401,10 @@ mod tests {
             assert_eq!(err.kind(), kind, "{what}: {err}");
         }
         assert!(cw.accounts().await.unwrap().is_empty(), "nothing stored");
-        assert!(keychain.0.lock().unwrap().is_empty(), "nothing left in the keychain");
+        assert!(
+            keychain.0.lock().unwrap().is_empty(),
+            "nothing left in the keychain"
+        );
     }
 
     #[tokio::test]
@@ -343,16 +412,31 @@ mod tests {
         let (_tmp, cw, keychain) = open().await;
         let k = || SecretInput::Keychain(Secret::new("sk-1234567890ab").unwrap());
         cw.add_account(new("deepseek", "a", k())).await.unwrap();
-        assert_eq!(cw.add_account(new("tavily", "a", k())).await.unwrap_err().kind(), "account_exists");
+        assert_eq!(
+            cw.add_account(new("tavily", "a", k()))
+                .await
+                .unwrap_err()
+                .kind(),
+            "account_exists"
+        );
         assert_eq!(keychain.0.lock().unwrap().len(), 1);
     }
 
     #[test]
     fn base_urls_are_normalised_and_checked() {
-        assert_eq!(validate_base_url("https://gw.example.com/v1/").unwrap(), "https://gw.example.com/v1");
-        assert!(validate_base_url("http://127.0.0.1:8080").is_ok(), "loopback http is fine");
+        assert_eq!(
+            validate_base_url("https://gw.example.com/v1/").unwrap(),
+            "https://gw.example.com/v1"
+        );
+        assert!(
+            validate_base_url("http://127.0.0.1:8080").is_ok(),
+            "loopback http is fine"
+        );
         assert!(validate_base_url("http://localhost:4000").is_ok());
-        assert!(validate_base_url("http://gw.example.com").is_err(), "no clear-text keys");
+        assert!(
+            validate_base_url("http://gw.example.com").is_err(),
+            "no clear-text keys"
+        );
         assert!(validate_base_url("https://user:pw@gw.example.com").is_err());
         assert!(validate_base_url("ftp://x").is_err());
     }
