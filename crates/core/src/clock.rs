@@ -67,7 +67,10 @@ mod tests {
     fn db_times_sort_as_text_in_time_order() {
         let a = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
         let b = a + chrono::Duration::milliseconds(1);
-        assert!(to_db(a) < to_db(b), "SQL ORDER BY on the text column must follow time");
+        assert!(
+            to_db(a) < to_db(b),
+            "SQL ORDER BY on the text column must follow time"
+        );
         assert_eq!(from_db(&to_db(a)).unwrap(), a, "round trip must be exact");
     }
 

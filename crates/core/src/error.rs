@@ -24,7 +24,9 @@ pub enum Error {
     #[error("the environment variable `{0}` is not set (or is not valid UTF-8): export it before running Cliffwatch")]
     SecretEnvMissing(String),
 
-    #[error("no secret is stored in the keychain for account `{0}`: add the account again with its key")]
+    #[error(
+        "no secret is stored in the keychain for account `{0}`: add the account again with its key"
+    )]
     SecretNotFound(String),
 
     #[error("the OS keychain is not available ({0}): unlock it, or use `--secret-env VAR` to read the key from an environment variable")]

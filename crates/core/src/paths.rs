@@ -34,7 +34,10 @@ pub fn data_dir(explicit: Option<&Path>) -> Result<PathBuf> {
 /// Creates the data directory if needed and checks that it can be written, so that a read-only
 /// folder is reported as such before anything else is attempted.
 pub fn ensure_writable(dir: &Path) -> Result<()> {
-    let err = |source| Error::DataDir { path: dir.to_path_buf(), source };
+    let err = |source| Error::DataDir {
+        path: dir.to_path_buf(),
+        source,
+    };
     std::fs::create_dir_all(dir).map_err(err)?;
     let meta = std::fs::metadata(dir).map_err(err)?;
     if !meta.is_dir() {

@@ -72,7 +72,8 @@ impl TryFrom<Row> for Stored {
     }
 }
 
-const COLUMNS: &str = "id, provider, label, base_url, secret_ref, secret_hint, budget, budget_set_at, \
+const COLUMNS: &str =
+    "id, provider, label, base_url, secret_ref, secret_hint, budget, budget_set_at, \
      options, state, state_message, poll_interval_s, created_at, updated_at";
 
 /// Inserts an account; a duplicate label is [`Error::AccountExists`].
@@ -117,7 +118,8 @@ pub async fn get_by_label(db: impl SqliteExecutor<'_>, label: &str) -> Result<St
             .bind(label)
             .fetch_optional(db)
             .await?;
-    row.ok_or_else(|| Error::AccountNotFound(label.into()))?.try_into()
+    row.ok_or_else(|| Error::AccountNotFound(label.into()))?
+        .try_into()
 }
 
 /// The account with this id.
@@ -126,12 +128,16 @@ pub async fn get(db: impl SqliteExecutor<'_>, id: AccountId) -> Result<Stored> {
         .bind(id)
         .fetch_optional(db)
         .await?;
-    row.ok_or_else(|| Error::AccountNotFound(format!("#{id}")))?.try_into()
+    row.ok_or_else(|| Error::AccountNotFound(format!("#{id}")))?
+        .try_into()
 }
 
 /// Deletes an account (its samples and alerts go with it; events and usage keep their rows).
 pub async fn delete(db: impl SqliteExecutor<'_>, id: AccountId) -> Result<()> {
-    sqlx::query("DELETE FROM accounts WHERE id = ?").bind(id).execute(db).await?;
+    sqlx::query("DELETE FROM accounts WHERE id = ?")
+        .bind(id)
+        .execute(db)
+        .await?;
     Ok(())
 }
 
@@ -182,12 +188,27 @@ mod tests {
         let id = insert(&db, &insert_args("main", &opts)).await.unwrap();
         let got = get_by_label(&db, "main").await.unwrap();
         assert_eq!(got.account.id, id);
-        assert_eq!(got.account.options, opts, "options survive the JSON round trip");
-        assert_eq!(got.account.state, AccountState::Unknown, "new accounts are not polled yet");
-        assert_eq!(got.account.secret, "keychain", "the listing names the store, not the key");
+        assert_eq!(
+            got.account.options, opts,
+            "options survive the JSON round trip"
+        );
+        assert_eq!(
+            got.account.state,
+            AccountState::Unknown,
+            "new accounts are not polled yet"
+        );
+        assert_eq!(
+            got.account.secret, "keychain",
+            "the listing names the store, not the key"
+        );
         assert_eq!(get(&db, id).await.unwrap().account.label, "main");
         insert(&db, &insert_args("backup", &opts)).await.unwrap();
-        let labels: Vec<_> = list(&db).await.unwrap().into_iter().map(|s| s.account.label).collect();
+        let labels: Vec<_> = list(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.account.label)
+            .collect();
         assert_eq!(labels, ["backup", "main"], "list is ordered by label");
     }
 
@@ -203,7 +224,10 @@ mod tests {
     #[tokio::test]
     async fn missing_label_is_account_not_found() {
         let db = crate::db::open_in_memory().await.unwrap();
-        assert_eq!(get_by_label(&db, "nope").await.unwrap_err().kind(), "account_not_found");
+        assert_eq!(
+            get_by_label(&db, "nope").await.unwrap_err().kind(),
+            "account_not_found"
+        );
     }
 
     #[tokio::test]
@@ -221,7 +245,9 @@ mod tests {
         let opts = serde_json::json!({});
         let id = insert(&db, &insert_args("main", &opts)).await.unwrap();
         let later = t0() + chrono::Duration::minutes(5);
-        set_state(&db, id, AccountState::InvalidKey, Some("401"), later).await.unwrap();
+        set_state(&db, id, AccountState::InvalidKey, Some("401"), later)
+            .await
+            .unwrap();
         let got = get(&db, id).await.unwrap().account;
         assert_eq!(got.state, AccountState::InvalidKey);
         assert_eq!(got.state_message.as_deref(), Some("401"));

@@ -58,22 +58,24 @@ pub async fn insert(
     .await?;
     let prev = prev.map(BalanceSample::try_from).transpose()?;
     sample.is_topup = match (prev, sample.remaining) {
-        (Some(p), Some(now)) if p.unit == sample.unit => {
-            p.remaining.is_some_and(|before| now > before + TOPUP_EPSILON)
-        }
+        (Some(p), Some(now)) if p.unit == sample.unit => p
+            .remaining
+            .is_some_and(|before| now > before + TOPUP_EPSILON),
         _ => false,
     };
-    sqlx::query(&format!("INSERT INTO balance_samples ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
-        .bind(sample.account_id)
-        .bind(to_db(sample.observed_at))
-        .bind(sample.remaining)
-        .bind(sample.limit)
-        .bind(sample.used)
-        .bind(sample.unit.as_str())
-        .bind(sample.resets_at.map(to_db))
-        .bind(sample.is_topup as i64)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(&format!(
+        "INSERT INTO balance_samples ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(sample.account_id)
+    .bind(to_db(sample.observed_at))
+    .bind(sample.remaining)
+    .bind(sample.limit)
+    .bind(sample.used)
+    .bind(sample.unit.as_str())
+    .bind(sample.resets_at.map(to_db))
+    .bind(sample.is_topup as i64)
+    .execute(&mut **tx)
+    .await?;
     Ok(sample)
 }
 
@@ -156,14 +158,36 @@ mod tests {
     async fn a_rise_is_marked_as_top_up_and_a_fall_is_not() {
         let (db, id) = setup().await;
         let mut tx = db.begin().await.unwrap();
-        assert!(!insert(&mut tx, sample(id, 0, 10.0)).await.unwrap().is_topup, "first sample");
-        assert!(!insert(&mut tx, sample(id, 5, 9.5)).await.unwrap().is_topup, "spend");
-        assert!(insert(&mut tx, sample(id, 10, 50.0)).await.unwrap().is_topup, "top-up");
-        assert!(!insert(&mut tx, sample(id, 15, 50.0)).await.unwrap().is_topup, "flat");
+        assert!(
+            !insert(&mut tx, sample(id, 0, 10.0)).await.unwrap().is_topup,
+            "first sample"
+        );
+        assert!(
+            !insert(&mut tx, sample(id, 5, 9.5)).await.unwrap().is_topup,
+            "spend"
+        );
+        assert!(
+            insert(&mut tx, sample(id, 10, 50.0))
+                .await
+                .unwrap()
+                .is_topup,
+            "top-up"
+        );
+        assert!(
+            !insert(&mut tx, sample(id, 15, 50.0))
+                .await
+                .unwrap()
+                .is_topup,
+            "flat"
+        );
         tx.commit().await.unwrap();
         let all = since(&db, id, t(0)).await.unwrap();
         assert_eq!(all.len(), 4);
-        assert_eq!(all.iter().filter(|s| s.is_topup).count(), 1, "the flag is stored");
+        assert_eq!(
+            all.iter().filter(|s| s.is_topup).count(),
+            1,
+            "the flag is stored"
+        );
     }
 
     #[tokio::test]
@@ -174,7 +198,12 @@ mod tests {
         insert(&mut tx, sample(id, 0, 5.0)).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(latest(&db, id).await.unwrap().unwrap().remaining, Some(3.0));
-        let got: Vec<_> = since(&db, id, t(5)).await.unwrap().iter().map(|s| s.remaining).collect();
+        let got: Vec<_> = since(&db, id, t(5))
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| s.remaining)
+            .collect();
         assert_eq!(got, [Some(3.0)], "since() filters on time");
     }
 }

@@ -37,7 +37,11 @@ impl TryFrom<Row> for CliffEvent {
             origin: match r.origin.as_str() {
                 "poll" => EventOrigin::Poll,
                 "log" => EventOrigin::Log,
-                o => return Err(crate::Error::Malformed(format!("unknown event origin `{o}`"))),
+                o => {
+                    return Err(crate::Error::Malformed(format!(
+                        "unknown event origin `{o}`"
+                    )))
+                }
             },
             outcome: Outcome::parse(&r.outcome)?,
             status: r.status,
@@ -47,7 +51,10 @@ impl TryFrom<Row> for CliffEvent {
             code: r.code,
             message: r.message,
             quota: r.quota,
-            payment: r.payment.as_deref().and_then(|p| serde_json::from_str(p).ok()),
+            payment: r
+                .payment
+                .as_deref()
+                .and_then(|p| serde_json::from_str(p).ok()),
             log_file_id: r.log_file_id,
             byte_offset: r.byte_offset,
         })
@@ -126,7 +133,11 @@ mod tests {
             provider: Some("scraperapi".into()),
             occurred_at: Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).unwrap()
                 + chrono::Duration::minutes(min),
-            origin: if offset.is_some() { EventOrigin::Log } else { EventOrigin::Poll },
+            origin: if offset.is_some() {
+                EventOrigin::Log
+            } else {
+                EventOrigin::Poll
+            },
             outcome,
             status: Some(403),
             method: Some("GET".into()),
@@ -144,11 +155,21 @@ mod tests {
     #[tokio::test]
     async fn same_log_line_is_stored_once() {
         let db = crate::db::open_in_memory().await.unwrap();
-        assert!(insert(&db, &event(0, Outcome::OutOfCredit, Some(120))).await.unwrap().is_some());
-        // log_file_id is NULL here, and NULLs never collide in SQLite: give it a real file id.
-        let src = crate::db::log_sources::insert(&db, "/x/*.log", "combined", None, None, Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).unwrap())
+        assert!(insert(&db, &event(0, Outcome::OutOfCredit, Some(120)))
             .await
-            .unwrap();
+            .unwrap()
+            .is_some());
+        // log_file_id is NULL here, and NULLs never collide in SQLite: give it a real file id.
+        let src = crate::db::log_sources::insert(
+            &db,
+            "/x/*.log",
+            "combined",
+            None,
+            None,
+            Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).unwrap(),
+        )
+        .await
+        .unwrap();
         let file = crate::db::log_sources::upsert_file(
             &db,
             &crate::db::log_sources::FileState {
@@ -166,35 +187,70 @@ mod tests {
         .unwrap();
         let mut e = event(1, Outcome::OutOfCredit, Some(4096));
         e.log_file_id = Some(file);
-        assert!(insert(&db, &e).await.unwrap().is_some(), "first sight is stored");
-        assert!(insert(&db, &e).await.unwrap().is_none(), "a re-read line is not counted twice");
+        assert!(
+            insert(&db, &e).await.unwrap().is_some(),
+            "first sight is stored"
+        );
+        assert!(
+            insert(&db, &e).await.unwrap().is_none(),
+            "a re-read line is not counted twice"
+        );
     }
 
     #[tokio::test]
     async fn poll_events_never_collide() {
         let db = crate::db::open_in_memory().await.unwrap();
-        insert(&db, &event(0, Outcome::OutOfCredit, None)).await.unwrap();
-        insert(&db, &event(0, Outcome::OutOfCredit, None)).await.unwrap();
+        insert(&db, &event(0, Outcome::OutOfCredit, None))
+            .await
+            .unwrap();
+        insert(&db, &event(0, Outcome::OutOfCredit, None))
+            .await
+            .unwrap();
         assert_eq!(list(&db, &Filter::default()).await.unwrap().len(), 2);
     }
 
     #[tokio::test]
     async fn list_filters_and_orders_newest_first() {
         let db = crate::db::open_in_memory().await.unwrap();
-        insert(&db, &event(0, Outcome::OutOfCredit, None)).await.unwrap();
-        insert(&db, &event(10, Outcome::RateLimited, None)).await.unwrap();
-        insert(&db, &event(20, Outcome::OutOfCredit, None)).await.unwrap();
+        insert(&db, &event(0, Outcome::OutOfCredit, None))
+            .await
+            .unwrap();
+        insert(&db, &event(10, Outcome::RateLimited, None))
+            .await
+            .unwrap();
+        insert(&db, &event(20, Outcome::OutOfCredit, None))
+            .await
+            .unwrap();
         let all = list(&db, &Filter::default()).await.unwrap();
         assert!(all[0].occurred_at > all[2].occurred_at, "newest first");
-        assert_eq!(all[0].payment, Some(serde_json::json!({"amount": "1.00", "currency": "USD"})));
-        let ooc = list(&db, &Filter { outcome: Some(Outcome::OutOfCredit), ..Default::default() })
-            .await
-            .unwrap();
+        assert_eq!(
+            all[0].payment,
+            Some(serde_json::json!({"amount": "1.00", "currency": "USD"}))
+        );
+        let ooc = list(
+            &db,
+            &Filter {
+                outcome: Some(Outcome::OutOfCredit),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(ooc.len(), 2, "outcome filter");
-        let recent = list(&db, &Filter { since: Some(all[1].occurred_at), limit: Some(1), ..Default::default() })
-            .await
-            .unwrap();
+        let recent = list(
+            &db,
+            &Filter {
+                since: Some(all[1].occurred_at),
+                limit: Some(1),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(recent.len(), 1, "limit");
-        assert_eq!(recent[0].occurred_at, all[0].occurred_at, "since + newest first");
+        assert_eq!(
+            recent[0].occurred_at, all[0].occurred_at,
+            "since + newest first"
+        );
     }
 }

@@ -36,9 +36,18 @@ mod tests {
     #[tokio::test]
     async fn set_get_and_replace() {
         let db = crate::db::open_in_memory().await.unwrap();
-        assert_eq!(get(&db, "theme").await.unwrap(), None, "absent key reads as None");
+        assert_eq!(
+            get(&db, "theme").await.unwrap(),
+            None,
+            "absent key reads as None"
+        );
         set(&db, "theme", &serde_json::json!("dark")).await.unwrap();
-        set(&db, "theme", &serde_json::json!("light")).await.unwrap();
-        assert_eq!(get(&db, "theme").await.unwrap(), Some(serde_json::json!("light")));
+        set(&db, "theme", &serde_json::json!("light"))
+            .await
+            .unwrap();
+        assert_eq!(
+            get(&db, "theme").await.unwrap(),
+            Some(serde_json::json!("light"))
+        );
     }
 }

@@ -75,7 +75,11 @@ impl AccountState {
             "out_of_credit" => AccountState::OutOfCredit,
             "invalid_key" => AccountState::InvalidKey,
             "error" => AccountState::Error,
-            other => return Err(crate::Error::Malformed(format!("unknown account state `{other}`"))),
+            other => {
+                return Err(crate::Error::Malformed(format!(
+                    "unknown account state `{other}`"
+                )))
+            }
         })
     }
 }
@@ -93,8 +97,13 @@ impl Unit {
     pub const SEARCHES: &'static str = "searches";
     pub const REQUESTS: &'static str = "requests";
     pub const TOKENS: &'static str = "tokens";
-    const COUNTS: [&'static str; 5] =
-        [Self::CREDITS, Self::CHARACTERS, Self::SEARCHES, Self::REQUESTS, Self::TOKENS];
+    const COUNTS: [&'static str; 5] = [
+        Self::CREDITS,
+        Self::CHARACTERS,
+        Self::SEARCHES,
+        Self::REQUESTS,
+        Self::TOKENS,
+    ];
 
     /// A currency unit from an ISO 4217 code in any case ("USD", "usd").
     pub fn currency(code: &str) -> Self {
@@ -209,7 +218,10 @@ pub struct ErrorDto {
 
 impl From<&crate::Error> for ErrorDto {
     fn from(e: &crate::Error) -> Self {
-        ErrorDto { kind: e.kind().into(), message: e.to_string() }
+        ErrorDto {
+            kind: e.kind().into(),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -220,7 +232,10 @@ mod tests {
     #[test]
     fn units_parse_currencies_and_counts() {
         assert_eq!(Unit::parse("USD").unwrap(), Unit::usd());
-        assert!(!Unit::parse("credits").unwrap().is_money(), "counts are not money");
+        assert!(
+            !Unit::parse("credits").unwrap().is_money(),
+            "counts are not money"
+        );
         assert!(Unit::parse("cny").unwrap().is_money());
         assert!(Unit::parse("dollars").is_err(), "free text is not a unit");
     }
@@ -285,7 +300,11 @@ impl Outcome {
             "server_error" => Outcome::ServerError,
             "client_error" => Outcome::ClientError,
             "bad_response" => Outcome::BadResponse,
-            other => return Err(crate::Error::Malformed(format!("unknown outcome `{other}`"))),
+            other => {
+                return Err(crate::Error::Malformed(format!(
+                    "unknown outcome `{other}`"
+                )))
+            }
         })
     }
 }
