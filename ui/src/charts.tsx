@@ -118,6 +118,22 @@ export function HistoryChart({ history, band, topUps, events, unit }: HistoryCha
               ctx.lineTo(x, u.bbox.top + u.bbox.height);
               ctx.stroke();
             }
+            // "now": where readings end and the forecast begins.
+            const nowT = Date.now() / 1000;
+            if (band.length > 0 && nowT > (u.scales.x.min ?? 0) && nowT < (u.scales.x.max ?? 0)) {
+              const x = u.valToPos(nowT, "x", true);
+              ctx.globalAlpha = 0.9;
+              ctx.setLineDash([]);
+              ctx.strokeStyle = muted;
+              ctx.lineWidth = 1 * devicePixelRatio;
+              ctx.beginPath();
+              ctx.moveTo(x, u.bbox.top);
+              ctx.lineTo(x, u.bbox.top + u.bbox.height);
+              ctx.stroke();
+              ctx.fillStyle = muted;
+              ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+              ctx.fillText("now", x + 4 * devicePixelRatio, u.bbox.top + 12 * devicePixelRatio);
+            }
             ctx.restore();
           },
         ],

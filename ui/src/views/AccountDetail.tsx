@@ -51,7 +51,7 @@ function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
           <div class="muted">
             {row.provider_name}
             {a.secret_hint && <> · key {a.secret_hint}</>}
-            {a.base_url && <> · {a.base_url}</>} · last poll {formatAgo(row.latest?.observed_at, now)}
+            {a.base_url && <> · {a.base_url}</>} · last reading {formatAgo(row.latest?.observed_at, now)}
           </div>
         </div>
         <div class="actions">

@@ -31,6 +31,7 @@ export function EventsView({ dash, version, initial }: { dash: Dashboard | null;
     [f.account, f.provider, f.outcome, f.hours, version],
   );
   const accounts = dash?.accounts ?? [];
+  const providerName = new Map(accounts.map((a) => [a.account.provider, a.provider_name]));
   const providers = Array.from(new Set(accounts.map((a) => a.account.provider).concat((data ?? []).map((e) => e.event.provider ?? "").filter(Boolean)))).sort();
   return (
     <section id="events-view">
@@ -49,7 +50,7 @@ export function EventsView({ dash, version, initial }: { dash: Dashboard | null;
           <select id="filter-provider" value={f.provider} onChange={(e) => setF({ ...f, provider: e.currentTarget.value })}>
             <option value="">All</option>
             {providers.map((p) => (
-              <option value={p}>{p}</option>
+              <option value={p}>{providerName.get(p) ?? p}</option>
             ))}
           </select>
         </label>
@@ -98,7 +99,7 @@ export function EventsView({ dash, version, initial }: { dash: Dashboard | null;
                   <td class="nowrap">{formatTime(e.occurred_at)}</td>
                   <td>
                     <div class="acc-label">{r.account_label ?? e.host ?? "—"}</div>
-                    <div class="acc-provider">{e.provider ?? ""}</div>
+                    <div class="acc-provider">{e.provider ? providerName.get(e.provider) ?? e.provider : ""}</div>
                   </td>
                   <td>
                     <OutcomeChip outcome={e.outcome} />
