@@ -4,8 +4,8 @@
 //!
 //! It mirrors `crates/core/tests/support/mod.rs` (same fixture format, same key, same `now`) for
 //! tests that live beside their adapter, so that `cargo test -p cliffwatch-core providers::<id>`
-//! runs one provider's tests. Each adapter includes it with `#[path]`; it is not a module of its
-//! own in `providers/mod.rs`, so it is compiled only into tests.
+//! runs one provider's tests. It is a `#[cfg(test)]` module of `providers`, so it is compiled
+//! once and only into tests.
 #![allow(dead_code)]
 
 use crate::http::{Http, HttpConfig, MAX_BODY};

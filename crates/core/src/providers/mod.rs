@@ -538,6 +538,11 @@ macro_rules! registry {
     };
 }
 
+/// Fixtures, a loopback server and the key-placement check for the adapters' unit tests;
+/// compiled once, for tests only.
+#[cfg(test)]
+mod adapter_testkit;
+
 // The one registration line per provider.
 registry! {
     openrouter => OpenRouter,

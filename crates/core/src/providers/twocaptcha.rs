@@ -42,11 +42,8 @@ impl Provider for TwoCaptcha {
     }
 }
 
-// One copy per adapter so each runs alone (`cargo test providers::<id>`).
 #[cfg(test)]
-#[allow(clippy::duplicate_mod)]
-#[path = "adapter_testkit.rs"]
-mod testkit;
+use super::adapter_testkit as testkit;
 
 #[cfg(test)]
 mod tests {
