@@ -753,6 +753,10 @@ pub async fn edit_account(cw: &Cliffwatch, id: AccountId, edit: AccountEdit) -> 
             info.name, o.key, o.label
         )));
     }
+    // The provider's own checks, as when adding (a custom spec that does not parse).
+    providers::adapter(info.id)?
+        .validate_options(&serde_json::Value::Object(options.clone()))
+        .map_err(Error::InvalidInput)?;
     let now = cw.clock().now();
     let budget_set_at = if edit.budget != account.budget {
         edit.budget.map(|_| now)
