@@ -33,6 +33,8 @@ pub struct AppState {
     pub demo: bool,
     /// Alerts are held back until this time (Unix seconds): "Pause alerts 1 h".
     paused_until: Arc<AtomicI64>,
+    /// The "notifications" setting: off keeps alerts in the app without desktop notifications.
+    notifications: Arc<AtomicBool>,
     /// The demo's temporary data directory, removed when the app exits.
     demo_dir: Option<PathBuf>,
 }
@@ -118,51 +120,39 @@ pub fn run() {
         // permission.
         .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
-            let (cliffwatch, mode, demo_dir) = if opts.demo {
+            let (cliffwatch, demo, demo_dir) = if opts.demo {
                 match tauri::async_runtime::block_on(start_demo()) {
-                    Ok((demo, dir)) => {
-                        let cw = demo.cliffwatch.clone();
-                        (Ok(cw), Some(Mode::Demo(Box::new(demo))), Some(dir))
-                    }
+                    Ok((demo, dir)) => (Ok(demo.cliffwatch.clone()), Some(demo), Some(dir)),
                     Err(e) => (Err(e), None, None),
                 }
             } else {
-                let cw = tauri::async_runtime::block_on(open_data(&opts));
-                let mode = cw.is_ok().then(|| Mode::Live(SchedulerConfig::default()));
-                (cw, mode, None)
+                (tauri::async_runtime::block_on(open_data(&opts)), None, None)
             };
             if let Err(e) = &cliffwatch {
                 eprintln!("cliffwatch: {}", e.message);
             }
-            let paused_until = Arc::new(AtomicI64::new(0));
-            let engine = match (&cliffwatch, mode) {
-                (Ok(cw), Some(mode)) => {
-                    let notifier = Arc::new(AppNotifier {
-                        clock: cw.clock().clone(),
-                        paused_until: paused_until.clone(),
-                    });
-                    let sink = engine_sink(app.handle().clone(), cw.clone(), opts.demo);
-                    let cw = cw.clone();
-                    // Engine::start spawns onto the runtime it is called from: Tauri's.
-                    match tauri::async_runtime::block_on(async move {
-                        Engine::start(cw, mode, notifier, sink)
-                    }) {
-                        Ok(e) => Some(e),
-                        Err(e) => {
-                            eprintln!("cliffwatch: {e}");
-                            None
-                        }
-                    }
+            let settings = match &cliffwatch {
+                Ok(cw) => {
+                    tauri::async_runtime::block_on(cliffwatch_core::dashboard::settings(cw)).ok()
                 }
-                _ => None,
+                Err(_) => None,
             };
+            let notifications = Arc::new(AtomicBool::new(
+                settings.as_ref().is_none_or(|s| s.notifications),
+            ));
             app.manage(AppState {
                 cliffwatch,
-                engine: Mutex::new(engine),
+                engine: Mutex::new(None),
                 demo: opts.demo,
-                paused_until,
+                paused_until: Arc::new(AtomicI64::new(0)),
+                notifications,
                 demo_dir,
             });
+            let mode = match demo {
+                Some(d) => Mode::Demo(Box::new(d)),
+                None => Mode::Live(live_config(settings.as_ref())),
+            };
+            start_engine(app.handle(), mode);
             tray::build(app.handle())?;
             repaint(app.handle().clone(), opts.demo);
             // `--tray` (the autostart entry) starts in the tray without a window.
@@ -214,6 +204,7 @@ async fn start_demo() -> Result<(cliffwatch_core::demo::Demo, PathBuf), ErrorDto
 struct AppNotifier {
     clock: Arc<dyn Clock>,
     paused_until: Arc<AtomicI64>,
+    enabled: Arc<AtomicBool>,
 }
 
 impl Notifier for AppNotifier {
@@ -223,7 +214,67 @@ impl Notifier for AppNotifier {
                 "alerts are paused".into(),
             ));
         }
+        if !self.enabled.load(Ordering::Relaxed) {
+            // Notifications are off: the alert is stored and shown in the app only.
+            return Ok(());
+        }
         DesktopNotifier.notify(n)
+    }
+}
+
+/// The live scheduler's knobs from the user's settings.
+fn live_config(settings: Option<&cliffwatch_core::dashboard::Settings>) -> SchedulerConfig {
+    let mut config = SchedulerConfig::default();
+    if let Some(s) = settings {
+        config.default_interval =
+            std::time::Duration::from_secs(u64::from(s.poll_interval_s.max(1)));
+    }
+    config
+}
+
+/// Starts (or restarts) the engine; the previous one, if any, is dropped, which stops it.
+fn start_engine(app: &AppHandle, mode: Mode) {
+    let state = app.state::<AppState>();
+    let Ok(cw) = state.cliffwatch() else { return };
+    let notifier = Arc::new(AppNotifier {
+        clock: cw.clock().clone(),
+        paused_until: state.paused_until.clone(),
+        enabled: state.notifications.clone(),
+    });
+    let sink = engine_sink(app.clone(), cw.clone(), state.demo);
+    let cw = cw.clone();
+    // Engine::start spawns onto the runtime it is called from: Tauri's. From setup (outside
+    // the runtime) enter it; from a command (inside it) a block_on would panic.
+    let started = if tokio::runtime::Handle::try_current().is_ok() {
+        Engine::start(cw, mode, notifier, sink)
+    } else {
+        tauri::async_runtime::block_on(async move { Engine::start(cw, mode, notifier, sink) })
+    };
+    let mut slot = state.engine.lock().unwrap_or_else(|e| e.into_inner());
+    match started {
+        Ok(e) => *slot = Some(e),
+        Err(e) => eprintln!("cliffwatch: {e}"),
+    }
+}
+
+/// Applies saved settings to the running app: the notifications switch at once, a new poll
+/// interval by restarting the live engine (the demo keeps its own clock).
+pub fn apply_settings(app: &AppHandle, s: &cliffwatch_core::dashboard::Settings) {
+    let state = app.state::<AppState>();
+    state
+        .notifications
+        .store(s.notifications, Ordering::Relaxed);
+    if !state.demo {
+        start_engine(app, Mode::Live(live_config(Some(s))));
+    }
+}
+
+/// Log sources were added or removed: the watcher re-reads them.
+pub fn log_sources_changed(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let engine = state.engine.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(engine) = engine.as_ref() {
+        engine.request_reload_logs();
     }
 }
 

@@ -47,6 +47,8 @@ pub enum Mode {
 
 enum Cmd {
     RefreshNow(Option<String>),
+    /// Log sources were added or removed.
+    ReloadLogs,
     Stop,
 }
 
@@ -61,6 +63,7 @@ impl std::fmt::Debug for Cmd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Cmd::RefreshNow(l) => write!(f, "RefreshNow({l:?})"),
+            Cmd::ReloadLogs => f.write_str("ReloadLogs"),
             Cmd::Stop => f.write_str("Stop"),
         }
     }
@@ -104,6 +107,11 @@ impl Engine {
         let _ = self
             .commands
             .try_send(Cmd::RefreshNow(label.map(str::to_owned)));
+    }
+
+    /// Tells the log watcher that sources were added or removed (it re-reads them and scans).
+    pub fn request_reload_logs(&self) {
+        let _ = self.commands.try_send(Cmd::ReloadLogs);
     }
 
     /// Stops polling and watching, letting work in flight finish briefly.
@@ -163,6 +171,11 @@ async fn live(
         tokio::select! {
             cmd = rx.recv() => match cmd {
                 Some(Cmd::RefreshNow(label)) => scheduler.refresh_now(label.as_deref()).await,
+                Some(Cmd::ReloadLogs) => {
+                    if let Some(w) = &watcher {
+                        w.reload();
+                    }
+                }
                 Some(Cmd::Stop) | None => break,
             },
             r = polled.recv() => match r {
@@ -233,8 +246,8 @@ async fn demo_loop(
     loop {
         tokio::select! {
             cmd = rx.recv() => match cmd {
-                // The demo polls every tick anyway.
-                Some(Cmd::RefreshNow(_)) => {}
+                // The demo polls and scans every tick anyway.
+                Some(Cmd::RefreshNow(_) | Cmd::ReloadLogs) => {}
                 Some(Cmd::Stop) | None => break,
             },
             _ = tick.tick() => {

@@ -35,6 +35,7 @@ pub async fn add_log_source(
     let cw = state.cliffwatch()?;
     let source =
         logs::add_source(cw, &pattern, format, None, None, serde_json::Value::Null).await?;
+    crate::log_sources_changed(&app);
     changed(&app);
     Ok(source)
 }
@@ -46,6 +47,7 @@ pub async fn remove_log_source(
     id: i64,
 ) -> CommandResult<()> {
     cliffwatch_core::db::log_sources::delete(state.cliffwatch()?.pool(), LogSourceId(id)).await?;
+    crate::log_sources_changed(&app);
     changed(&app);
     Ok(())
 }

@@ -18,6 +18,7 @@ pub async fn save_settings(
     settings: Settings,
 ) -> CommandResult<Settings> {
     let saved = dashboard::save_settings(state.cliffwatch()?, &settings).await?;
+    crate::apply_settings(&app, &saved);
     changed(&app);
     Ok(saved)
 }
