@@ -5,6 +5,7 @@ fn main() {
         tauri_build::AppManifest::new().commands(&[
             "get_status",
             "list_providers",
+            "app_info",
             "get_dashboard",
             "get_account",
             "add_account",

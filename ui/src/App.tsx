@@ -39,6 +39,10 @@ export function App() {
   }, [bump]);
   const dash = useLoad(() => api.dashboard(), [version]);
   const [settings, setSettings] = useState<Settings | null>(null);
+  const [demo, setDemo] = useState(false);
+  useEffect(() => {
+    api.appInfo().then((i) => setDemo(i.demo), () => setDemo(false));
+  }, []);
   useEffect(() => {
     api.settings().then((s) => {
       setSettings(s);
@@ -67,6 +71,13 @@ export function App() {
         <div class="side-foot muted">sees the 402 cliff coming</div>
       </nav>
       <main>
+        {demo && (
+          <p class="demo-banner" id="demo-banner" role="status">
+            <strong>Demo mode</strong> — these accounts are played by a loopback server on a compressed clock
+            (30 minutes a second), in a temporary data directory. No real key, no real money. Run without{" "}
+            <code>--demo</code> to watch your own keys.
+          </p>
+        )}
         <header class="top">
           <h1>{route.view === "account" ? "Account" : title}</h1>
           <button class="btn btn-primary" id="add-account" onClick={() => setWizard(true)}>

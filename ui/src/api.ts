@@ -1,3 +1,4 @@
+import type { AppInfo } from "./bindings/AppInfo";
 // Typed wrappers over the Tauri commands. Types come from Rust via ts-rs (src/bindings).
 import { invoke } from "@tauri-apps/api/core";
 import type { StatusReport } from "./bindings/StatusReport";
@@ -42,6 +43,7 @@ export const api = {
   status: () => call<StatusReport>("get_status"),
   providers: () => call<ProviderInfo[]>("list_providers"),
   dashboard: () => call<Dashboard>("get_dashboard"),
+  appInfo: () => call<AppInfo>("app_info"),
   account: (id: number) => call<AccountDetail>("get_account", { id }),
   addAccount: (form: AccountForm) => call<AccountRow>("add_account", { form }),
   removeAccount: (id: number) => call<Account>("remove_account", { id }),

@@ -20,6 +20,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
     tauri::generate_handler![
         get_status,
         list_providers,
+        app_info,
         accounts::get_dashboard,
         accounts::get_account,
         accounts::add_account,
@@ -41,6 +42,18 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
 #[tauri::command]
 pub async fn get_status(state: tauri::State<'_, AppState>) -> CommandResult<StatusReport> {
     Ok(state.cliffwatch()?.status().await?)
+}
+
+#[tauri::command]
+pub fn app_info(
+    state: tauri::State<'_, AppState>,
+) -> CommandResult<cliffwatch_core::model::AppInfo> {
+    let cw = state.cliffwatch()?;
+    Ok(cliffwatch_core::model::AppInfo {
+        version: env!("CARGO_PKG_VERSION").into(),
+        demo: state.demo,
+        data_dir: cw.data_dir().display().to_string(),
+    })
 }
 
 #[tauri::command]

@@ -208,6 +208,16 @@ pub struct StatusReport {
     pub accounts: Vec<AccountStatus>,
 }
 
+/// What the running app is, for the dashboard's header.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct AppInfo {
+    pub version: String,
+    /// Demo mode: loopback providers, a compressed clock, temporary data.
+    pub demo: bool,
+    pub data_dir: String,
+}
+
 /// An error as the UI and `--json` output receive it.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(export)]
