@@ -298,6 +298,10 @@ fn engine_sink(app: AppHandle, _cw: Cliffwatch, demo: bool) -> EngineSink {
                 });
             }
         }
+        EngineEvent::Logs(cliffwatch_core::logs::WatcherEvent::Progress(p)) => {
+            use tauri::Emitter;
+            let _ = app.emit(cliffwatch_core::dashboard::LOG_PROGRESS_EVENT, p);
+        }
         EngineEvent::Failed(err) => eprintln!("cliffwatch: {}", err.message),
         _ => {}
     })

@@ -20,6 +20,8 @@ use ts_rs::TS;
 /// The Tauri event the shell emits whenever stored data changes (a poll, a log scan, an edit);
 /// the dashboard re-fetches on it. `ui/src/events.ts` holds the same string (a test checks).
 pub const CHANGED_EVENT: &str = "cliffwatch://changed";
+/// Emitted during a log backfill with a [`crate::logs::Progress`] payload.
+pub const LOG_PROGRESS_EVENT: &str = "cliffwatch://log-progress";
 
 /// How far back the accounts table's sparklines reach: a week shows the daily rhythm.
 pub const SPARKLINE_DAYS: i64 = 7;
