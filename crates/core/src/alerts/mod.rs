@@ -17,7 +17,7 @@ pub use rules::{AlertKind, AlertRules, Check, QuietHours, Severity, Snapshot};
 
 use crate::db::{self, alerts::Alert};
 use crate::forecast::{self, Forecast, ForecastState};
-use crate::model::{AccountId, AlertId, Outcome, Unit};
+use crate::model::{AccountId, AlertId, CliffEvent, Outcome, Unit};
 use crate::providers;
 use crate::{Error, Result};
 use chrono::{DateTime, Duration, Utc};
@@ -221,6 +221,8 @@ pub async fn evaluate(
             .and_then(|uri| payment_link(uri, top_up_url.as_deref()));
         let name = info.map_or(account.provider.as_str(), |i| i.name);
 
+        // Alerts due for delivery in this pass, in `AlertKind::ALL` order.
+        let mut due = Vec::new();
         for kind in AlertKind::ALL {
             let mut current = db::alerts::current(pool, Some(account.id), kind.as_str()).await?;
             if let Some(a) = &current {
@@ -246,7 +248,8 @@ pub async fn evaluate(
                     if rules::check(kind, &snapshot, &rules, false) != Check::Raise {
                         continue;
                     }
-                    let (title, body) = words(kind, name, &account.label, &forecast);
+                    let (title, body) =
+                        words(kind, name, &account.label, &forecast, event.as_ref());
                     let id = db::alerts::insert(
                         pool,
                         &db::alerts::NewAlert {
@@ -259,17 +262,18 @@ pub async fn evaluate(
                         },
                     )
                     .await?;
-                    if quiet && kind.severity() < Severity::Critical {
-                        touched.push(id);
-                    }
+                    touched.push(id);
                     Some(id)
                 }
             };
-            let Some(id) = deliver else { continue };
-            if quiet && kind.severity() < Severity::Critical {
-                continue;
+            if let Some(id) = deliver {
+                due.push((kind, id));
             }
-            let (title, body) = words(kind, name, &account.label, &forecast);
+        }
+
+        let plan = plan_delivery(&due, quiet);
+        for (kind, id, superseded) in plan.send {
+            let (title, body) = words(kind, name, &account.label, &forecast, event.as_ref());
             let n = Notification {
                 alert_id: id,
                 account_id: Some(account.id),
@@ -284,6 +288,11 @@ pub async fn evaluate(
                 Ok(()) => {
                     db::alerts::mark_notified(pool, id, now).await?;
                     touched.push(id);
+                    // The lesser alerts of the episode were told with this one: they are
+                    // stored as notified so that they do not go out on their own later.
+                    for lesser in superseded {
+                        db::alerts::mark_notified(pool, lesser, now).await?;
+                    }
                 }
                 Err(e) => {
                     first_error.get_or_insert(e);
@@ -295,12 +304,52 @@ pub async fn evaluate(
         return Err(e);
     }
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for id in touched {
+        if !seen.insert(id) {
+            continue;
+        }
         if let Some(a) = db::alerts::get(pool, id).await? {
             out.push(a);
         }
     }
     Ok(out)
+}
+
+/// What one account's due alerts become in one pass.
+#[derive(Debug, Default, PartialEq)]
+struct Plan {
+    /// Deliver now: (kind, alert, the lesser alerts this one supersedes).
+    send: Vec<(AlertKind, AlertId, Vec<AlertId>)>,
+}
+
+/// Which of one account's due alerts go out now. Alerts outside the balance/runway story
+/// (key, polling) go out each on its own. Of the balance/runway ones only the most severe goes
+/// out, and the others ride on it: a balance that crosses 10 % with a day of runway left gives
+/// one "runs out within a day" notification, not three. During quiet hours only critical alerts
+/// go out; a held warning waits for the morning, unless a critical alert of the same story goes
+/// out now and supersedes it.
+fn plan_delivery(due: &[(AlertKind, AlertId)], quiet: bool) -> Plan {
+    let held = |k: AlertKind| quiet && k.severity() < Severity::Critical;
+    let mut plan = Plan::default();
+    for &(kind, id) in due {
+        if kind.balance_rank().is_none() && !held(kind) {
+            plan.send.push((kind, id, Vec::new()));
+        }
+    }
+    let top = due
+        .iter()
+        .filter_map(|&(k, id)| k.balance_rank().map(|r| (r, k, id)))
+        .max_by_key(|&(r, ..)| r);
+    if let Some((_, kind, id)) = top.filter(|&(_, k, _)| !held(k)) {
+        let lesser = due
+            .iter()
+            .filter(|&&(k, other)| k.balance_rank().is_some() && other != id)
+            .map(|&(_, other)| other)
+            .collect();
+        plan.send.push((kind, id, lesser));
+    }
+    plan
 }
 
 /// Top-ups that re-arm alerts: (when, level reached), oldest first. A rise must add at least
@@ -328,8 +377,16 @@ fn material_top_ups(
     out
 }
 
-/// Title and body of an alert, in plain words.
-fn words(kind: AlertKind, provider: &str, label: &str, f: &Forecast) -> (String, String) {
+/// Title and body of an alert, in plain words. `refused` is the out-of-credit answer seen since
+/// the last top-up, if any: its real HTTP status is named (a 403 or a 200 saying "zero
+/// balance" is a disguised 402, and the user should recognise it in their own logs).
+fn words(
+    kind: AlertKind,
+    provider: &str,
+    label: &str,
+    f: &Forecast,
+    refused: Option<&CliffEvent>,
+) -> (String, String) {
     let headline = match kind {
         AlertKind::LowBalance => "balance is low".to_owned(),
         AlertKind::RunwayWarning => match f.runway_hours {
@@ -347,9 +404,16 @@ fn words(kind: AlertKind, provider: &str, label: &str, f: &Forecast) -> (String,
         _ => "remaining unknown".to_owned(),
     };
     let body = match kind {
-        AlertKind::OutOfCredit => {
-            format!("{left}. Requests are being refused (HTTP 402): top up to resume.")
-        }
+        AlertKind::OutOfCredit => match refused.map(|e| e.status) {
+            Some(Some(402)) => {
+                format!("{left}. Requests are being refused (HTTP 402): top up to resume.")
+            }
+            Some(Some(status)) => format!(
+                "{left}. Requests are being refused (out of credit, disguised as HTTP {status}): top up to resume."
+            ),
+            Some(None) => format!("{left}. Requests are being refused: top up to resume."),
+            None => format!("{left}. Requests will be refused until you top up."),
+        },
         AlertKind::KeyInvalid => {
             "The provider rejected the key (401). Polling has stopped until you edit the account."
                 .to_owned()

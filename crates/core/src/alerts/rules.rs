@@ -52,6 +52,20 @@ impl AlertKind {
         }
     }
 
+    /// Where the kind stands among the alerts that tell one story, the money running out:
+    /// out of credit > runway critical > runway warning > low balance. When several of them
+    /// are due for an account in one evaluation pass only the highest is delivered (see
+    /// [`super::evaluate`]). `None` for alerts about something else (the key, polling).
+    pub fn balance_rank(self) -> Option<u8> {
+        match self {
+            AlertKind::LowBalance => Some(0),
+            AlertKind::RunwayWarning => Some(1),
+            AlertKind::RunwayCritical => Some(2),
+            AlertKind::OutOfCredit => Some(3),
+            AlertKind::KeyInvalid | AlertKind::PollFailing => None,
+        }
+    }
+
     pub fn severity(self) -> Severity {
         match self {
             AlertKind::RunwayCritical | AlertKind::OutOfCredit => Severity::Critical,

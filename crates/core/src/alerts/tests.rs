@@ -151,15 +151,20 @@ fn snooze_holds_the_alert_back(#[case] how: Snooze, #[case] steps: Steps) {
         });
 }
 
-#[tokio::test]
-async fn quiet_hours_hold_warnings_until_morning_but_not_critical_alerts() {
-    let h = Harness::new(low_below_10()).await;
-    let quiet = QuietHours {
+fn quiet_at_night() -> QuietHours {
+    QuietHours {
         start_minute: 22 * 60,
         end_minute: 7 * 60,
         utc_offset_minutes: 0,
-    };
-    set_quiet_hours(&h.pool, Some(quiet)).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn quiet_hours_hold_warnings_until_morning() {
+    let h = Harness::new(low_below_10()).await;
+    set_quiet_hours(&h.pool, Some(quiet_at_night()))
+        .await
+        .unwrap();
     h.step(0, Some(50.0)).await;
     // 23:00 UTC: the balance goes low. A warning: stored, not delivered.
     h.clock
@@ -176,14 +181,6 @@ async fn quiet_hours_hold_warnings_until_morning_but_not_critical_alerts() {
         "no notification during quiet hours"
     );
     assert!(h.step(60, None).await.is_empty(), "still quiet at midnight");
-    // The credit runs out at 02:00: critical, delivered at once.
-    h.clock
-        .set(Utc.with_ymd_and_hms(2026, 11, 17, 2, 0, 0).unwrap());
-    assert_eq!(
-        h.step(0, Some(0.0)).await,
-        [AlertKind::OutOfCredit],
-        "critical alerts ignore quiet hours"
-    );
     // 07:05: the held warning is delivered, once.
     h.clock
         .set(Utc.with_ymd_and_hms(2026, 11, 17, 7, 5, 0).unwrap());
@@ -193,6 +190,39 @@ async fn quiet_hours_hold_warnings_until_morning_but_not_critical_alerts() {
         "the warning waits for the morning"
     );
     assert!(h.step(60, None).await.is_empty(), "and is not repeated");
+}
+
+#[tokio::test]
+async fn a_critical_alert_at_night_goes_out_at_once_and_supersedes_the_held_warning() {
+    let h = Harness::new(low_below_10()).await;
+    set_quiet_hours(&h.pool, Some(quiet_at_night()))
+        .await
+        .unwrap();
+    h.step(0, Some(50.0)).await;
+    h.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 16, 23, 0, 0).unwrap());
+    assert!(h.step(0, Some(9.0)).await.is_empty(), "a warning waits");
+    // The credit runs out at 02:00: critical, delivered at once.
+    h.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 17, 2, 0, 0).unwrap());
+    assert_eq!(
+        h.step(0, Some(0.0)).await,
+        [AlertKind::OutOfCredit],
+        "critical alerts ignore quiet hours"
+    );
+    // 07:05: "balance is low" would only repeat, later and milder, what "out of credit" said.
+    h.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 17, 7, 5, 0).unwrap());
+    assert!(
+        h.step(0, None).await.is_empty(),
+        "the held warning was superseded by the out-of-credit alert"
+    );
+    let low = db::alerts::current(&h.pool, Some(h.id), "low_balance")
+        .await
+        .unwrap()
+        .expect("the low-balance alert is still stored");
+    assert_eq!(low.state, "open", "it stays part of the episode");
+    assert!(low.notified_at.is_some(), "told with the critical one");
 }
 
 #[tokio::test]
@@ -318,6 +348,161 @@ async fn a_402_from_a_log_alerts_with_a_checked_payment_link() {
         sent[0].title.starts_with("OpenRouter · main"),
         "title names provider and account"
     );
+}
+
+use AlertKind::{
+    KeyInvalid as Key, LowBalance as Low, OutOfCredit as Out, PollFailing as Poll,
+    RunwayCritical as Crit, RunwayWarning as Warn,
+};
+
+#[rstest]
+#[case::all_three_at_once(&[Low, Warn, Crit], false, &[Crit], 2)]
+#[case::low_and_warning(&[Low, Warn], false, &[Warn], 1)]
+#[case::low_and_out_of_credit(&[Low, Out], false, &[Out], 1)]
+#[case::one_alone(&[Low], false, &[Low], 0)]
+#[case::key_and_polling_are_their_own_story(&[Low, Warn, Key, Poll], false, &[Key, Poll, Warn], 1)]
+#[case::quiet_holds_warnings_together(&[Low, Warn], true, &[], 0)]
+#[case::quiet_critical_supersedes_held_warnings(&[Low, Warn, Crit], true, &[Crit], 2)]
+#[case::quiet_holds_key_warning(&[Key, Out], true, &[Out], 0)]
+fn the_most_severe_balance_alert_speaks_for_the_others(
+    #[case] due: &[AlertKind],
+    #[case] quiet: bool,
+    #[case] sent: &[AlertKind],
+    #[case] superseded: usize,
+) {
+    let due: Vec<_> = due
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| (k, AlertId(i as i64 + 1)))
+        .collect();
+    let plan = plan_delivery(&due, quiet);
+    let kinds: Vec<_> = plan.send.iter().map(|(k, ..)| *k).collect();
+    assert_eq!(kinds, sent, "{due:?}, quiet {quiet}");
+    let lesser: usize = plan.send.iter().map(|(.., l)| l.len()).sum();
+    assert_eq!(lesser, superseded, "{due:?}, quiet {quiet}: {plan:?}");
+}
+
+/// A balance drained at 1 USD/h from 150, read every 15 minutes, that Cliffwatch first
+/// evaluates when `first_seen` is left (it was not running before), then hourly until empty.
+/// Each pass may deliver at most one alert of the balance story; the ones it raised but did
+/// not deliver never go out later in the episode.
+#[rstest]
+#[case::low_warning_and_critical_at_once(20.0, 30.0, &[Crit, Out])]
+#[case::low_and_warning_at_once(50.0, 60.0, &[Warn, Crit, Out])]
+fn one_notification_per_pass_for_a_draining_balance(
+    #[case] first_seen: f64,
+    #[case] low_amount: f64,
+    #[case] want: &[AlertKind],
+) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let h = Harness::new(AlertRules {
+                low_balance_amount: Some(low_amount),
+                low_balance_percent: None,
+                ..AlertRules::default()
+            })
+            .await;
+            let mut passes = Vec::new();
+            for quarter in 0..=(150 * 4 + 8) {
+                let remaining = (150.0 - quarter as f64 / 4.0).max(0.0);
+                h.clock
+                    .advance(Duration::minutes(if quarter == 0 { 0 } else { 15 }));
+                h.sample(remaining).await;
+                if remaining <= first_seen && quarter % 4 == 0 {
+                    evaluate(&h.pool, h.clock.now(), &h.notifier).await.unwrap();
+                    let sent: Vec<_> = h.notifier.take().into_iter().map(|n| n.kind).collect();
+                    if !sent.is_empty() {
+                        passes.push((remaining, sent));
+                    }
+                }
+            }
+            assert!(
+                passes.iter().all(|(_, sent)| sent.len() == 1),
+                "one notification per pass: {passes:?}"
+            );
+            let kinds: Vec<_> = passes.iter().map(|(_, sent)| sent[0]).collect();
+            assert_eq!(kinds, want, "first seen at {first_seen}: {passes:?}");
+            for kind in [Low, Warn] {
+                let stored = db::alerts::current(&h.pool, Some(h.id), kind.as_str())
+                    .await
+                    .unwrap()
+                    .unwrap_or_else(|| panic!("{kind:?} was raised (and stored) with the others"));
+                assert!(
+                    stored.notified_at.is_some(),
+                    "and counts as told: {stored:?}"
+                );
+            }
+        });
+}
+
+/// The out-of-credit body names what the provider really answered: a 403 or an HTTP 200
+/// "zero balance" is a disguised 402, and the user looks for that status in their logs.
+#[rstest]
+#[case::a_real_402(
+    Some(Some(402)),
+    "Requests are being refused (HTTP 402): top up to resume."
+)]
+#[case::a_403(
+    Some(Some(403)),
+    "Requests are being refused (out of credit, disguised as HTTP 403): top up to resume."
+)]
+#[case::an_http_200(
+    Some(Some(200)),
+    "Requests are being refused (out of credit, disguised as HTTP 200): top up to resume."
+)]
+#[case::no_status(Some(None), "Requests are being refused: top up to resume.")]
+#[case::only_the_balance(None, "Requests will be refused until you top up.")]
+fn the_out_of_credit_body_names_the_real_status(
+    #[case] event_status: Option<Option<i64>>,
+    #[case] want: &str,
+) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let h = Harness::new(AlertRules::default()).await;
+            h.step(0, Some(50.0)).await;
+            if let Some(status) = event_status {
+                let event = CliffEvent {
+                    id: None,
+                    account_id: Some(h.id),
+                    provider: Some("openrouter".into()),
+                    occurred_at: h.clock.now() + Duration::minutes(1),
+                    origin: EventOrigin::Poll,
+                    outcome: Outcome::OutOfCredit,
+                    status,
+                    method: Some("GET".into()),
+                    host: Some("openrouter.ai".into()),
+                    url: None,
+                    code: None,
+                    message: None,
+                    quota: None,
+                    payment: None,
+                    log_file_id: None,
+                    byte_offset: None,
+                };
+                db::cliff_events::insert(&h.pool, &event).await.unwrap();
+                h.step(2, None).await;
+            } else {
+                h.step(2, Some(0.0)).await;
+            }
+            let stored = db::alerts::current(&h.pool, Some(h.id), "out_of_credit")
+                .await
+                .unwrap()
+                .expect("out of credit");
+            assert!(
+                stored.body.ends_with(want),
+                "{event_status:?}: {:?}",
+                stored.body
+            );
+            if event_status.flatten().is_some_and(|s| s != 402) {
+                assert!(!stored.body.contains("402"), "{:?}", stored.body);
+            }
+        });
 }
 
 #[rstest]
