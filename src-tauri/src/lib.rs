@@ -307,7 +307,7 @@ fn engine_sink(app: AppHandle, _cw: Cliffwatch, demo: bool) -> EngineSink {
     })
 }
 
-fn repaint(app: AppHandle, demo: bool) {
+pub(crate) fn repaint(app: AppHandle, demo: bool) {
     tauri::async_runtime::spawn(async move { repaint_now(&app, demo).await });
 }
 

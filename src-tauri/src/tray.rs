@@ -5,10 +5,11 @@
 use cliffwatch_core::dashboard::{AccountRow, Dashboard};
 use cliffwatch_core::forecast::ForecastState;
 use cliffwatch_core::model::AccountState;
+use std::sync::Mutex;
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 
 pub const TRAY_ID: &str = "cliffwatch-tray";
 const MENU_OPEN: &str = "open";
@@ -123,43 +124,48 @@ fn line(row: &AccountRow) -> String {
     format!("{} · {}: {what}", row.provider_name, row.account.label)
 }
 
-fn menu<R: Runtime>(app: &AppHandle<R>, d: Option<&Dashboard>) -> tauri::Result<Menu<R>> {
+/// What the tray shows now, kept so a refresh changes only what changed. Rebuilding the menu
+/// on every refresh would close it under the user's pointer (the tray host re-reads the whole
+/// layout), so while the set of accounts is the same only the account lines' texts change.
+struct Shown<R: Runtime> {
+    level: Option<TrayLevel>,
+    tooltip: String,
+    /// Account ids in menu order, with their line.
+    accounts: Vec<(i64, MenuItem<R>)>,
+}
+
+fn account_text(row: &AccountRow) -> String {
+    let remaining = row
+        .latest
+        .as_ref()
+        .and_then(|l| l.remaining.map(|v| amount(v, l.unit.as_str())))
+        .unwrap_or_else(|| "—".into());
+    format!("{}  ·  {remaining}", line(row))
+}
+
+fn menu<R: Runtime>(
+    app: &AppHandle<R>,
+    d: Option<&Dashboard>,
+) -> tauri::Result<(Menu<R>, Vec<(i64, MenuItem<R>)>)> {
     let menu = Menu::new(app)?;
+    let mut accounts = Vec::new();
     if let Some(d) = d {
         for row in &d.accounts {
-            let remaining = row
-                .latest
-                .as_ref()
-                .and_then(|l| l.remaining.map(|v| amount(v, l.unit.as_str())))
-                .unwrap_or_else(|| "—".into());
-            let text = format!("{}  ·  {remaining}", line(row));
-            menu.append(&MenuItem::new(app, text, false, None::<&str>)?)?;
+            let item = MenuItem::new(app, account_text(row), false, None::<&str>)?;
+            menu.append(&item)?;
+            accounts.push((row.account.id.0, item));
         }
         if !d.accounts.is_empty() {
             menu.append(&PredefinedMenuItem::separator(app)?)?;
         }
     }
-    menu.append(&MenuItem::with_id(
-        app,
-        MENU_OPEN,
-        "Open dashboard",
-        true,
-        None::<&str>,
-    )?)?;
-    menu.append(&MenuItem::with_id(
-        app,
-        MENU_REFRESH,
-        "Refresh now",
-        true,
-        None::<&str>,
-    )?)?;
-    menu.append(&MenuItem::with_id(
-        app,
-        MENU_PAUSE,
-        "Pause alerts 1 h",
-        true,
-        None::<&str>,
-    )?)?;
+    for (id, text) in [
+        (MENU_OPEN, "Open dashboard"),
+        (MENU_REFRESH, "Refresh now"),
+        (MENU_PAUSE, "Pause alerts 1 h"),
+    ] {
+        menu.append(&MenuItem::with_id(app, id, text, true, None::<&str>)?)?;
+    }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     menu.append(&MenuItem::with_id(
         app,
@@ -168,7 +174,7 @@ fn menu<R: Runtime>(app: &AppHandle<R>, d: Option<&Dashboard>) -> tauri::Result<
         true,
         None::<&str>,
     )?)?;
-    Ok(menu)
+    Ok((menu, accounts))
 }
 
 fn amount(v: f64, unit: &str) -> String {
@@ -181,23 +187,58 @@ fn amount(v: f64, unit: &str) -> String {
     }
 }
 
-/// Repaints the tray from a fresh dashboard: colour, tooltip and menu.
+/// Repaints the tray from a fresh dashboard: colour, tooltip and menu, each only if it changed.
 pub fn show<R: Runtime>(app: &AppHandle<R>, d: &Dashboard, demo: bool) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
-    let _ = tray.set_icon(Some(icon(TrayLevel::worst(d))));
-    let _ = tray.set_tooltip(Some(tooltip(d, demo)));
-    if let Ok(m) = menu(app, Some(d)) {
-        let _ = tray.set_menu(Some(m));
+    let Some(shown) = app.try_state::<Mutex<Shown<R>>>() else {
+        return;
+    };
+    let mut shown = shown.lock().unwrap_or_else(|e| e.into_inner());
+    let level = TrayLevel::worst(d);
+    if shown.level != Some(level) {
+        // Each new icon is a new file for the tray host to read: only when the colour changes.
+        if tray.set_icon(Some(icon(level))).is_ok() {
+            shown.level = Some(level);
+        }
+    }
+    let tip = tooltip(d, demo);
+    if shown.tooltip != tip {
+        let _ = tray.set_tooltip(Some(&tip));
+        shown.tooltip = tip;
+    }
+    let same_accounts = shown.accounts.len() == d.accounts.len()
+        && shown
+            .accounts
+            .iter()
+            .zip(&d.accounts)
+            .all(|((id, _), row)| *id == row.account.id.0);
+    if same_accounts {
+        for ((_, item), row) in shown.accounts.iter().zip(&d.accounts) {
+            let text = account_text(row);
+            if item.text().ok().as_deref() != Some(text.as_str()) {
+                let _ = item.set_text(text);
+            }
+        }
+    } else if let Ok((m, accounts)) = menu(app, Some(d)) {
+        if tray.set_menu(Some(m)).is_ok() {
+            shown.accounts = accounts;
+        }
     }
 }
 
 pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayIcon<R>> {
+    let (menu, accounts) = menu(app, None)?;
+    app.manage(Mutex::new(Shown::<R> {
+        level: Some(TrayLevel::Unknown),
+        tooltip: "Cliffwatch".into(),
+        accounts,
+    }));
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon(TrayLevel::Unknown))
         .tooltip("Cliffwatch")
-        .menu(&menu(app, None)?)
+        .menu(&menu)
         .show_menu_on_left_click(true)
         .on_menu_event(|app, event| match event.id().as_ref() {
             MENU_OPEN => crate::show_main_window(app),

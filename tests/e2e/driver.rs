@@ -37,6 +37,12 @@ fn unavailable<T>(reason: &str) -> Option<T> {
     None
 }
 
+/// No tray host (StatusNotifierWatcher) in this session: the tray checks are skipped outside CI.
+pub fn no_tray_host() {
+    let _: Option<()> =
+        unavailable("no tray host (scripts/with-desktop-session starts xfce4-panel)");
+}
+
 impl Session {
     /// Starts tauri-driver on `port` (and `port + 1` for WebKitWebDriver). Returns `None` to
     /// skip outside CI when there is no display or driver.

@@ -13,7 +13,7 @@ use crate::AppState;
 use cliffwatch_core::dashboard::CHANGED_EVENT;
 use cliffwatch_core::model::StatusReport;
 use cliffwatch_core::providers::{ProviderInfo, PROVIDERS};
-use tauri::{AppHandle, Emitter};
+use tauri::{AppHandle, Emitter, Manager};
 
 /// Every app command, for `Builder::invoke_handler`.
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
@@ -26,6 +26,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         accounts::add_account,
         accounts::remove_account,
         accounts::edit_account,
+        accounts::replace_key,
         accounts::open_top_up,
         accounts::test_account,
         accounts::poll_account,
@@ -61,7 +62,10 @@ pub fn list_providers() -> Vec<ProviderInfo> {
     PROVIDERS.to_vec()
 }
 
-/// Tells every window that stored data changed (the dashboard re-fetches, batched).
+/// Tells every window that stored data changed (the dashboard re-fetches, batched) and
+/// repaints the tray, so an account added or polled from the window shows there at once.
 fn changed(app: &AppHandle) {
     let _ = app.emit(CHANGED_EVENT, ());
+    let demo = app.state::<AppState>().demo;
+    crate::repaint(app.clone(), demo);
 }
