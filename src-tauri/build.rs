@@ -11,6 +11,7 @@ fn main() {
             "add_account",
             "remove_account",
             "edit_account",
+            "replace_key",
             "open_top_up",
             "test_account",
             "poll_account",

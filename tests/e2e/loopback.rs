@@ -9,6 +9,8 @@ use tokio::net::TcpListener;
 #[derive(Clone)]
 pub struct Loopback {
     answer: Arc<Mutex<(u16, String)>>,
+    /// The Authorization header of the latest request.
+    auth: Arc<Mutex<Option<String>>>,
     pub port: u16,
 }
 
@@ -18,10 +20,13 @@ impl Loopback {
             .await
             .expect("bind loopback");
         let answer = Arc::new(Mutex::new((status, body.to_owned())));
+        let auth = Arc::new(Mutex::new(None));
         let shared = answer.clone();
+        let seen = auth.clone();
         tokio::spawn(async move {
             while let Ok((mut sock, _)) = listener.accept().await {
                 let shared = shared.clone();
+                let seen = seen.clone();
                 tokio::spawn(async move {
                     let mut buf = vec![0u8; 16 * 1024];
                     let mut got = 0;
@@ -35,6 +40,14 @@ impl Loopback {
                             break;
                         }
                     }
+                    let head = String::from_utf8_lossy(&buf[..got]).into_owned();
+                    if let Some(v) = head.lines().find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("authorization")
+                            .then(|| v.trim().to_owned())
+                    }) {
+                        *seen.lock().unwrap() = Some(v);
+                    }
                     let (status, body) = shared.lock().unwrap().clone();
                     let reply = format!(
                         "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -45,7 +58,12 @@ impl Loopback {
                 });
             }
         });
-        Loopback { answer, port }
+        Loopback { answer, auth, port }
+    }
+
+    /// The Authorization header the latest request carried.
+    pub fn last_auth(&self) -> Option<String> {
+        self.auth.lock().unwrap().clone()
     }
 
     pub fn set(&self, status: u16, body: &str) {

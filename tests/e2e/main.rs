@@ -7,6 +7,7 @@
 mod driver;
 mod loopback;
 mod seed;
+mod tray;
 
 use driver::Session;
 use fantoccini::key::Key;
@@ -278,6 +279,16 @@ async fn wizard_adds_a_custom_loopback_account_then_sees_it_run_out() {
         .wait_text(Locator::Css("tr[data-account='loopback']"), "1,234 credits")
         .await;
     assert!(row.contains("Custom"), "provider name: {row}");
+    // The tray says so too: its menu line for the account, and a green (ok) icon.
+    let tray_host = tray::host_present();
+    if tray_host {
+        tray::wait_for("Custom · loopback", "the ok colour and the reading", |v| {
+            v.rgb == tray::OK && v.menu.iter().any(|l| l.contains("1234 credits"))
+        })
+        .await;
+    } else {
+        driver::no_tray_host();
+    }
 
     // The endpoint runs dry: the state chip and the 402 history say so.
     server.set(402, r#"{"error": {"message": "Insufficient credits: top up your balance", "code": "insufficient_quota"}}"#);
@@ -300,6 +311,56 @@ async fn wizard_adds_a_custom_loopback_account_then_sees_it_run_out() {
         "the event names the account: {events}"
     );
     session.screenshot("402-history-loopback").await;
+    if tray_host {
+        let v = tray::wait_for("Custom · loopback", "the out-of-credit colour", |v| {
+            v.rgb == tray::OUT_OF_CREDIT
+        })
+        .await;
+        assert!(
+            v.menu
+                .iter()
+                .any(|l| l.contains("Custom · loopback: out of credit")),
+            "the menu line says out of credit: {:?}",
+            v.menu
+        );
+    }
+
+    // The user tops up and rotates the key: replaced in place from the edit dialog, the next
+    // poll carries the new key and the account is back to green, its history kept.
+    assert_eq!(
+        server.last_auth().as_deref(),
+        Some("Bearer e2e-secret-key-wxyz")
+    );
+    server.set(200, r#"{"credits": 5000}"#);
+    session
+        .click(Locator::Css("tr[data-account='loopback'] .acc-label"))
+        .await;
+    session.click(Locator::Id("edit-account")).await;
+    session
+        .type_into(Locator::Id("edit-secret"), "e2e-rotated-key-5678")
+        .await;
+    session.screenshot("edit-account-replace-key").await;
+    session.click(Locator::Id("edit-save")).await;
+    session.click(Locator::Id("poll-now")).await;
+    session
+        .wait_text(Locator::Id("detail-remaining"), "5,000 credits")
+        .await;
+    assert_eq!(
+        server.last_auth().as_deref(),
+        Some("Bearer e2e-rotated-key-5678"),
+        "the poll after the edit sends the new key"
+    );
+    let page = session.client.source().await.expect("page source");
+    assert!(
+        !page.contains("e2e-rotated-key") && !page.contains("e2e-secret-key"),
+        "no key is left in the page"
+    );
+    if tray_host {
+        tray::wait_for("Custom · loopback", "the ok colour again", |v| {
+            v.rgb == tray::OK && v.menu.iter().any(|l| l.contains("5000 credits"))
+        })
+        .await;
+    }
     session.close().await;
 }
 

@@ -48,6 +48,7 @@ export const api = {
   addAccount: (form: AccountForm) => call<AccountRow>("add_account", { form }),
   removeAccount: (id: number) => call<Account>("remove_account", { id }),
   editAccount: (id: number, edit: AccountEdit) => call<AccountRow>("edit_account", { id, edit }),
+  replaceKey: (id: number, secret: string) => call<AccountRow>("replace_key", { id, secret }),
   openTopUp: (url: string) => call<void>("open_top_up", { url }),
   testAccount: (id: number) => call<PollResult>("test_account", { id }),
   pollAccount: (id: number) => call<PollResult>("poll_account", { id }),

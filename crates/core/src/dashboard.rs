@@ -782,6 +782,18 @@ pub async fn edit_account(cw: &Cliffwatch, id: AccountId, edit: AccountEdit) -> 
     row(pool, account, now).await
 }
 
+/// Replaces an account's key (typed into the window): stored to the keychain, never returned;
+/// the row comes back with the new key's last 4 characters.
+pub async fn replace_key(cw: &Cliffwatch, id: AccountId, secret: String) -> Result<AccountRow> {
+    let label = db::accounts::get(cw.pool(), id).await?.account.label;
+    let secret = crate::secrets::Secret::new(secret)
+        .map_err(|_| Error::InvalidInput("the new key is empty".into()))?;
+    let account = cw
+        .replace_secret(&label, crate::SecretInput::Keychain(secret))
+        .await?;
+    row(cw.pool(), account, cw.clock().now()).await
+}
+
 /// One live poll of an account that stores nothing: "Test connection". The reading, or the
 /// provider's refusal classified and in words, is in the result.
 pub async fn test_account(cw: &Cliffwatch, id: AccountId) -> Result<crate::poll::PollResult> {
@@ -1061,10 +1073,12 @@ mod tests {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/events.ts"),
         )
         .expect("ui/src/events.ts");
-        assert!(
-            ts.contains(&format!("\"{CHANGED_EVENT}\"")),
-            "ui/src/events.ts must use {CHANGED_EVENT}"
-        );
+        for name in [CHANGED_EVENT, LOG_PROGRESS_EVENT] {
+            assert!(
+                ts.contains(&format!("\"{name}\"")),
+                "ui/src/events.ts must use {name}"
+            );
+        }
     }
 
     #[tokio::test]

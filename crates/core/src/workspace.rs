@@ -197,6 +197,60 @@ impl Cliffwatch {
         Ok(stored.account)
     }
 
+    /// Replaces an account's key in place: its history, alerts and log links stay. The new key
+    /// is stored under a new keychain entry first, then the account points at it, then the old
+    /// entry is deleted, so a failure at any step leaves a working key behind. The account goes
+    /// back to "not polled" (a rejected key waits for exactly this).
+    pub async fn replace_secret(&self, label: &str, secret: SecretInput) -> Result<Account> {
+        let stored = db::accounts::get_by_label(&self.pool, label).await?;
+        let (secret_ref, hint) = match secret {
+            SecretInput::Keychain(secret) => {
+                let r = SecretRef::new_keychain();
+                let SecretRef::Keychain(id) = &r else {
+                    unreachable!("new_keychain")
+                };
+                self.keychain_set(id.clone(), secret.clone()).await?;
+                (r, Some(secret.hint()))
+            }
+            SecretInput::Env(var) => {
+                if !crate::secrets::valid_env_name(&var) {
+                    return Err(Error::InvalidInput(format!(
+                        "`{var}` is not a valid environment variable name"
+                    )));
+                }
+                crate::secrets::read_env_secret(&var)?;
+                (SecretRef::Env(var), None)
+            }
+            SecretInput::None => {
+                return Err(Error::InvalidInput(
+                    "a new key is needed to replace the old one".into(),
+                ))
+            }
+        };
+        let updated = db::accounts::set_secret(
+            &self.pool,
+            stored.account.id,
+            &secret_ref.to_db(),
+            hint.as_deref(),
+            self.clock.now(),
+        )
+        .await;
+        if let Err(e) = updated {
+            if let SecretRef::Keychain(id) = secret_ref {
+                let _ = self.keychain_delete(id).await;
+            }
+            return Err(e);
+        }
+        if let SecretRef::Keychain(old) = stored.secret_ref {
+            // The account no longer points at it; a failure here leaves an orphan entry, not a
+            // broken account.
+            let _ = self.keychain_delete(old).await;
+        }
+        Ok(db::accounts::get(&self.pool, stored.account.id)
+            .await?
+            .account)
+    }
+
     /// The key of an account, fetched from wherever it lives.
     pub async fn secret_for(&self, label: &str) -> Result<Option<Secret>> {
         let stored = db::accounts::get_by_label(&self.pool, label).await?;
@@ -284,6 +338,7 @@ pub fn validate_base_url(raw: &str) -> Result<String> {
 mod tests {
     use super::*;
     use crate::clock::ManualClock;
+    use crate::model::AccountState;
     use crate::secrets::MemoryStore;
     use chrono::TimeZone;
 
@@ -333,6 +388,73 @@ mod tests {
             );
         }
         assert_eq!(keychain.0.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_key_is_replaced_in_place_and_the_old_one_leaves_the_keychain() {
+        let (_tmp, cw, keychain) = open().await;
+        let acc = cw
+            .add_account(new(
+                "deepseek",
+                "ds",
+                SecretInput::Keychain(Secret::new("sk-old-111111wxyz").unwrap()),
+            ))
+            .await
+            .unwrap();
+        crate::db::accounts::set_state(
+            cw.pool(),
+            acc.id,
+            AccountState::InvalidKey,
+            Some("401"),
+            cw.clock().now(),
+        )
+        .await
+        .unwrap();
+        let after = cw
+            .replace_secret(
+                "ds",
+                SecretInput::Keychain(Secret::new("sk-new-222222abcd").unwrap()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(after.id, acc.id, "the same account, its history kept");
+        assert_eq!(after.secret_hint.as_deref(), Some("…abcd"));
+        assert_eq!(
+            after.state,
+            AccountState::Unknown,
+            "a rejected key is polled again"
+        );
+        assert_eq!(
+            cw.secret_for("ds").await.unwrap().unwrap().expose(),
+            "sk-new-222222abcd"
+        );
+        let left: Vec<String> = keychain
+            .0
+            .lock()
+            .unwrap()
+            .values()
+            .map(|s| s.expose().to_owned())
+            .collect();
+        assert_eq!(left, ["sk-new-222222abcd"], "the old key is deleted");
+
+        let err = cw
+            .replace_secret("ds", SecretInput::None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "invalid_input");
+        let err = cw
+            .replace_secret(
+                "nobody",
+                SecretInput::Keychain(Secret::new("sk-x-12345678").unwrap()),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "account_not_found");
+        assert_eq!(
+            keychain.0.lock().unwrap().len(),
+            1,
+            "nothing stored by a refusal"
+        );
     }
 
     #[tokio::test]

@@ -72,6 +72,19 @@ pub async fn poll_account(
     Ok(result)
 }
 
+/// Replaces an account's key: the new key goes to the keychain and never comes back.
+#[tauri::command]
+pub async fn replace_key(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: i64,
+    secret: String,
+) -> CommandResult<AccountRow> {
+    let row = dashboard::replace_key(state.cliffwatch()?, AccountId(id), secret).await?;
+    changed(&app);
+    Ok(row)
+}
+
 #[tauri::command]
 pub async fn edit_account(
     app: AppHandle,

@@ -226,6 +226,7 @@ function EditAccount({ d, onClose }: { d: AccountDetail; onClose: () => void }) 
   const [options, setOptions] = useState<Record<string, string>>(
     Object.fromEntries(Object.entries(a.options).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v, null, 2)])),
   );
+  const [newKey, setNewKey] = useState("");
   const [error, setError] = useState<ApiError | null>(null);
   const save = (e: Event) => {
     e.preventDefault();
@@ -239,8 +240,10 @@ function EditAccount({ d, onClose }: { d: AccountDetail; onClose: () => void }) 
         return;
       }
     }
-    api
-      .editAccount(a.id, { base_url: baseUrl.trim() || null, budget: budget.trim() ? Number(budget) : null, options: opts })
+    // A new key first: if the keychain refuses it, nothing else changes.
+    const key = newKey.trim();
+    (key ? api.replaceKey(a.id, key).then(() => setNewKey("")) : Promise.resolve())
+      .then(() => api.editAccount(a.id, { base_url: baseUrl.trim() || null, budget: budget.trim() ? Number(budget) : null, options: opts }))
       .then(onClose, (e: ApiError) => setError(e));
   };
   return (
@@ -264,7 +267,13 @@ function EditAccount({ d, onClose }: { d: AccountDetail; onClose: () => void }) 
             )}
           </label>
         ))}
-        <p class="muted small">The key stays in the keychain ({a.secret_hint ?? "none"}); to replace it, remove and add the account again.</p>
+        <label class="field">
+          <span>
+            New key <span class="muted">(optional: replaces {a.secret_hint ?? "the current key"}; history and alerts stay)</span>
+          </span>
+          <input id="edit-secret" type="password" autoComplete="off" spellcheck={false} value={newKey} onInput={(e) => setNewKey(e.currentTarget.value)} />
+          <small class="muted">Stored in your OS keychain; the old key is deleted from it.</small>
+        </label>
         <ErrorBanner error={error} />
         <div class="actions">
           <button class="btn" type="button" onClick={onClose}>

@@ -20,6 +20,8 @@ pub enum AccountCmd {
         /// The account's label.
         label: String,
     },
+    /// Replace an account's key in place (after a rotation or a 401): history and alerts stay.
+    SetKey(SetKeyArgs),
     /// Remove an account and delete its key from the keychain.
     Remove {
         /// The account's label.
@@ -61,11 +63,51 @@ pub struct AddArgs {
     spec: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct SetKeyArgs {
+    /// The account's label.
+    label: String,
+    /// Read the new key from this environment variable at every use; only the name is stored.
+    #[arg(long, value_name = "VAR", conflicts_with = "secret_stdin")]
+    secret_env: Option<String>,
+    /// Read the new key from the first line of standard input and store it in the OS keychain.
+    #[arg(long)]
+    secret_stdin: bool,
+}
+
 pub async fn run(ctx: &Context, cmd: AccountCmd) -> cliffwatch_core::Result<()> {
     match cmd {
         AccountCmd::Add(args) => add(ctx, args).await,
         AccountCmd::List => list(ctx).await,
         AccountCmd::Test { label } => crate::commands::poll::test(ctx, &label).await,
+        AccountCmd::SetKey(a) => {
+            let secret = if let Some(var) = a.secret_env {
+                SecretInput::Env(var)
+            } else if a.secret_stdin {
+                SecretInput::Keychain(read_stdin_secret()?)
+            } else {
+                return Err(Error::InvalidInput(
+                    "give the new key with --secret-stdin (piped in) or --secret-env VAR; keys are never taken from the command line".into(),
+                ));
+            };
+            let cw = ctx.open().await?;
+            let account = cw.replace_secret(&a.label, secret).await?;
+            if ctx.json {
+                output::json(&account)
+            } else {
+                println!(
+                    "Replaced the key of `{}`, now in {}{}; it will be polled again.",
+                    account.label,
+                    account.secret,
+                    account
+                        .secret_hint
+                        .as_deref()
+                        .map(|h| format!(" ({h})"))
+                        .unwrap_or_default()
+                );
+                Ok(())
+            }
+        }
         AccountCmd::Remove { label } => {
             let cw = ctx.open().await?;
             let removed = cw.remove_account(&label).await?;

@@ -141,6 +141,28 @@ pub async fn delete(db: impl SqliteExecutor<'_>, id: AccountId) -> Result<()> {
     Ok(())
 }
 
+/// Points an account at a new key (and its last-4 hint) and sets it back to "not polled", so
+/// that an account whose old key was rejected is polled again.
+pub async fn set_secret(
+    db: impl SqliteExecutor<'_>,
+    id: AccountId,
+    secret_ref: &str,
+    secret_hint: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE accounts SET secret_ref = ?, secret_hint = ?, state = 'unknown', \
+         state_message = NULL, updated_at = ? WHERE id = ?",
+    )
+    .bind(secret_ref)
+    .bind(secret_hint)
+    .bind(to_db(now))
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Records what the last poll learned about the key.
 pub async fn set_state(
     db: impl SqliteExecutor<'_>,
