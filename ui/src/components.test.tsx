@@ -9,6 +9,7 @@ vi.mock("./charts", () => ({ Sparkline: () => null, HistoryChart: () => null }))
 
 import { AccountsTable } from "./views/Accounts";
 import { filterProviders } from "./views/Wizard";
+import { BackfillBar } from "./views/Logs";
 import { PaymentLinkButton, barPos } from "./ui";
 
 function row(id: number, label: string, p50: number | null, remaining: number, unit: string): AccountRow {
@@ -130,5 +131,19 @@ describe("barPos", () => {
     expect(barPos(24 * 7)).toBe(100);
     expect(barPos(1000)).toBe(100);
     expect(barPos(24)).toBeGreaterThan(50); // a day is well past halfway: hours matter most
+  });
+});
+
+describe("BackfillBar", () => {
+  it("shows how much of a backfill is read, and nothing when none is under way", () => {
+    const host = mount(
+      <BackfillBar progress={{ source_id: 3, files_done: 1, files_total: 4, bytes_done: 3 * 1024 * 1024, bytes_total: 12 * 1024 * 1024, path: "/logs/b.log" }} />,
+    );
+    const bar = host.querySelector<HTMLElement>("[role=progressbar]");
+    expect(bar?.getAttribute("aria-valuenow")).toBe("25");
+    expect(host.querySelector<HTMLElement>(".backfill-fill")?.style.width).toBe("25%");
+    expect(host.textContent).toContain("reading 3.0 MiB of 12.0 MiB, file 2 of 4");
+    const none = mount(<BackfillBar progress={undefined} />);
+    expect(none.textContent).toBe("");
   });
 });

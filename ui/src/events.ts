@@ -2,3 +2,6 @@
 
 /** Emitted whenever stored data changes: a poll, a log scan, an edit. The dashboard re-fetches. */
 export const CHANGED_EVENT = "cliffwatch://changed";
+
+/** Emitted during a log backfill with a `LogProgress` payload (one source at a time). */
+export const LOG_PROGRESS_EVENT = "cliffwatch://log-progress";

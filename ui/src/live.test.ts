@@ -1,4 +1,4 @@
-import { batched } from "./live";
+import { batched, progressShare, withProgress } from "./live";
 import { usableLanguage } from "./locale";
 
 describe("batched", () => {
@@ -26,5 +26,29 @@ describe("usableLanguage", () => {
     expect(usableLanguage("C")).toBe("en-US");
     expect(usableLanguage("de-DE")).toBe("de-DE");
     expect(usableLanguage(undefined)).toBe("en-US");
+  });
+});
+
+describe("backfill progress", () => {
+  const p = (done: number, total: number, files_done = 0, files_total = 2) => ({
+    source_id: 7,
+    files_done,
+    files_total,
+    bytes_done: done,
+    bytes_total: total,
+    path: "/var/log/a.log",
+  });
+  it("keeps a backfill under way and drops it when every file is read", () => {
+    let b = withProgress(new Map(), p(10, 100));
+    expect(b.get(7)?.bytes_done).toBe(10);
+    b = withProgress(b, p(60, 100, 1));
+    expect(progressShare(b.get(7)!)).toBeCloseTo(0.6);
+    b = withProgress(b, p(100, 100, 2));
+    expect(b.has(7)).toBe(false);
+  });
+  it("never reports more than all or less than nothing", () => {
+    expect(progressShare(p(150, 100))).toBe(1);
+    expect(progressShare(p(0, 0))).toBe(1);
+    expect(progressShare(p(0, 100))).toBe(0);
   });
 });

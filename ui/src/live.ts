@@ -1,7 +1,9 @@
 // Live updates: the Rust side emits CHANGED_EVENT on every change (a poll, a scan, an edit);
 // bursts (a backfill emits many) are coalesced into one re-fetch.
 import { listen } from "@tauri-apps/api/event";
-import { CHANGED_EVENT } from "./events";
+import { useEffect, useState } from "preact/hooks";
+import type { LogProgress } from "./bindings/LogProgress";
+import { CHANGED_EVENT, LOG_PROGRESS_EVENT } from "./events";
 
 /** Coalesces calls: `fn` runs once, `ms` after the first call of a burst. */
 export function batched(fn: () => void, ms: number): { trigger: () => void; cancel: () => void } {
@@ -42,4 +44,53 @@ export function onDataChanged(onChange: () => void): () => void {
     b.cancel();
     unlisten?.();
   };
+}
+
+/** Backfills under way, by log source id. A finished one (every file done) is dropped. */
+export type Backfills = ReadonlyMap<number, LogProgress>;
+
+/** Folds one progress event into the backfills under way. */
+export function withProgress(backfills: Backfills, p: LogProgress): Backfills {
+  const next = new Map(backfills);
+  if (p.files_done >= p.files_total || p.bytes_done >= p.bytes_total) next.delete(p.source_id);
+  else next.set(p.source_id, p);
+  return next;
+}
+
+/** Share of a backfill read, 0..1 (by bytes). */
+export function progressShare(p: LogProgress): number {
+  if (p.bytes_total <= 0) return 1;
+  return Math.min(1, Math.max(0, p.bytes_done / p.bytes_total));
+}
+
+/** How often the progress bars repaint at most while a backfill emits events. */
+export const PROGRESS_REPAINT_MS = 100;
+
+/** The backfills under way, kept current from LOG_PROGRESS_EVENT (repainted at most every
+ * PROGRESS_REPAINT_MS, however fast the scanner reports). */
+export function useBackfills(): Backfills {
+  const [shown, setShown] = useState<Backfills>(new Map());
+  useEffect(() => {
+    let latest: Backfills = new Map();
+    const paint = batched(() => setShown(latest), PROGRESS_REPAINT_MS);
+    let unlisten: (() => void) | null = null;
+    let stopped = false;
+    listen<LogProgress>(LOG_PROGRESS_EVENT, (e) => {
+      latest = withProgress(latest, e.payload);
+      paint.trigger();
+    })
+      .then((u) => {
+        if (stopped) u();
+        else unlisten = u;
+      })
+      .catch(() => {
+        // Outside Tauri (unit tests) there is no event bus.
+      });
+    return () => {
+      stopped = true;
+      paint.cancel();
+      unlisten?.();
+    };
+  }, []);
+  return shown;
 }

@@ -4,12 +4,15 @@ import { useState } from "preact/hooks";
 import { api, ApiError } from "../api";
 import type { LogPreview } from "../bindings/LogPreview";
 import { formatAgo, formatBytes, formatTime, outcomeLabel } from "../format";
+import { progressShare, useBackfills } from "../live";
 import { ErrorBanner, useLoad } from "../ui";
+import type { LogProgress } from "../bindings/LogProgress";
 
 const FORMATS = ["auto", "combined", "caddy", "jsonl", "scrapy", "har", "python-http", "claude-code", "codex"];
 
 export function LogsView({ version }: { version: number }) {
   const { data, error, reload } = useLoad(() => api.logSources(), [version]);
+  const backfills = useBackfills();
   const now = new Date();
   return (
     <section id="logs-view">
@@ -45,6 +48,7 @@ export function LogsView({ version }: { version: number }) {
                 <td>{s.source.format}</td>
                 <td>
                   <span class={`chip ${s.status === "watching" ? "chip-ok" : ""}`}>{s.status}</span>
+                  <BackfillBar progress={backfills.get(s.source.id)} />
                 </td>
                 <td class="num">{s.files}</td>
                 <td class="num">{formatBytes(s.bytes_read)}</td>
@@ -63,6 +67,21 @@ export function LogsView({ version }: { version: number }) {
         </table>
       )}
     </section>
+  );
+}
+
+/** A backfill under way: how much of the files' new bytes has been read. */
+export function BackfillBar({ progress }: { progress: LogProgress | undefined }) {
+  if (!progress) return null;
+  const pct = Math.round(progressShare(progress) * 100);
+  const label = `reading ${formatBytes(progress.bytes_done)} of ${formatBytes(progress.bytes_total)}, file ${Math.min(progress.files_done + 1, progress.files_total)} of ${progress.files_total}`;
+  return (
+    <div class="backfill" data-testid="backfill" title={progress.path}>
+      <div class="backfill-track" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} aria-label={label}>
+        <div class="backfill-fill" style={{ width: `${pct}%` }} />
+      </div>
+      <span class="muted small">{label}</span>
+    </div>
   );
 }
 

@@ -66,12 +66,19 @@ const DETECT_BYTES: usize = 64 * 1024;
 /// Rotated siblings looked at when a file's old self must be found.
 const MAX_SIBLINGS: usize = 1000;
 
-/// Backfill progress, reported after every committed batch.
-#[derive(Debug, Clone, Serialize)]
+/// Backfill progress of one source, reported after every committed batch (the dashboard draws
+/// it as a bar on the source's row).
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export, rename = "LogProgress")]
 pub struct Progress {
+    pub source_id: LogSourceId,
+    #[ts(type = "number")]
     pub files_done: usize,
+    #[ts(type = "number")]
     pub files_total: usize,
+    #[ts(type = "number")]
     pub bytes_done: u64,
+    #[ts(type = "number")]
     pub bytes_total: u64,
     pub path: String,
 }
@@ -509,6 +516,7 @@ pub async fn scan_source(
             .then_with(|| a.path.cmp(&b.path))
     });
     let mut prog = Progress {
+        source_id: source.id,
         files_done: 0,
         files_total: todo.len(),
         bytes_done: 0,
