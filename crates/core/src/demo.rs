@@ -32,20 +32,40 @@ const LLM_KEY: &str = "demo-openrouter-key-0002";
 const CAPTCHA_KEY: &str = "demo-2captcha-key-0003";
 
 /// One simulated balance: `total` drains at `per_hour` on average, following a daily rhythm
-/// (busy in the afternoon, quiet at night), and is empty at `empty_at`.
+/// (busy in the afternoon, quiet at night), and is empty at `empty_at`. With `refill_after`,
+/// the owner tops it up to `total` that long after it ran dry, and it drains again: the demo
+/// keeps living, and the top-up re-arms the alerts as it would for a real key.
 #[derive(Debug, Clone, Copy)]
 pub struct Meter {
     pub total: f64,
     pub per_hour: f64,
     pub empty_at: DateTime<Utc>,
+    pub refill_after: Option<Duration>,
 }
 
 impl Meter {
-    /// Spent by `t`: chosen so that it reaches `total` exactly at `empty_at`.
+    /// Spent by `t` in the episode `t` falls in: chosen so that it reaches `total` exactly
+    /// when that episode's balance runs out.
     pub fn used(&self, t: DateTime<Utc>) -> f64 {
-        let used =
-            self.total - self.per_hour * (cumulative_hours(self.empty_at) - cumulative_hours(t));
+        let empty_at = self.episode_empty_at(t);
+        let used = self.total - self.per_hour * (cumulative_hours(empty_at) - cumulative_hours(t));
         used.clamp(0.0, self.total)
+    }
+
+    /// When the episode containing `t` runs dry: `empty_at`, or for a refilled meter the end of
+    /// the drain that started at the latest top-up before `t`.
+    pub fn episode_empty_at(&self, t: DateTime<Utc>) -> DateTime<Utc> {
+        let Some(dead) = self.refill_after.filter(|d| *d > Duration::zero()) else {
+            return self.empty_at;
+        };
+        let drain_hours = self.total / self.per_hour;
+        let mut empty_at = self.empty_at;
+        while t >= empty_at + dead {
+            let refill = empty_at + dead;
+            // The drain from a full balance takes `drain_hours` of the rhythm's average hours.
+            empty_at = time_at_cumulative(cumulative_hours(refill) + drain_hours);
+        }
+        empty_at
     }
 
     pub fn remaining(&self, t: DateTime<Utc>) -> f64 {
@@ -61,6 +81,22 @@ fn cumulative_hours(t: DateTime<Utc>) -> f64 {
     h - 0.8 / w * ((w * (h - 9.0)).cos() - (w * -9.0).cos())
 }
 
+/// The time at which [`cumulative_hours`] reaches `target` (it is strictly increasing: the
+/// rhythm never drops below 0.2), by Newton's method from the linear guess.
+fn time_at_cumulative(target: f64) -> DateTime<Utc> {
+    let w = std::f64::consts::TAU / 24.0;
+    let mut h = target;
+    for _ in 0..50 {
+        let t = DateTime::from_timestamp((h * 3600.0) as i64, 0).unwrap_or_default();
+        let err = cumulative_hours(t) - target;
+        if err.abs() < 1e-6 {
+            break;
+        }
+        h -= err / (1.0 + 0.8 * (w * (h - 9.0)).sin());
+    }
+    DateTime::from_timestamp((h * 3600.0).round() as i64, 0).unwrap_or_default()
+}
+
 /// The three simulated balances, placed relative to the moment the live demo starts.
 #[derive(Debug, Clone, Copy)]
 pub struct Scenario {
@@ -72,22 +108,27 @@ pub struct Scenario {
 impl Scenario {
     /// The scraper runs out ~10 demo hours into the live part (~20 s), the LLM key ~30 demo
     /// hours in (~60 s, after a warning and a critical alert), the captcha balance lasts weeks.
+    /// The owner tops the scraper up a day after it ran dry and the LLM key after 12 hours;
+    /// then they drain again, so the demo cycles for as long as it runs.
     pub fn starting_at(live: DateTime<Utc>) -> Self {
         Scenario {
             scraper: Meter {
                 total: 100_000.0,
                 per_hour: 900.0,
                 empty_at: live + Duration::hours(10),
+                refill_after: Some(Duration::hours(24)),
             },
             llm: Meter {
                 total: 50.0,
                 per_hour: 0.30,
                 empty_at: live + Duration::hours(30),
+                refill_after: Some(Duration::hours(12)),
             },
             captcha: Meter {
                 total: 25.0,
                 per_hour: 0.02,
                 empty_at: live + Duration::days(50),
+                refill_after: None,
             },
         }
     }
@@ -314,6 +355,44 @@ mod tests {
     use chrono::TimeZone;
 
     #[test]
+    fn a_refilled_meter_is_full_after_its_dead_time_and_runs_dry_again() {
+        let live = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let m = Scenario::starting_at(live).scraper;
+        let dead_until = live + Duration::hours(10 + 24);
+        assert_eq!(
+            m.remaining(dead_until - Duration::minutes(1)),
+            0.0,
+            "dry for a day"
+        );
+        assert!(
+            (m.remaining(dead_until) - m.total).abs() < 1e-3,
+            "full at the top-up: {}",
+            m.remaining(dead_until)
+        );
+        let next = m.episode_empty_at(dead_until);
+        let hours = (next - dead_until).num_minutes() as f64 / 60.0;
+        let planned = m.total / m.per_hour;
+        assert!(
+            (hours - planned).abs() < 12.0,
+            "the next drain takes about total / per_hour ({planned:.0} h), took {hours:.1} h"
+        );
+        assert!(m.remaining(next).abs() < 1e-3, "dry again at {next}");
+        assert!(
+            m.remaining(next + Duration::hours(24)) > m.total - 1e-3,
+            "and topped up again a day later"
+        );
+        let mut last = f64::INFINITY;
+        for h in 0..(10 + 24) {
+            let r = m.remaining(live + Duration::hours(h));
+            assert!(
+                r <= last && r >= 0.0,
+                "drains monotonically until the top-up"
+            );
+            last = r;
+        }
+    }
+
+    #[test]
     fn meters_run_out_exactly_when_planned_and_never_go_negative() {
         let live = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
         let s = Scenario::starting_at(live);
@@ -324,7 +403,7 @@ mod tests {
         assert_eq!(
             s.scraper.remaining(live + Duration::hours(20)),
             0.0,
-            "stays empty"
+            "stays empty until the owner tops it up"
         );
         let before = s.llm.remaining(live - Duration::hours(24));
         let after = s.llm.remaining(live);
