@@ -49,4 +49,9 @@ history_hours: number,
  * How many of the account's own past forecasts calibrated the band (0 = not calibrated
  * yet; the band is then widened by a fixed factor).
  */
-calibrated_with: number, };
+calibrated_with: number, 
+/**
+ * How many logged requests refined the forecast (their timing and the spend since the
+ * latest reading); null when no log is linked or it overlaps the balance too little.
+ */
+refined_by_logs?: number | null, };

@@ -1,7 +1,7 @@
 //! Queries on `usage_records`: tokens and cost per request, from agent logs and cost reports.
 
-use crate::clock::to_db;
-use crate::model::UsageRecord;
+use crate::clock::{from_db, to_db};
+use crate::model::{AccountId, UsageRecord};
 use crate::Result;
 use chrono::{DateTime, Utc};
 use sqlx::SqliteExecutor;
@@ -168,6 +168,36 @@ pub async fn totals(
     .bind(provider)
     .fetch_one(db)
     .await?)
+}
+
+/// `(account, time, cost)` of every record linked to an account (or to `account` only) with
+/// `from <= occurred_at <= to`, oldest first: what the forecast refines timing with.
+pub async fn costs_between(
+    db: impl SqliteExecutor<'_>,
+    account: Option<AccountId>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(AccountId, DateTime<Utc>, Option<f64>)>> {
+    // Two statements rather than `?1 IS NULL OR account_id = ?1`, which SQLite cannot answer
+    // from the (account_id, occurred_at) index.
+    let sql = if account.is_some() {
+        "SELECT account_id, occurred_at, cost FROM usage_records \
+         WHERE account_id = ?1 AND occurred_at >= ?2 AND occurred_at <= ?3 \
+         ORDER BY occurred_at"
+    } else {
+        "SELECT account_id, occurred_at, cost FROM usage_records \
+         WHERE account_id IS NOT NULL AND occurred_at >= ?2 AND occurred_at <= ?3 \
+         ORDER BY account_id, occurred_at"
+    };
+    let rows: Vec<(i64, String, Option<f64>)> = sqlx::query_as(sql)
+        .bind(account)
+        .bind(to_db(from))
+        .bind(to_db(to))
+        .fetch_all(db)
+        .await?;
+    rows.into_iter()
+        .map(|(id, at, cost)| Ok((AccountId(id), from_db(&at)?, cost)))
+        .collect()
 }
 
 #[cfg(test)]

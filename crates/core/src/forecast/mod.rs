@@ -1,6 +1,7 @@
 //! Forecasts: when will each account's balance or quota run out, said honestly.
 //!
-//! [`from_samples`] is the pure heart (readings + `now` in, a [`Forecast`] out); [`for_account`]
+//! [`from_samples`] is the pure heart (readings + `now` in, a [`Forecast`] out);
+//! [`from_samples_and_usage`] adds the requests seen in the account's logs; [`for_account`]
 //! and [`for_all`] read the store and call it. The model itself lives in [`engine`] and works on
 //! the hourly spend series that [`series`] derives from the readings. [`import_balances_csv`]
 //! loads a history exported from a provider's dashboard.
@@ -9,6 +10,14 @@
 //! hours"), `idle` when the balance would last more than [`IDLE_AFTER_HOURS`] (or nothing is
 //! being spent), `out_of_credit` at zero, `ok` otherwise, and `unknown` when no amount can be
 //! derived at all (a spend-only account without a budget).
+//!
+//! Logs are a *proxy*: they may see only some of the key's requests (other machines, other
+//! tools) and count requests or cost in their own unit. Their weight is calibrated against the
+//! balance (balance spent ÷ log weight over the last week where both exist) and then used only
+//! where the balance is weak: to place each fall on the hours its requests were made, and to
+//! count what was spent after the latest reading (a lagging or stale balance). Hours when the
+//! balance sat at zero say nothing about demand and are filled with the usual spend of that
+//! hour, with or without logs.
 
 pub mod engine;
 mod import;
@@ -17,11 +26,12 @@ pub mod series;
 pub use import::{import_balances_csv, ImportReport};
 
 use crate::db;
-use crate::model::{AccountId, AccountState, BalanceSample, Unit};
+use crate::model::{Account, AccountId, AccountState, BalanceSample, Unit};
 use crate::Result;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use sqlx::SqlitePool;
+use std::collections::HashMap;
 use ts_rs::TS;
 
 /// Below this much history the forecast says "learning" instead of a number: one day shows at
@@ -32,6 +42,24 @@ pub const IDLE_AFTER_HOURS: f64 = 30.0 * 24.0;
 /// How much history a forecast reads: the engine's level, profile and calibration need at most
 /// six weeks.
 pub const HISTORY_DAYS: i64 = 42;
+/// The log-to-balance ratio is fitted on at most the last week: how much of the traffic a log
+/// sees drifts (a second machine, a new tool), and a week still averages out the balance's
+/// rounding (0.01 over a few dollars a day is under 1 %).
+pub const LOG_RATIO_WINDOW_HOURS: i64 = 7 * 24;
+/// Logs and balance must overlap this long before the logs are trusted: one daily cycle.
+pub const LOG_MIN_OVERLAP_HOURS: i64 = 24;
+/// ... and the logs must hold at least this many requests in the overlap, so one stray record
+/// does not set the ratio.
+pub const LOG_MIN_RECORDS: usize = 20;
+
+/// A request seen in a log linked to the account: when it happened and its weight, its cost
+/// when the log says (any unit), else 1 per request. The ratio to the balance makes the
+/// units cancel.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UsageSignal {
+    pub at: DateTime<Utc>,
+    pub weight: f64,
+}
 
 /// How sure the forecast is and what it means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -90,6 +118,10 @@ pub struct Forecast {
     /// How many of the account's own past forecasts calibrated the band (0 = not calibrated
     /// yet; the band is then widened by a fixed factor).
     pub calibrated_with: u32,
+    /// How many logged requests refined the forecast (their timing and the spend since the
+    /// latest reading); null when no log is linked or it overlaps the balance too little.
+    #[ts(optional = nullable)]
+    pub refined_by_logs: Option<u32>,
 }
 
 /// Forecasts one account from its readings (any order, any spacing), as of `now`: readings
@@ -101,18 +133,73 @@ pub fn from_samples(
     budget: Option<f64>,
     now: DateTime<Utc>,
 ) -> Forecast {
-    // Past 30 days the answer is "idle" whatever the number: no need to simulate further.
-    let params = engine::Params {
-        max_hours: IDLE_AFTER_HOURS * 1.5,
-        ..engine::Params::default()
-    };
-    from_samples_with(account_id, samples, budget, now, &params)
+    from_samples_and_usage_with(account_id, samples, &[], budget, now, &default_params())
+}
+
+/// [`from_samples`] refined by the requests seen in the account's logs (any order): see the
+/// module docs. With no usage, or too little overlap with the readings, it is
+/// [`from_samples`].
+pub fn from_samples_and_usage(
+    account_id: AccountId,
+    samples: &[BalanceSample],
+    usage: &[UsageSignal],
+    budget: Option<f64>,
+    now: DateTime<Utc>,
+) -> Forecast {
+    from_samples_and_usage_with(account_id, samples, usage, budget, now, &default_params())
 }
 
 /// [`from_samples`] with explicit model parameters.
 pub fn from_samples_with(
     account_id: AccountId,
     samples: &[BalanceSample],
+    budget: Option<f64>,
+    now: DateTime<Utc>,
+    params: &engine::Params,
+) -> Forecast {
+    from_samples_and_usage_with(account_id, samples, &[], budget, now, params)
+}
+
+fn default_params() -> engine::Params {
+    // Past 30 days the answer is "idle" whatever the number: no need to simulate further.
+    engine::Params {
+        max_hours: IDLE_AFTER_HOURS * 1.5,
+        ..engine::Params::default()
+    }
+}
+
+/// The calibration of the logs against the balance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct LogRatio {
+    /// Balance units per unit of log weight.
+    ratio: f64,
+}
+
+/// Fits balance spent ÷ log weight over the last [`LOG_RATIO_WINDOW_HOURS`] before the latest
+/// reading where both exist; `None` when they overlap too little or either side is empty.
+fn fit_log_ratio(readings: &[series::Reading], usage: &series::UsageIndex) -> Option<LogRatio> {
+    let first = readings.first()?.at;
+    let end = readings.last()?.at;
+    let from = (end - LOG_RATIO_WINDOW_HOURS * 3600)
+        .max(first)
+        .max(usage.first_at()?);
+    if end - from < LOG_MIN_OVERLAP_HOURS * 3600 {
+        return None;
+    }
+    if usage.records(from, end).len() < LOG_MIN_RECORDS {
+        return None;
+    }
+    let weight = usage.weight(from, end);
+    let spent = series::spent_between(readings, from, end);
+    let ratio = spent / weight;
+    (weight > 0.0 && spent > 0.0 && ratio.is_finite()).then_some(LogRatio { ratio })
+}
+
+/// [`from_samples_and_usage`] with explicit model parameters.
+pub fn from_samples_and_usage_with(
+    account_id: AccountId,
+    samples: &[BalanceSample],
+    usage: &[UsageSignal],
     budget: Option<f64>,
     now: DateTime<Utc>,
     params: &engine::Params,
@@ -148,6 +235,7 @@ pub fn from_samples_with(
         message: String::new(),
         history_hours: 0.0,
         calibrated_with: 0,
+        refined_by_logs: None,
     };
     let Some(latest) = window.iter().rev().find(|s| level_of(s, budget).is_some()) else {
         f.message = match window.last() {
@@ -192,7 +280,35 @@ pub fn from_samples_with(
         f.message = "out of credit: top up to resume".into();
         return f;
     }
-    let hourly = series::hourly(&readings);
+    // The logs in the history window, oldest first, in the seconds the series works in.
+    let mut logged: Vec<series::Usage> = usage
+        .iter()
+        .filter(|u| u.at >= from && u.at <= now && u.weight.is_finite() && u.weight > 0.0)
+        .map(|u| series::Usage {
+            at: u.at.timestamp(),
+            weight: u.weight,
+        })
+        .collect();
+    if !logged.windows(2).all(|w| w[0].at <= w[1].at) {
+        logged.sort_by_key(|u| u.at);
+    }
+    let index = series::UsageIndex::new(&logged);
+    let log_ratio = fit_log_ratio(&readings, &index);
+    let mut hourly = match log_ratio {
+        Some(_) => series::hourly_with_usage(&readings, &index),
+        None => series::hourly(&readings),
+    };
+    if let Some(h) = &mut hourly {
+        series::fill_dead(h, &readings);
+    }
+    // Spend the logs saw after the latest reading: what is left now, not at the reading.
+    let mut left = remaining;
+    if let (Some(LogRatio { ratio }), Some(h)) = (log_ratio, &mut hourly) {
+        let latest_at = latest.observed_at.timestamp();
+        left -= ratio * index.weight(latest_at + 1, now.timestamp() + 1);
+        series::extend_with_usage(h, &index, ratio, now.timestamp());
+        f.refined_by_logs = Some(index.records(from.timestamp(), now.timestamp() + 1).len() as u32);
+    }
     if let Some(h) = &hourly {
         if f.history_hours >= 1.0 {
             let total: f64 = h.spend.iter().sum();
@@ -206,7 +322,21 @@ pub fn from_samples_with(
         return f;
     }
     let Some(h) = hourly else { return f };
-    let outlook = engine::outlook(&h.spend, h.start_how(), remaining, params);
+    if left <= 0.0 {
+        // The logs show more spent since the latest reading than it said was left.
+        f.state = ForecastState::Ok;
+        f.runway_hours = Some(RunwayHours {
+            p10: 0.0,
+            p50: 0.0,
+            p90: 0.0,
+        });
+        f.exhausts_at = Some(now);
+        f.message = "the requests logged since the latest reading have likely spent what was \
+                     left: expect out of credit"
+            .into();
+        return f;
+    }
+    let outlook = engine::outlook(&h.spend, h.start_how(), left, params);
     f.rate_per_day = Some(outlook.level_per_hour * 24.0);
     f.calibrated_with = outlook.calibrated_with as u32;
     // The engine counts from the end of the last full hour; the answer counts from `now`.
@@ -298,17 +428,60 @@ pub fn runway_words(r: &RunwayHours) -> String {
     }
 }
 
-/// Forecasts one account from the store, with the readings up to `now` (so a past `now` is a
-/// backtest: `forecast --as-of`).
+/// Forecasts one account from the store, with the readings and the logged requests up to
+/// `now` (so a past `now` is a backtest: `forecast --as-of`).
 pub async fn for_account(
     pool: &SqlitePool,
     account_id: AccountId,
     now: DateTime<Utc>,
 ) -> Result<Forecast> {
     let account = db::accounts::get(pool, account_id).await?.account;
+    let from = now - Duration::days(HISTORY_DAYS);
+    let usage = db::usage_records::costs_between(pool, Some(account_id), from, now).await?;
+    let usage = usage_signals(usage.iter().map(|(_, at, cost)| (*at, *cost)));
+    forecast_stored(pool, &account, &usage, now).await
+}
+
+/// Forecasts every account, in label order. The logged requests of all accounts are read in
+/// one query (one per account would scan the time index 200 times).
+pub async fn for_all(pool: &SqlitePool, now: DateTime<Utc>) -> Result<Vec<Forecast>> {
+    let from = now - Duration::days(HISTORY_DAYS);
+    let mut by_account: HashMap<AccountId, Vec<LoggedCost>> = HashMap::new();
+    for (id, at, cost) in db::usage_records::costs_between(pool, None, from, now).await? {
+        by_account.entry(id).or_default().push((at, cost));
+    }
+    let mut out = Vec::new();
+    for stored in db::accounts::list(pool).await? {
+        let rows = by_account.remove(&stored.account.id).unwrap_or_default();
+        let usage = usage_signals(rows.into_iter());
+        out.push(forecast_stored(pool, &stored.account, &usage, now).await?);
+    }
+    Ok(out)
+}
+
+/// When a request was logged and its cost, if the log said.
+type LoggedCost = (DateTime<Utc>, Option<f64>);
+
+/// Weighs logged requests: by cost when every one of them has a cost, else 1 per request. A
+/// mix would add dollars to request counts; the ratio to the balance needs one unit.
+pub fn usage_signals(rows: impl Iterator<Item = LoggedCost> + Clone) -> Vec<UsageSignal> {
+    let all_costed = rows.clone().all(|(_, c)| c.is_some_and(|c| c.is_finite()));
+    rows.map(|(at, cost)| UsageSignal {
+        at,
+        weight: if all_costed { cost.unwrap_or(1.0) } else { 1.0 },
+    })
+    .collect()
+}
+
+async fn forecast_stored(
+    pool: &SqlitePool,
+    account: &Account,
+    usage: &[UsageSignal],
+    now: DateTime<Utc>,
+) -> Result<Forecast> {
     let samples =
-        db::balance_samples::since(pool, account_id, now - Duration::days(HISTORY_DAYS)).await?;
-    let mut f = from_samples(account_id, &samples, account.budget, now);
+        db::balance_samples::since(pool, account.id, now - Duration::days(HISTORY_DAYS)).await?;
+    let mut f = from_samples_and_usage(account.id, &samples, usage, account.budget, now);
     // The provider said "out of credit" (a 402 at the last poll) after the latest reading.
     let said_out = account.state == AccountState::OutOfCredit
         && account.updated_at <= now
@@ -324,15 +497,6 @@ pub async fn for_account(
         f.message = "out of credit (the provider refused a request): top up to resume".into();
     }
     Ok(f)
-}
-
-/// Forecasts every account, in label order.
-pub async fn for_all(pool: &SqlitePool, now: DateTime<Utc>) -> Result<Vec<Forecast>> {
-    let mut out = Vec::new();
-    for stored in db::accounts::list(pool).await? {
-        out.push(for_account(pool, stored.account.id, now).await?);
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -497,6 +661,204 @@ mod tests {
         let with = from_samples(AccountId(1), &s, Some(100.0), now);
         assert_eq!(with.remaining, Some(100.0 - 57.6), "budget − spend");
         assert_eq!(with.state, ForecastState::Ok, "{}", with.message);
+    }
+
+    /// One logged request every `every_min` minutes over `[from_min, to_min)`, each weighing
+    /// `weight`.
+    fn logged(from_min: i64, to_min: i64, every_min: i64, weight: f64) -> Vec<UsageSignal> {
+        (from_min..to_min)
+            .step_by(every_min as usize)
+            .map(|m| UsageSignal {
+                at: t0() + Duration::minutes(m),
+                weight,
+            })
+            .collect()
+    }
+
+    fn series_of(samples: &[BalanceSample]) -> Vec<series::Reading> {
+        samples
+            .iter()
+            .map(|s| series::Reading {
+                at: s.observed_at.timestamp(),
+                level: s.remaining.unwrap(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_log_ratio_is_balance_spent_over_log_weight() {
+        // 1 per hour leaves the balance; the log sees a request every 12 min (5 per hour).
+        let s = draining(10 * 24, 5, 1000.0, 1.0);
+        let usage: Vec<_> = logged(0, 10 * 24 * 60, 12, 1.0)
+            .iter()
+            .map(|u| series::Usage {
+                at: u.at.timestamp(),
+                weight: u.weight,
+            })
+            .collect();
+        let fit = fit_log_ratio(&series_of(&s), &series::UsageIndex::new(&usage)).unwrap();
+        assert!(
+            (fit.ratio - 0.2).abs() < 0.005,
+            "1 balance unit per 5 logged requests, got {}",
+            fit.ratio
+        );
+    }
+
+    #[test]
+    fn spend_logged_after_the_latest_reading_lowers_what_is_left() {
+        // 21 days at 1 per hour, readings stop (a lagging or failing poll), and the logs show 10
+        // more hours at 3 per hour (a request every 4 min weighing 0.2 = ratio 1).
+        let s = draining(21 * 24, 5, 1000.0, 1.0);
+        let last = 21 * 24 * 60;
+        let mut usage = logged(0, last, 12, 0.2);
+        usage.extend(logged(last, last + 600, 4, 0.2));
+        let now = t0() + Duration::minutes(last + 600);
+        let plain = from_samples(AccountId(1), &s, None, now);
+        let refined = from_samples_and_usage(AccountId(1), &s, &usage, None, now);
+        let (p, r) = (plain.runway_hours.unwrap(), refined.runway_hours.unwrap());
+        // 496 left at the reading; 10 h later the balance alone assumes 10 were spent (486),
+        // the logs say 30 were (466; a little less as the burst also lifts the rate ~4 %).
+        assert!((p.p50 - 486.0).abs() < 8.0, "balance only: {p:?}");
+        assert!(
+            r.p50 > 440.0 && r.p50 < 470.0,
+            "the logged spend is taken off: {r:?}"
+        );
+        assert!(
+            refined.refined_by_logs.unwrap() > 2000,
+            "the forecast says the logs refined it"
+        );
+        assert_eq!(plain.refined_by_logs, None, "no logs, no refinement");
+        assert_eq!(
+            refined.remaining, plain.remaining,
+            "`remaining` stays what the latest reading said"
+        );
+    }
+
+    #[test]
+    fn logs_spent_past_what_was_left_say_it_is_gone() {
+        let s = draining(3 * 24, 5, 80.0, 1.0);
+        let last = 3 * 24 * 60;
+        let mut usage = logged(0, last, 60, 1.0);
+        // 8 left at the reading; 12 requests at 1 each since.
+        usage.extend(logged(last, last + 120, 10, 1.0));
+        let now = t0() + Duration::minutes(last + 120);
+        let f = from_samples_and_usage(AccountId(1), &s, &usage, None, now);
+        assert_eq!(f.runway_hours.map(|r| r.p90), Some(0.0), "{}", f.message);
+        assert!(f.message.contains("likely spent"), "{}", f.message);
+    }
+
+    #[rstest]
+    #[case::too_short_an_overlap(logged(21 * 24 * 60 - 600, 21 * 24 * 60, 1, 1.0))]
+    #[case::too_few_records(logged(0, 21 * 24 * 60, 24 * 60, 1.0))]
+    #[case::no_logs(vec![])]
+    fn logs_that_overlap_the_balance_too_little_are_ignored(#[case] usage: Vec<UsageSignal>) {
+        // The overlap case: 10 h of logs (< 24 h). The few-records case: one a day (< 20 in
+        // the last week).
+        let s = draining(21 * 24, 5, 1000.0, 1.0);
+        let now = s.last().unwrap().observed_at + Duration::minutes(30);
+        let plain = from_samples(AccountId(1), &s, None, now);
+        let refined = from_samples_and_usage(AccountId(1), &s, &usage, None, now);
+        assert_eq!(refined, plain, "unusable logs change nothing");
+        assert_eq!(refined.refined_by_logs, None);
+    }
+
+    #[test]
+    fn hours_at_zero_do_not_drag_the_rate_down() {
+        // 2 per hour from 500: empty after 250 h, dead for 72 h, topped up to 500, then 182 h
+        // more. Counting the dead hours as "nothing spent" would give ~42 a day.
+        let mut s = Vec::new();
+        let mut level = 500.0;
+        let mut dead_for = 0;
+        for i in 0..=(21 * 24 * 12) {
+            s.push(sample(i * 5, level));
+            if level <= 0.0 {
+                dead_for += 5;
+                if dead_for >= 72 * 60 {
+                    level = 500.0;
+                }
+            } else {
+                level = (level - 2.0 / 12.0_f64).max(0.0);
+            }
+        }
+        let now = s.last().unwrap().observed_at;
+        let f = from_samples(AccountId(1), &s, None, now);
+        let rate = f.rate_per_day.unwrap();
+        assert!(
+            (rate - 48.0).abs() < 2.0,
+            "dead hours are unknown demand, not zero spend: {rate} per day"
+        );
+    }
+
+    #[test]
+    fn logs_weigh_by_cost_only_when_every_record_has_one() {
+        let at = t0();
+        let costed = usage_signals([(at, Some(0.5)), (at, Some(2.0))].into_iter());
+        assert_eq!(costed.iter().map(|u| u.weight).sum::<f64>(), 2.5, "by cost");
+        let mixed = usage_signals([(at, Some(0.5)), (at, None)].into_iter());
+        assert_eq!(
+            mixed.iter().map(|u| u.weight).sum::<f64>(),
+            2.0,
+            "a mix of dollars and requests would not add up: 1 per request"
+        );
+    }
+
+    #[tokio::test]
+    async fn for_account_and_for_all_read_the_linked_logs() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        let options = serde_json::json!({});
+        let id = db::accounts::insert(
+            &db,
+            &db::accounts::Insert {
+                provider: "openrouter",
+                label: "main",
+                base_url: None,
+                secret_ref: "none",
+                secret_hint: None,
+                budget: None,
+                options: &options,
+                now: t0(),
+            },
+        )
+        .await
+        .unwrap();
+        let mut tx = db.begin().await.unwrap();
+        for mut x in draining(3 * 24, 60, 500.0, 1.0) {
+            x.account_id = id;
+            db::balance_samples::insert(&mut tx, x).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let mut c = db.acquire().await.unwrap();
+        for (i, u) in logged(0, 3 * 24 * 60 + 300, 30, 1.0).iter().enumerate() {
+            let r = crate::model::UsageRecord {
+                account_id: Some(id),
+                source_id: None,
+                occurred_at: u.at,
+                provider: "openrouter".into(),
+                model: None,
+                input_tokens: 0,
+                output_tokens: 0,
+                cache_creation_tokens: 0,
+                cache_read_tokens: 0,
+                reasoning_tokens: 0,
+                cost: None,
+                currency: None,
+                dedupe_key: format!("r{i}"),
+            };
+            db::usage_records::upsert(&mut c, &r).await.unwrap();
+        }
+        drop(c);
+        let now = t0() + Duration::minutes(3 * 24 * 60 + 300);
+        let one = for_account(&db, id, now).await.unwrap();
+        assert!(
+            one.refined_by_logs.is_some_and(|n| n >= 140),
+            "the account's linked records refine its forecast: {one:?}"
+        );
+        let all = for_all(&db, now).await.unwrap();
+        assert_eq!(
+            all,
+            vec![one],
+            "for_all reads the same records in one query"
+        );
     }
 
     #[rstest]
