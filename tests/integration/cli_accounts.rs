@@ -66,6 +66,23 @@ fn add_list_status_remove_with_an_env_secret() {
         "https://dashboard.scraperapi.com/billing"
     );
 
+    // The key is rotated: set-key points the same account at another variable.
+    let mut set = cliffwatch(tmp.path());
+    set.env("CW_IT_SCRAPER_KEY_2", "scraper-key-rotated-4444")
+        .args(["--json", "account", "set-key", "scraper-prod"])
+        .args(["--secret-env", "CW_IT_SCRAPER_KEY_2"]);
+    let replaced = json(&ok(run(set)));
+    assert_eq!(replaced["id"], added["id"], "the same account");
+    assert_eq!(replaced["secret"], "env $CW_IT_SCRAPER_KEY_2");
+    let mut set = cliffwatch(tmp.path());
+    set.args(["account", "set-key", "scraper-prod"]);
+    let refused = run(set);
+    assert!(!refused.status.success(), "a new key is required");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--secret-stdin"),
+        "says how to give one"
+    );
+
     let mut rm = cliffwatch(tmp.path());
     rm.args(["account", "remove", "scraper-prod"]);
     ok(run(rm));

@@ -5,6 +5,7 @@
 use crate::support::*;
 
 const PLANTED: &str = "sk-or-v1-PLANTED-7f3e9c2a41b86d05e1aa";
+const ROTATED: &str = "sk-or-v1-ROTATED-0a9d8e7c6b5a4f3e2d1cb2c4";
 
 #[test]
 fn planted_secret_never_leaks() {
@@ -118,18 +119,37 @@ fn planted_secret_never_leaks() {
             stderr(o)
         );
     }
-    ok(run(cmd(&["account", "remove", "planted"])));
+    // The key is rotated in place: the new one goes to the OS keychain under a new entry and
+    // the old entry is deleted.
+    let rotated = run_with_stdin(
+        cmd(&["--json", "account", "set-key", "planted", "--secret-stdin"]),
+        &format!("{ROTATED}\n"),
+    );
+    assert_eq!(json(&ok(rotated.clone()))["secret_hint"], "…b2c4");
+    outputs.push(rotated);
     assert!(
         from_os.get(id).is_err(),
-        "remove deletes the key from the OS keychain"
+        "set-key deletes the old key from the OS keychain"
     );
+    let new_ref = json(&run(cmd(&["account", "list", "--json"])))[0]["secret"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(new_ref, "keychain", "still kept in the keychain: {new_ref}");
+    for o in &outputs {
+        assert!(!contains(&o.stdout, ROTATED) && !contains(&o.stderr, ROTATED));
+    }
+
+    ok(run(cmd(&["account", "remove", "planted"])));
     for f in files_under(tmp.path()) {
         let bytes = std::fs::read(&f).unwrap();
-        assert!(!contains(&bytes, PLANTED), "key found in {}", f.display());
-        assert!(
-            !contains(&bytes, &PLANTED[..PLANTED.len() - 4]),
-            "most of the key found in {}",
-            f.display()
-        );
+        for key in [PLANTED, ROTATED] {
+            assert!(!contains(&bytes, key), "key found in {}", f.display());
+            assert!(
+                !contains(&bytes, &key[..key.len() - 4]),
+                "most of the key found in {}",
+                f.display()
+            );
+        }
     }
 }
