@@ -73,6 +73,8 @@ describe("AccountsTable", () => {
     expect(trs[0].textContent).toContain("~14 h");
     expect(trs[0].textContent).toContain("8–21 h");
     expect(trs[0].querySelector(".runway-main")?.className).toContain("tone-crit"); // P10 < 24 h
+    expect(trs[0].querySelector(".chip")?.textContent).toBe("critical"); // answers fine, runs out soon
+    expect(trs[1].querySelector(".chip")?.textContent).toBe("ok"); // learning: no runway yet
     expect(trs[1].textContent).toContain("4,820 credits");
     expect(trs[1].textContent).toContain("learning");
     trs[0].focus();

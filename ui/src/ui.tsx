@@ -9,7 +9,16 @@ import type { PollResult } from "./bindings/PollResult";
 import { ApiError, api } from "./api";
 import { formatAmount, formatBand, formatHours, outcomeLabel, stateLabel } from "./format";
 
-export function StateChip({ state }: { state: AccountState }) {
+/** The account's state in one word. A key that answers fine but runs out soon says so:
+ * "critical" when the early end of its runway (P10) is under 24 h, "warning" under 72 h, the
+ * thresholds of the default alert rules and of the tray colour. */
+export function StateChip({ state, forecast }: { state: AccountState; forecast?: Forecast }) {
+  if (state === "ok" && forecast) {
+    const t = tone(forecast, state);
+    if (t === "crit") return <span class="chip chip-critical">critical</span>;
+    if (t === "warn") return <span class="chip chip-warning">warning</span>;
+    if (t === "ooc") return <span class="chip chip-out_of_credit">{stateLabel("out_of_credit")}</span>;
+  }
   return <span class={`chip chip-${state}`}>{stateLabel(state)}</span>;
 }
 

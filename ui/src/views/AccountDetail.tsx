@@ -46,7 +46,7 @@ function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
       <header class="detail-head">
         <div>
           <h2 class="detail-title">
-            {a.label} <StateChip state={a.state} />
+            {a.label} <StateChip state={a.state} forecast={row.forecast} />
           </h2>
           <div class="muted">
             {row.provider_name}

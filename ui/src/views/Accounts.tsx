@@ -105,7 +105,7 @@ export function AccountsTable({ rows, now, onOpen }: { rows: AccountRow[]; now: 
                 <Sparkline points={r.sparkline} tone={t === "unknown" ? "accent" : t} />
               </td>
               <td title={r.account.state_message ?? ""}>
-                <StateChip state={r.account.state} />
+                <StateChip state={r.account.state} forecast={r.forecast} />
               </td>
               <td class="muted">
                 {formatAgo(r.latest?.observed_at, now)}
