@@ -7,7 +7,7 @@ mod error;
 mod tray;
 
 use cliffwatch_core::alerts::desktop::DesktopNotifier;
-use cliffwatch_core::alerts::{Notification, Notifier};
+use cliffwatch_core::alerts::{Notification, Notifier, StoreActions, UrlOpener};
 use cliffwatch_core::clock::Clock;
 use cliffwatch_core::clock::SystemClock;
 use cliffwatch_core::engine::{Engine, EngineEvent, EngineSink, Mode};
@@ -37,6 +37,9 @@ pub struct AppState {
     notifications: Arc<AtomicBool>,
     /// The demo's temporary data directory, removed when the app exits.
     demo_dir: Option<PathBuf>,
+    /// Desktop notifications and the thread hearing their buttons; kept here so that a
+    /// notification shown before an engine restart still answers its clicks.
+    desktop: DesktopNotifier,
 }
 
 impl AppState {
@@ -140,6 +143,10 @@ pub fn run() {
             let notifications = Arc::new(AtomicBool::new(
                 settings.as_ref().is_none_or(|s| s.notifications),
             ));
+            let desktop = match &cliffwatch {
+                Ok(cw) => desktop_notifier(app.handle(), cw, opts.demo),
+                Err(_) => DesktopNotifier::new(),
+            };
             app.manage(AppState {
                 cliffwatch,
                 engine: Mutex::new(None),
@@ -147,6 +154,7 @@ pub fn run() {
                 paused_until: Arc::new(AtomicI64::new(0)),
                 notifications,
                 demo_dir,
+                desktop,
             });
             let mode = match demo {
                 Some(d) => Mode::Demo(Box::new(d)),
@@ -205,6 +213,7 @@ struct AppNotifier {
     clock: Arc<dyn Clock>,
     paused_until: Arc<AtomicI64>,
     enabled: Arc<AtomicBool>,
+    desktop: DesktopNotifier,
 }
 
 impl Notifier for AppNotifier {
@@ -218,8 +227,36 @@ impl Notifier for AppNotifier {
             // Notifications are off: the alert is stored and shown in the app only.
             return Ok(());
         }
-        DesktopNotifier.notify(n)
+        self.desktop.notify(n)
     }
+}
+
+/// "Top up" on a notification: the opener plugin, https only (checked in core before this).
+#[derive(Debug)]
+struct BrowserOpener(AppHandle);
+
+impl UrlOpener for BrowserOpener {
+    fn open(&self, url: &str) -> cliffwatch_core::Result<()> {
+        use tauri_plugin_opener::OpenerExt;
+        self.0.opener().open_url(url, None::<&str>).map_err(|e| {
+            cliffwatch_core::Error::InvalidInput(format!("cannot open the browser: {e}"))
+        })
+    }
+}
+
+/// Notifications whose "Snooze" snoozes the alert for a day (the tray and the dashboard then
+/// refresh) and whose "Top up" opens the provider's billing page.
+fn desktop_notifier(app: &AppHandle, cw: &Cliffwatch, demo: bool) -> DesktopNotifier {
+    let actions = StoreActions::new(
+        cw,
+        tauri::async_runtime::handle().inner().clone(),
+        Arc::new(BrowserOpener(app.clone())),
+        engine_sink(app.clone(), cw.clone(), demo),
+    );
+    DesktopNotifier::with_actions(Arc::new(actions)).unwrap_or_else(|e| {
+        eprintln!("cliffwatch: notifications without buttons: {e}");
+        DesktopNotifier::new()
+    })
 }
 
 /// The live scheduler's knobs from the user's settings.
@@ -240,6 +277,7 @@ fn start_engine(app: &AppHandle, mode: Mode) {
         clock: cw.clock().clone(),
         paused_until: state.paused_until.clone(),
         enabled: state.notifications.clone(),
+        desktop: state.desktop.clone(),
     });
     let sink = engine_sink(app.clone(), cw.clone(), state.demo);
     let cw = cw.clone();

@@ -3,27 +3,72 @@
 
 use crate::Context;
 use cliffwatch_core::alerts::desktop::DesktopNotifier;
-use cliffwatch_core::alerts::{Notification, Notifier};
+use cliffwatch_core::alerts::{Notification, Notifier, StoreActions, UrlOpener};
 use cliffwatch_core::engine::{Engine, EngineEvent, EngineSink, Mode};
 use cliffwatch_core::logs::WatcherEvent;
 use cliffwatch_core::poll::SchedulerConfig;
+use cliffwatch_core::Cliffwatch;
 use std::sync::Arc;
 
 /// Desktop notifications when a notification service answers; always a line on stdout too, so
 /// a server without a desktop still sees its alerts.
 #[derive(Debug)]
 struct Notify {
-    desktop: bool,
+    desktop: Option<DesktopNotifier>,
 }
 
 impl Notifier for Notify {
     fn notify(&self, n: &Notification) -> cliffwatch_core::Result<()> {
         println!("ALERT [{:?}] {} — {}", n.severity, n.title, n.body);
-        if self.desktop {
-            DesktopNotifier.notify(n)?;
+        if let Some(d) = &self.desktop {
+            d.notify(n)?;
         }
         Ok(())
     }
+}
+
+/// "Top up" on a notification opens the billing page in the browser the desktop is set up
+/// with (xdg-open and friends, given the URL as an argument; no shell). The notification was
+/// clicked on that desktop, so a browser is what the user expects; the URL is printed too, in
+/// case none opens.
+#[derive(Debug)]
+struct Browser;
+
+impl UrlOpener for Browser {
+    fn open(&self, url: &str) -> cliffwatch_core::Result<()> {
+        println!("top up: opening {url}");
+        open::that_detached(url).map_err(|e| {
+            cliffwatch_core::Error::Notify(format!(
+                "cannot start a browser ({e}): open {url} yourself"
+            ))
+        })
+    }
+}
+
+/// The desktop notifier, its buttons wired to the store ("Snooze") and the browser ("Top up").
+fn desktop_notifier(cw: &Cliffwatch, json: bool) -> DesktopNotifier {
+    let sink: EngineSink = Arc::new(move |e| match &e {
+        EngineEvent::Alerts(snoozed) if !json => {
+            for a in snoozed {
+                println!(
+                    "snoozed alert #{} until {}",
+                    a.id,
+                    a.snoozed_until.map(|t| t.to_rfc3339()).unwrap_or_default()
+                );
+            }
+        }
+        _ => print_event(&e, json),
+    });
+    let actions = StoreActions::new(
+        cw,
+        tokio::runtime::Handle::current(),
+        Arc::new(Browser),
+        sink,
+    );
+    DesktopNotifier::with_actions(Arc::new(actions)).unwrap_or_else(|e| {
+        eprintln!("cliffwatch: notifications without buttons: {e}");
+        DesktopNotifier::new()
+    })
 }
 
 pub async fn run(
@@ -34,10 +79,7 @@ pub async fn run(
 ) -> cliffwatch_core::Result<()> {
     let json = ctx.json;
     let sink: EngineSink = Arc::new(move |e| print_event(&e, json));
-    let notifier = Arc::new(Notify {
-        desktop: !no_desktop,
-    });
-    let (engine, demo_dir) = if demo {
+    let (cw, mode, demo_dir) = if demo {
         // An isolated temporary data directory: the demo never touches real data or keys.
         let dir = std::env::temp_dir().join(format!("cliffwatch-demo-cli-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -52,18 +94,15 @@ pub async fn run(
             d.server.base_url(),
             dir.display()
         );
-        let cw = d.cliffwatch.clone();
-        (
-            Engine::start(cw, Mode::Demo(Box::new(d)), notifier, sink)?,
-            Some(dir),
-        )
+        (d.cliffwatch.clone(), Mode::Demo(Box::new(d)), Some(dir))
     } else {
         let cw = ctx.open().await?;
-        (
-            Engine::start(cw, Mode::Live(SchedulerConfig::default()), notifier, sink)?,
-            None,
-        )
+        (cw, Mode::Live(SchedulerConfig::default()), None)
     };
+    let notifier = Arc::new(Notify {
+        desktop: (!no_desktop).then(|| desktop_notifier(&cw, json)),
+    });
+    let engine = Engine::start(cw, mode, notifier, sink)?;
     eprintln!("cliffwatch: watching (Ctrl-C to stop)");
     shutdown_signal().await;
     eprintln!("cliffwatch: stopping");

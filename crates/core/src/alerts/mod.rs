@@ -7,11 +7,13 @@
 //! alert back for an hour, a day, or until the next top-up. During [`QuietHours`] only
 //! critical alerts (runway < 24 h, out of credit) are delivered; the rest wait for the morning.
 
+pub mod actions;
 #[cfg(feature = "desktop-notify")]
 pub mod desktop;
 pub mod payment;
 pub mod rules;
 
+pub use actions::{ActionHandler, StoreActions, UrlOpener};
 pub use payment::{payment_link, payment_uri_in, PaymentLink};
 pub use rules::{AlertKind, AlertRules, Check, QuietHours, Severity, Snapshot};
 
