@@ -1,10 +1,13 @@
 //! The forecast benchmark: Scenario A of `shared/data/README.md` (real NAB traffic as per-key
 //! spend, hourly bins, 14-day warm-up, a cut-off every 6 h, H = 24/72/168 h), linear-24h
-//! baseline vs Cliffwatch's forecaster, on the tune and the report split; then the time to
-//! forecast 200 accounts holding a year of 5-minute samples each.
+//! baseline vs Cliffwatch's forecaster, on the tune and the report split; Scenario B (whole
+//! prepaid episodes, a rounded and lagging balance, logs that see part of the spend), baseline
+//! vs Cliffwatch from the balance alone vs Cliffwatch with the logs; then the time to forecast
+//! 200 accounts holding a year of 5-minute samples each.
 //!
 //! ```text
 //! cargo run --release -p cliffwatch-bench --bin forecast_bench -- [--data DIR] [--quick] [--tune]
+//!     [--per-series] [--timing-only] [--only a|b]
 //! ```
 //! `--quick` runs a small slice (CI); `--tune` searches parameters on the tune split only.
 
@@ -12,6 +15,8 @@
 mod nab;
 #[path = "../forecast_bench/scenario_a.rs"]
 mod scenario_a;
+#[path = "../forecast_bench/scenario_b.rs"]
+mod scenario_b;
 #[path = "../forecast_bench/timing.rs"]
 mod timing;
 #[path = "../forecast_bench/tune.rs"]
@@ -52,6 +57,8 @@ struct Args {
     tune: bool,
     per_series: bool,
     timing_only: bool,
+    /// Run only this scenario ("a" or "b"), then the timing.
+    only: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -63,6 +70,7 @@ fn parse_args() -> Result<Args, String> {
         tune: false,
         per_series: false,
         timing_only: false,
+        only: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -72,9 +80,14 @@ fn parse_args() -> Result<Args, String> {
             "--tune" => args.tune = true,
             "--per-series" => args.per_series = true,
             "--timing-only" => args.timing_only = true,
+            "--only" => match it.next().as_deref() {
+                Some(x @ ("a" | "b")) => args.only = Some(x.to_owned()),
+                _ => return Err("--only needs `a` or `b`".into()),
+            },
             "-h" | "--help" => {
                 println!(
-                    "forecast_bench [--data DIR] [--quick] [--tune] [--per-series] [--timing-only]\n\
+                    "forecast_bench [--data DIR] [--quick] [--tune] [--per-series] [--timing-only] \
+                     [--only a|b]\n\
                      DIR defaults to ../shared/data/nab beside the repository."
                 );
                 std::process::exit(0);
@@ -122,7 +135,40 @@ fn run() -> Result<(), String> {
     let report_set = load(report_names)?;
     let params = Params::default();
     let max_cut_offs = args.quick.then_some(QUICK_CUT_OFFS);
+    if args.only.as_deref() != Some("b") {
+        scenario_a_report(&args, &tune_set, &report_set, &params, max_cut_offs);
+    }
+    if args.only.as_deref() != Some("a") {
+        let load_grids = |names: &[&str]| -> Result<Vec<nab::Grid>, String> {
+            names
+                .iter()
+                .map(|n| nab::load_grid(&args.data, n))
+                .collect()
+        };
+        scenario_b_report(
+            &args,
+            &load_grids(tune_names)?,
+            &load_grids(report_names)?,
+            max_cut_offs,
+        );
+    }
 
+    let accounts = if args.quick {
+        QUICK_ACCOUNTS
+    } else {
+        FULL_ACCOUNTS
+    };
+    timing::report(accounts);
+    Ok(())
+}
+
+fn scenario_a_report(
+    args: &Args,
+    tune_set: &[nab::Series],
+    report_set: &[nab::Series],
+    params: &Params,
+    max_cut_offs: Option<usize>,
+) {
     println!(
         "# Forecast benchmark, Scenario A{}\n",
         if args.quick { " (--quick slice)" } else { "" }
@@ -134,9 +180,9 @@ fn run() -> Result<(), String> {
          split only). MAE in hours; \"late\" = share of forecasts after the true exhaustion; \
          coverage = share of cut-offs whose truth lies in [P10, P90] (target 80 %).\n"
     );
-    for (split, set) in [("tune", &tune_set), ("report", &report_set)] {
+    for (split, set) in [("tune", tune_set), ("report", report_set)] {
         let started = std::time::Instant::now();
-        let results = run_split(set, &params, max_cut_offs);
+        let results = run_split(set, params, max_cut_offs);
         let mut total = scenario_a::Result::default();
         for (_, r) in &results {
             total.merge(r);
@@ -162,14 +208,115 @@ fn run() -> Result<(), String> {
             started.elapsed().as_secs_f64()
         );
     }
+}
 
-    let accounts = if args.quick {
-        QUICK_ACCOUNTS
-    } else {
-        FULL_ACCOUNTS
+fn scenario_b_report(
+    args: &Args,
+    tune_set: &[nab::Grid],
+    report_set: &[nab::Grid],
+    max_cut_offs: Option<usize>,
+) {
+    println!(
+        "# Forecast benchmark, Scenario B{}\n",
+        if args.quick { " (--quick slice)" } else { "" }
+    );
+    println!(
+        "Whole prepaid episodes on the same NAB traffic (5-minute grid): a top-up of 2–5 days \
+         of typical spend ($1–5 a day, seeded per key), drained by requests × price, dead at \
+         zero (refused requests are spend lost) until a top-up 2–12 h later. Cliffwatch sees a \
+         balance polled every 5 min, rounded to 0.01, reporting the balance of 0–15 min ago, \
+         and a local log holding 30–90 % of the requests (binomial thinning, seeded share per \
+         key). A cut-off every 6 h after 14 days, while the key is alive; truth = the \
+         simulated exhaustion time, bucketed by it. Baseline: linear burn of the observed \
+         balance over the last 24 h. Balance only: `forecast::from_samples`. With logs: \
+         `forecast::from_samples_and_usage`. Nothing here was tuned; `Params::default()` as \
+         in Scenario A. MAE in hours; \"late\" = share of forecasts after the true \
+         exhaustion; coverage = truth in [P10, P90].\n"
+    );
+    for (split, set) in [("tune", tune_set), ("report", report_set)] {
+        let started = std::time::Instant::now();
+        let results = run_split_b(set, max_cut_offs);
+        let mut total = scenario_b::Result::default();
+        for (_, r) in &results {
+            total.merge(r);
+        }
+        println!(
+            "## {split} split ({})\n",
+            set.iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        print_table_b(&total);
+        if args.per_series {
+            for (name, r) in &results {
+                println!("\n### {name}\n");
+                print_table_b(r);
+            }
+        }
+        println!(
+            "\n{} keys ran dry {} times; mean log share {:.0} %; logs calibrated and used at {} \
+             cut-offs; {} cut-offs skipped while dead, {} after the last exhaustion. ({:.1} s)\n",
+            total.keys,
+            total.exhaustions,
+            100.0 * total.log_share_sum / total.keys.max(1) as f64,
+            total.refined,
+            total.dead_cut_offs,
+            total.censored_cut_offs,
+            started.elapsed().as_secs_f64()
+        );
+    }
+}
+
+/// Runs every series of a split, two at a time (the machine has 2 cores).
+fn run_split_b(
+    set: &[nab::Grid],
+    max_cut_offs: Option<usize>,
+) -> Vec<(String, scenario_b::Result)> {
+    let mut out = Vec::new();
+    for pair in set.chunks(2) {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = pair
+                .iter()
+                .map(|g| scope.spawn(move || (g.name.clone(), scenario_b::run(g, max_cut_offs))))
+                .collect();
+            for h in handles {
+                out.push(h.join().expect("a benchmark thread panicked"));
+            }
+        });
+    }
+    out
+}
+
+fn print_table_b(r: &scenario_b::Result) {
+    println!(
+        "| true horizon | cut-offs | MAE linear-24h | MAE balance only | MAE with logs | late (base / balance / logs) | P10–P90 coverage (balance / logs) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let pct = |s: &scenario_a::Score| {
+        s.coverage()
+            .map_or("–".into(), |c| format!("{:.0} %", 100.0 * c))
     };
-    timing::report(accounts);
-    Ok(())
+    for (i, b) in scenario_b::BUCKETS.iter().enumerate() {
+        let (base, bal, logs) = (&r.baseline[i], &r.balance_only[i], &r.with_logs[i]);
+        if bal.n == 0 {
+            println!("| {} | 0 | – | – | – | – | – |", b.2);
+            continue;
+        }
+        println!(
+            "| {} | {} | {:.1} | {:.1} | {:.1} | {:.0} % / {:.0} % / {:.0} % | {} / {} |",
+            b.2,
+            bal.n,
+            base.mae(),
+            bal.mae(),
+            logs.mae(),
+            100.0 * base.late_share(),
+            100.0 * bal.late_share(),
+            100.0 * logs.late_share(),
+            pct(bal),
+            pct(logs),
+        );
+    }
 }
 
 /// Runs every series of a split, two at a time (the machine has 2 cores).

@@ -26,7 +26,7 @@ pub struct Score {
 }
 
 impl Score {
-    fn add(&mut self, predicted: f64, truth: f64, band: Option<(f64, f64)>) {
+    pub fn add(&mut self, predicted: f64, truth: f64, band: Option<(f64, f64)>) {
         // An infinite forecast ("never") is scored at the cap, the longest the app reports.
         let predicted = predicted.min(MAX_RUNWAY_HOURS);
         self.n += 1;
