@@ -302,8 +302,9 @@ mod tests {
             );
         }
         evaluate(&cw, &notifier, &quiet).await;
-        // 36 demo hours past live start: the scraper (10 h) and the LLM key (30 h) are dry.
-        for _ in 0..72 {
+        // 32 demo hours past live start: the scraper (10 h) and the LLM key (30 h) are dry, and
+        // the scraper's owner has not topped up yet (34 h).
+        for _ in 0..64 {
             demo_step(&demo, &quiet).await;
         }
         logs::scan_all(&cw, None).await.unwrap();
@@ -358,5 +359,22 @@ mod tests {
                 .any(|k| k.contains("runway") || k.contains("low")),
             "a warning came first: {kinds:?}"
         );
+
+        // Past 34 h the owner tops the scraper up: a full balance again, seen as a top-up.
+        for _ in 0..8 {
+            demo_step(&demo, &quiet).await;
+        }
+        let status = cw.status().await.unwrap();
+        let scraper = status
+            .accounts
+            .iter()
+            .find(|s| s.account.label == "scraper-prod")
+            .unwrap();
+        let latest = scraper.latest.as_ref().unwrap();
+        assert!(
+            latest.remaining.unwrap_or(0.0) > 90_000.0,
+            "topped up: {latest:?}"
+        );
+        assert_eq!(scraper.account.state, AccountState::Ok);
     }
 }
