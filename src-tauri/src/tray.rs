@@ -130,9 +130,11 @@ fn line(row: &AccountRow) -> String {
 struct Shown<R: Runtime> {
     level: Option<TrayLevel>,
     tooltip: String,
-    /// Account ids in menu order, with their line.
-    accounts: Vec<(i64, MenuItem<R>)>,
+    accounts: AccountLines<R>,
 }
+
+/// Account ids in menu order, with their line.
+type AccountLines<R> = Vec<(i64, MenuItem<R>)>;
 
 fn account_text(row: &AccountRow) -> String {
     let remaining = row
@@ -146,7 +148,7 @@ fn account_text(row: &AccountRow) -> String {
 fn menu<R: Runtime>(
     app: &AppHandle<R>,
     d: Option<&Dashboard>,
-) -> tauri::Result<(Menu<R>, Vec<(i64, MenuItem<R>)>)> {
+) -> tauri::Result<(Menu<R>, AccountLines<R>)> {
     let menu = Menu::new(app)?;
     let mut accounts = Vec::new();
     if let Some(d) = d {
