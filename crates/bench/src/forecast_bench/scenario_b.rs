@@ -27,8 +27,27 @@ const TOP_UP_DAYS: (f64, f64) = (2.0, 5.0);
 const DEAD_HOURS: (f64, f64) = (2.0, 12.0);
 /// Share of the key's requests the local log sees.
 const LOG_SHARE: (f64, f64) = (0.3, 0.9);
-/// The balance endpoint reports the balance as of up to this many seconds ago.
-const MAX_LAG_S: f64 = 15.0 * 60.0;
+
+/// How the balance endpoint reports: polled every 5 minutes, it says the balance as of up to
+/// `max_lag_s` ago, or (`bucket_s` > 0) as of the end of the last whole bucket of that length
+/// before then, as cost reports that settle hourly do.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Observation {
+    pub max_lag_s: f64,
+    pub bucket_s: i64,
+}
+
+/// The protocol's: 0–15 min lag.
+pub const PROTOCOL: Observation = Observation {
+    max_lag_s: 15.0 * 60.0,
+    bucket_s: 0,
+};
+
+/// A harder variant beyond the protocol: hourly buckets reported 0–2 h late.
+pub const HOURLY_LATE: Observation = Observation {
+    max_lag_s: 2.0 * 3600.0,
+    bucket_s: 3600,
+};
 /// The baseline's window: linear burn over the last 24 h of observed balances.
 const BASELINE_WINDOW_S: i64 = 24 * HOUR_S;
 
@@ -91,7 +110,7 @@ pub struct Key {
 }
 
 /// Simulates the key of one series.
-pub fn simulate(g: &Grid) -> Key {
+pub fn simulate(g: &Grid, obs: Observation) -> Key {
     let mut rng = SplitMix::new(SEED ^ fnv(&g.name));
     let n = g.counts.len();
     let per_day = g.counts.iter().sum::<f64>() / n.max(1) as f64 * (24 * 12) as f64;
@@ -157,7 +176,11 @@ pub fn simulate(g: &Grid) -> Key {
     let mut previous = f64::INFINITY;
     for k in 0..n {
         let at = slot_time(k);
-        as_of = as_of.max(at as f64 - rng.unit() * MAX_LAG_S);
+        let mut reported = at as f64 - rng.unit() * obs.max_lag_s;
+        if obs.bucket_s > 0 {
+            reported = (reported / obs.bucket_s as f64).floor() * obs.bucket_s as f64;
+        }
+        as_of = as_of.max(reported);
         let remaining = (balance_at(as_of) * 100.0).round() / 100.0;
         readings.push(BalanceSample {
             account_id: AccountId(1),
@@ -182,8 +205,8 @@ pub fn simulate(g: &Grid) -> Key {
 }
 
 /// Runs the cut-offs of one series. `max_cut_offs` limits them (quick mode).
-pub fn run(g: &Grid, max_cut_offs: Option<usize>) -> Result {
-    let key = simulate(g);
+pub fn run(g: &Grid, obs: Observation, max_cut_offs: Option<usize>) -> Result {
+    let key = simulate(g, obs);
     let mut out = Result {
         exhaustions: key.dead.len(),
         keys: 1,
@@ -329,7 +352,7 @@ mod tests {
     #[test]
     fn episodes_drain_die_and_are_topped_up() {
         let g = grid();
-        let k = simulate(&g);
+        let k = simulate(&g, PROTOCOL);
         assert!(
             k.dead.len() >= 4,
             "2–5 days per top-up over 4 weeks runs dry several times: {}",
@@ -356,7 +379,7 @@ mod tests {
             logged < total * 0.95 && logged > total * 0.2,
             "the log sees a share of the requests (minus those refused when dry)"
         );
-        let again = simulate(&g);
+        let again = simulate(&g, PROTOCOL);
         assert_eq!(
             again.readings, k.readings,
             "seeded: the same run every time"
@@ -365,7 +388,7 @@ mod tests {
 
     #[test]
     fn cut_offs_are_asked_only_while_the_key_is_alive() {
-        let r = run(&grid(), None);
+        let r = run(&grid(), PROTOCOL, None);
         let asked: usize = r.with_logs.iter().map(|s| s.n).sum();
         assert!(asked > 0);
         assert_eq!(

@@ -281,6 +281,13 @@ pub fn from_samples_and_usage_with(
         return f;
     }
     // The logs in the history window, oldest first, in the seconds the series works in.
+    // Sorted usage (what the store returns) is cut to the window by binary search: a year of
+    // records would otherwise be filtered one by one for every forecast.
+    let usage = if usage.windows(2).all(|w| w[0].at <= w[1].at) {
+        &usage[usage.partition_point(|u| u.at < from)..usage.partition_point(|u| u.at <= now)]
+    } else {
+        usage
+    };
     let mut logged: Vec<series::Usage> = usage
         .iter()
         .filter(|u| u.at >= from && u.at <= now && u.weight.is_finite() && u.weight > 0.0)
