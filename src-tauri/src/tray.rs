@@ -112,6 +112,8 @@ fn line(row: &AccountRow) -> String {
             "out of credit".to_owned()
         }
         (AccountState::InvalidKey, _) => "key rejected".to_owned(),
+        // "learning: 24 more hours of readings needed for a forecast" is for the dashboard.
+        (_, ForecastState::Learning) => "learning".to_owned(),
         _ => row
             .forecast
             .message

@@ -87,6 +87,17 @@ impl Session {
         panic!("{loc:?} never contained {needle:?}; last text: {last:?}");
     }
 
+    /// Waits (up to 10 s) until no element matches (a dialog has closed).
+    pub async fn wait_gone(&self, loc: Locator<'_>) {
+        for _ in 0..50 {
+            if self.client.find(loc).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("{loc:?} is still there");
+    }
+
     /// Clicks an element once it is there.
     pub async fn click(&self, loc: Locator<'_>) {
         self.wait_for(loc)

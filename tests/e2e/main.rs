@@ -282,7 +282,7 @@ async fn wizard_adds_a_custom_loopback_account_then_sees_it_run_out() {
     // The tray says so too: its menu line for the account, and a green (ok) icon.
     let tray_host = tray::host_present();
     if tray_host {
-        tray::wait_for("Custom · loopback", "the ok colour and the reading", |v| {
+        tray::wait_for("· loopback:", "the ok colour and the reading", |v| {
             v.rgb == tray::OK && v.menu.iter().any(|l| l.contains("1234 credits"))
         })
         .await;
@@ -312,14 +312,14 @@ async fn wizard_adds_a_custom_loopback_account_then_sees_it_run_out() {
     );
     session.screenshot("402-history-loopback").await;
     if tray_host {
-        let v = tray::wait_for("Custom · loopback", "the out-of-credit colour", |v| {
+        let v = tray::wait_for("· loopback:", "the out-of-credit colour", |v| {
             v.rgb == tray::OUT_OF_CREDIT
         })
         .await;
         assert!(
             v.menu
                 .iter()
-                .any(|l| l.contains("Custom · loopback: out of credit")),
+                .any(|l| l.contains("· loopback: out of credit")),
             "the menu line says out of credit: {:?}",
             v.menu
         );
@@ -332,6 +332,7 @@ async fn wizard_adds_a_custom_loopback_account_then_sees_it_run_out() {
         Some("Bearer e2e-secret-key-wxyz")
     );
     server.set(200, r#"{"credits": 5000}"#);
+    session.click(Locator::Id("nav-accounts")).await;
     session
         .click(Locator::Css("tr[data-account='loopback'] .acc-label"))
         .await;
@@ -341,6 +342,7 @@ async fn wizard_adds_a_custom_loopback_account_then_sees_it_run_out() {
         .await;
     session.screenshot("edit-account-replace-key").await;
     session.click(Locator::Id("edit-save")).await;
+    session.wait_gone(Locator::Id("edit-secret")).await;
     session.click(Locator::Id("poll-now")).await;
     session
         .wait_text(Locator::Id("detail-remaining"), "5,000 credits")
@@ -356,7 +358,7 @@ async fn wizard_adds_a_custom_loopback_account_then_sees_it_run_out() {
         "no key is left in the page"
     );
     if tray_host {
-        tray::wait_for("Custom · loopback", "the ok colour again", |v| {
+        tray::wait_for("· loopback:", "the ok colour again", |v| {
             v.rgb == tray::OK && v.menu.iter().any(|l| l.contains("5000 credits"))
         })
         .await;
