@@ -114,6 +114,7 @@ fn line(row: &AccountRow) -> String {
         (AccountState::InvalidKey, _) => "key rejected".to_owned(),
         // "learning: 24 more hours of readings needed for a forecast" is for the dashboard.
         (_, ForecastState::Learning) => "learning".to_owned(),
+        (_, ForecastState::Idle) => "over 30 days left".to_owned(),
         _ => row
             .forecast
             .message
