@@ -173,6 +173,72 @@ fn default_params() -> engine::Params {
 struct LogRatio {
     /// Balance units per unit of log weight.
     ratio: f64,
+    /// How late the balance reports (seconds): a reading says the balance as of this long
+    /// before it was taken, so the logged requests since then are not in it yet.
+    lag_s: i64,
+}
+
+/// Reporting lags tried, from none to 3 h in 5-minute steps: providers that settle spend in
+/// batches or hourly cost reports lag by minutes to hours.
+const LOG_MAX_LAG_S: i64 = 3 * 3600;
+const LOG_LAG_STEP_S: i64 = 300;
+/// Falls and logged weight are compared in 30-minute bins: long enough that a 0.01 rounding
+/// step is small against a bin's spend, short enough to see a lag of minutes.
+const LOG_LAG_BIN_S: i64 = 1800;
+
+/// The reporting lag that best lines the logged weight (× `ratio`) up with the balance's falls
+/// over `[from, end)`, by least squares over 30-minute bins; 0 unless a lag explains the falls
+/// clearly better (2 % less squared error) than none.
+fn estimate_lag(
+    readings: &[series::Reading],
+    usage: &series::UsageIndex,
+    from: i64,
+    end: i64,
+    ratio: f64,
+) -> i64 {
+    let bins = ((end - from) / LOG_LAG_BIN_S) as usize;
+    if bins < 48 {
+        return 0;
+    }
+    let mut falls = vec![0.0; bins];
+    for w in readings.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        // A fall between two readings is spend from the first one on.
+        if a.at >= from && a.at < from + bins as i64 * LOG_LAG_BIN_S && a.level > b.level {
+            falls[((a.at - from) / LOG_LAG_BIN_S) as usize] += a.level - b.level;
+        }
+    }
+    // Logged weight per 5-minute slot from `from - LOG_MAX_LAG_S` on, as prefix sums.
+    let lag_slots = (LOG_MAX_LAG_S / LOG_LAG_STEP_S) as usize;
+    let per_bin = (LOG_LAG_BIN_S / LOG_LAG_STEP_S) as usize;
+    let origin = from - LOG_MAX_LAG_S;
+    let mut slots = vec![0.0; bins * per_bin + lag_slots];
+    for u in usage.records(origin, origin + slots.len() as i64 * LOG_LAG_STEP_S) {
+        slots[((u.at - origin) / LOG_LAG_STEP_S) as usize] += u.weight;
+    }
+    let mut prefix = Vec::with_capacity(slots.len() + 1);
+    prefix.push(0.0);
+    for v in &slots {
+        prefix.push(prefix.last().copied().unwrap_or(0.0) + v);
+    }
+    let sse = |lag: usize| -> f64 {
+        (0..bins)
+            .map(|j| {
+                let lo = lag_slots + j * per_bin - lag;
+                let logged = prefix[lo + per_bin] - prefix[lo];
+                (falls[j] - ratio * logged).powi(2)
+            })
+            .sum()
+    };
+    let none = sse(0);
+    let (best, best_sse) = (1..=lag_slots)
+        .map(|l| (l, sse(l)))
+        .fold((0, none), |acc, x| if x.1 < acc.1 { x } else { acc });
+    if best_sse < 0.98 * none {
+        best as i64 * LOG_LAG_STEP_S
+    } else {
+        0
+    }
 }
 
 /// Fits balance spent ÷ log weight over the last [`LOG_RATIO_WINDOW_HOURS`] before the latest
@@ -192,7 +258,11 @@ fn fit_log_ratio(readings: &[series::Reading], usage: &series::UsageIndex) -> Op
     let weight = usage.weight(from, end);
     let spent = series::spent_between(readings, from, end);
     let ratio = spent / weight;
-    (weight > 0.0 && spent > 0.0 && ratio.is_finite()).then_some(LogRatio { ratio })
+    if !(weight > 0.0 && spent > 0.0 && ratio.is_finite()) {
+        return None;
+    }
+    let lag_s = estimate_lag(readings, usage, from, end, ratio);
+    Some(LogRatio { ratio, lag_s })
 }
 
 /// [`from_samples_and_usage`] with explicit model parameters.
@@ -301,6 +371,19 @@ pub fn from_samples_and_usage_with(
     }
     let index = series::UsageIndex::new(&logged);
     let log_ratio = fit_log_ratio(&readings, &index);
+    // A lagging balance: each reading is the balance as of `lag_s` before it was taken.
+    let lag_s = log_ratio.map_or(0, |l| l.lag_s);
+    let readings: Vec<series::Reading> = if lag_s > 0 {
+        readings
+            .iter()
+            .map(|r| series::Reading {
+                at: r.at - lag_s,
+                level: r.level,
+            })
+            .collect()
+    } else {
+        readings
+    };
     let mut hourly = match log_ratio {
         Some(_) => series::hourly_with_usage(&readings, &index),
         None => series::hourly(&readings),
@@ -310,8 +393,8 @@ pub fn from_samples_and_usage_with(
     }
     // Spend the logs saw after the latest reading: what is left now, not at the reading.
     let mut left = remaining;
-    if let (Some(LogRatio { ratio }), Some(h)) = (log_ratio, &mut hourly) {
-        let latest_at = latest.observed_at.timestamp();
+    if let (Some(LogRatio { ratio, .. }), Some(h)) = (log_ratio, &mut hourly) {
+        let latest_at = latest.observed_at.timestamp() - lag_s;
         left -= ratio * index.weight(latest_at + 1, now.timestamp() + 1);
         series::extend_with_usage(h, &index, ratio, now.timestamp());
         f.refined_by_logs = Some(index.records(from.timestamp(), now.timestamp() + 1).len() as u32);
@@ -709,6 +792,42 @@ mod tests {
             "1 balance unit per 5 logged requests, got {}",
             fit.ratio
         );
+    }
+
+    #[test]
+    fn a_lagging_balance_is_lined_up_with_the_logs() {
+        // Bursty spend (every fifth hour 6× busier), a balance that reports what was left 90
+        // minutes before each 5-minute poll, and a log with every request at weight 2.
+        let spend = |slot: i64| if (slot / 12) % 5 == 0 { 0.6 } else { 0.1 };
+        let slots = 4 * 24 * 12;
+        let mut cum = vec![0.0];
+        for k in 0..slots {
+            cum.push(cum[k as usize] + spend(k));
+        }
+        let readings: Vec<series::Reading> = (18..slots)
+            .map(|k| series::Reading {
+                at: t0().timestamp() + k * 300,
+                level: 1000.0 - cum[(k - 18) as usize],
+            })
+            .collect();
+        let usage: Vec<series::Usage> = (0..slots)
+            .map(|k| series::Usage {
+                at: t0().timestamp() + k * 300 + 60,
+                weight: 2.0 * spend(k),
+            })
+            .collect();
+        let fit = fit_log_ratio(&readings, &series::UsageIndex::new(&usage)).unwrap();
+        assert_eq!(fit.lag_s, 90 * 60, "the reporting lag is found");
+        assert!((fit.ratio - 0.5).abs() < 0.02, "{}", fit.ratio);
+        let on_time: Vec<_> = readings
+            .iter()
+            .map(|r| series::Reading {
+                at: r.at - 90 * 60,
+                ..*r
+            })
+            .collect();
+        let fit = fit_log_ratio(&on_time, &series::UsageIndex::new(&usage)).unwrap();
+        assert_eq!(fit.lag_s, 0, "a balance on time has no lag");
     }
 
     #[test]
