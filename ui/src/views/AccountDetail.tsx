@@ -88,7 +88,10 @@ function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
         <div class="card">
           <span class="card-label">Burn</span>
           <span class="card-value">{formatRate(f.rate_per_day, unit)}</span>
-          <span class="card-sub">{f.history_hours > 0 ? `from ${formatHours(f.history_hours)} of readings` : "no readings yet"}</span>
+          <span class="card-sub">
+            {f.history_hours > 0 ? `from ${formatHours(f.history_hours)} of readings` : "no readings yet"}
+            {f.refined_by_logs ? ` and ${f.refined_by_logs.toLocaleString()} logged requests` : ""}
+          </span>
         </div>
         <div class={`card border-${t}`}>
           <span class="card-label">Runway (P50, P10–P90)</span>
