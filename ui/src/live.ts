@@ -26,12 +26,12 @@ export function batched(fn: () => void, ms: number): { trigger: () => void; canc
 /** How long a burst of change events is collected before the dashboard re-fetches. */
 export const REFRESH_BATCH_MS = 250;
 
-/** Calls `onChange` (batched) whenever stored data changes. Returns the unsubscribe. */
-export function onDataChanged(onChange: () => void): () => void {
-  const b = batched(onChange, REFRESH_BATCH_MS);
+/** Runs `onEvent` for each Tauri event `name` until the returned unsubscribe is called, then
+ * `batch` is cancelled (pending work dropped). Outside Tauri (unit tests) nothing arrives. */
+function subscribe<T>(name: string, onEvent: (payload: T) => void, batch: { cancel: () => void }): () => void {
   let unlisten: (() => void) | null = null;
   let stopped = false;
-  listen(CHANGED_EVENT, () => b.trigger())
+  listen<T>(name, (e) => onEvent(e.payload))
     .then((u) => {
       if (stopped) u();
       else unlisten = u;
@@ -41,9 +41,15 @@ export function onDataChanged(onChange: () => void): () => void {
     });
   return () => {
     stopped = true;
-    b.cancel();
+    batch.cancel();
     unlisten?.();
   };
+}
+
+/** Calls `onChange` (batched) whenever stored data changes. Returns the unsubscribe. */
+export function onDataChanged(onChange: () => void): () => void {
+  const b = batched(onChange, REFRESH_BATCH_MS);
+  return subscribe(CHANGED_EVENT, () => b.trigger(), b);
 }
 
 /** Backfills under way, by log source id. A finished one (every file done) is dropped. */
@@ -73,24 +79,14 @@ export function useBackfills(): Backfills {
   useEffect(() => {
     let latest: Backfills = new Map();
     const paint = batched(() => setShown(latest), PROGRESS_REPAINT_MS);
-    let unlisten: (() => void) | null = null;
-    let stopped = false;
-    listen<LogProgress>(LOG_PROGRESS_EVENT, (e) => {
-      latest = withProgress(latest, e.payload);
-      paint.trigger();
-    })
-      .then((u) => {
-        if (stopped) u();
-        else unlisten = u;
-      })
-      .catch(() => {
-        // Outside Tauri (unit tests) there is no event bus.
-      });
-    return () => {
-      stopped = true;
-      paint.cancel();
-      unlisten?.();
-    };
+    return subscribe<LogProgress>(
+      LOG_PROGRESS_EVENT,
+      (p) => {
+        latest = withProgress(latest, p);
+        paint.trigger();
+      },
+      paint,
+    );
   }, []);
   return shown;
 }
