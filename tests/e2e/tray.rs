@@ -80,20 +80,8 @@ fn prop(bus: &str, path: &str, name: &str) -> Option<String> {
 fn view(item: &str) -> Option<TrayView> {
     let slash = item.find('/')?;
     let (bus, path) = item.split_at(slash);
-    let menu_path = gdbus(&[
-        "--dest",
-        bus,
-        "--object-path",
-        path,
-        "--method",
-        "org.freedesktop.DBus.Properties.Get",
-        "org.kde.StatusNotifierItem",
-        "Menu",
-    ])?;
-    let menu_path = menu_path
-        .split(['\'', '"'])
-        .find(|s| s.starts_with('/'))?
-        .to_owned();
+    // An object path prints as `objectpath '/…'`: the first quoted string either way.
+    let menu_path = prop(bus, path, "Menu")?;
     let layout = gdbus(&[
         "--dest",
         bus,

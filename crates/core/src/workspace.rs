@@ -130,27 +130,7 @@ impl Cliffwatch {
             Err(e) => return Err(e),
         }
 
-        let (secret_ref, hint) = match &new.secret {
-            SecretInput::Keychain(secret) => {
-                let r = SecretRef::new_keychain();
-                let SecretRef::Keychain(id) = &r else {
-                    unreachable!("new_keychain")
-                };
-                self.keychain_set(id.clone(), secret.clone()).await?;
-                (r, Some(secret.hint()))
-            }
-            SecretInput::Env(var) => {
-                if !crate::secrets::valid_env_name(var) {
-                    return Err(Error::InvalidInput(format!(
-                        "`{var}` is not a valid environment variable name"
-                    )));
-                }
-                // Fail now rather than at the first poll.
-                crate::secrets::read_env_secret(var)?;
-                (SecretRef::Env(var.clone()), None)
-            }
-            SecretInput::None => (SecretRef::None, None),
-        };
+        let (secret_ref, hint) = self.store_secret(&new.secret).await?;
         let options = serde_json::Value::Object(new.options.clone());
         let inserted = db::accounts::insert(
             &self.pool,
@@ -197,36 +177,44 @@ impl Cliffwatch {
         Ok(stored.account)
     }
 
-    /// Replaces an account's key in place: its history, alerts and log links stay. The new key
-    /// is stored under a new keychain entry first, then the account points at it, then the old
-    /// entry is deleted, so a failure at any step leaves a working key behind. The account goes
-    /// back to "not polled" (a rejected key waits for exactly this).
-    pub async fn replace_secret(&self, label: &str, secret: SecretInput) -> Result<Account> {
-        let stored = db::accounts::get_by_label(&self.pool, label).await?;
-        let (secret_ref, hint) = match secret {
+    /// Puts a key where it is to live: a new keychain entry (with its last-4 hint), or an
+    /// environment variable's name once the variable is checked (failing now rather than at
+    /// the first poll).
+    async fn store_secret(&self, input: &SecretInput) -> Result<(SecretRef, Option<String>)> {
+        match input {
             SecretInput::Keychain(secret) => {
                 let r = SecretRef::new_keychain();
                 let SecretRef::Keychain(id) = &r else {
                     unreachable!("new_keychain")
                 };
                 self.keychain_set(id.clone(), secret.clone()).await?;
-                (r, Some(secret.hint()))
+                Ok((r, Some(secret.hint())))
             }
             SecretInput::Env(var) => {
-                if !crate::secrets::valid_env_name(&var) {
+                if !crate::secrets::valid_env_name(var) {
                     return Err(Error::InvalidInput(format!(
                         "`{var}` is not a valid environment variable name"
                     )));
                 }
-                crate::secrets::read_env_secret(&var)?;
-                (SecretRef::Env(var), None)
+                crate::secrets::read_env_secret(var)?;
+                Ok((SecretRef::Env(var.clone()), None))
             }
-            SecretInput::None => {
-                return Err(Error::InvalidInput(
-                    "a new key is needed to replace the old one".into(),
-                ))
-            }
-        };
+            SecretInput::None => Ok((SecretRef::None, None)),
+        }
+    }
+
+    /// Replaces an account's key in place: its history, alerts and log links stay. The new key
+    /// is stored under a new keychain entry first, then the account points at it, then the old
+    /// entry is deleted, so a failure at any step leaves a working key behind. The account goes
+    /// back to "not polled" (a rejected key waits for exactly this).
+    pub async fn replace_secret(&self, label: &str, secret: SecretInput) -> Result<Account> {
+        let stored = db::accounts::get_by_label(&self.pool, label).await?;
+        if matches!(secret, SecretInput::None) {
+            return Err(Error::InvalidInput(
+                "a new key is needed to replace the old one".into(),
+            ));
+        }
+        let (secret_ref, hint) = self.store_secret(&secret).await?;
         let updated = db::accounts::set_secret(
             &self.pool,
             stored.account.id,

@@ -4,6 +4,7 @@
 
 use crate::{output, Context};
 use clap::{Args, Subcommand};
+use cliffwatch_core::model::Account;
 use cliffwatch_core::secrets::Secret;
 use cliffwatch_core::{Error, NewAccount, SecretInput};
 use std::io::BufRead;
@@ -92,21 +93,12 @@ pub async fn run(ctx: &Context, cmd: AccountCmd) -> cliffwatch_core::Result<()> 
             };
             let cw = ctx.open().await?;
             let account = cw.replace_secret(&a.label, secret).await?;
-            if ctx.json {
-                output::json(&account)
-            } else {
-                println!(
-                    "Replaced the key of `{}`, now in {}{}; it will be polled again.",
-                    account.label,
-                    account.secret,
-                    account
-                        .secret_hint
-                        .as_deref()
-                        .map(|h| format!(" ({h})"))
-                        .unwrap_or_default()
-                );
-                Ok(())
-            }
+            print_account(ctx, &account, |a, key| {
+                format!(
+                    "Replaced the key of `{}`, now in {key}; it will be polled again.",
+                    a.label
+                )
+            })
         }
         AccountCmd::Remove { label } => {
             let cw = ctx.open().await?;
@@ -165,22 +157,26 @@ async fn add(ctx: &Context, a: AddArgs) -> cliffwatch_core::Result<()> {
             options,
         })
         .await?;
+    print_account(ctx, &account, |a, key| {
+        format!("Added `{}` ({}), key in {key}.", a.label, a.provider)
+    })
+}
+
+/// An added or changed account: its JSON, or `say(account, where its key is)` for people.
+fn print_account(
+    ctx: &Context,
+    account: &Account,
+    say: impl Fn(&Account, &str) -> String,
+) -> cliffwatch_core::Result<()> {
     if ctx.json {
-        output::json(&account)
-    } else {
-        println!(
-            "Added `{}` ({}), key in {}{}.",
-            account.label,
-            account.provider,
-            account.secret,
-            account
-                .secret_hint
-                .as_deref()
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default()
-        );
-        Ok(())
+        return output::json(account);
     }
+    let key = match account.secret_hint.as_deref() {
+        Some(h) => format!("{} ({h})", account.secret),
+        None => account.secret.clone(),
+    };
+    println!("{}", say(account, &key));
+    Ok(())
 }
 
 fn read_stdin_secret() -> cliffwatch_core::Result<Secret> {
