@@ -11,6 +11,7 @@ use cliffwatch_core::alerts::{Notification, Notifier, StoreActions, UrlOpener};
 use cliffwatch_core::clock::Clock;
 use cliffwatch_core::clock::SystemClock;
 use cliffwatch_core::engine::{Engine, EngineEvent, EngineSink, Mode};
+use cliffwatch_core::model::AccountId;
 use cliffwatch_core::model::ErrorDto;
 use cliffwatch_core::poll::SchedulerConfig;
 use cliffwatch_core::secrets::os_keychain;
@@ -82,13 +83,27 @@ async fn open_data(opts: &Options) -> Result<Cliffwatch, ErrorDto> {
 /// Shows the dashboard, creating its window if it was closed (closing frees the webview; the
 /// app lives on in the tray).
 pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
+    show_account(app, None);
+}
+
+/// Shows the dashboard, at `account` if given: an open window is told to navigate there, a new
+/// one starts there (`#account=<id>`).
+pub fn show_account<R: Runtime>(app: &AppHandle<R>, account: Option<AccountId>) {
     if let Some(w) = app.get_webview_window(MAIN_WINDOW) {
         let _ = w.unminimize();
         let _ = w.show();
         let _ = w.set_focus();
+        if let Some(AccountId(id)) = account {
+            use tauri::Emitter;
+            let _ = w.emit(cliffwatch_core::dashboard::OPEN_ACCOUNT_EVENT, id);
+        }
         return;
     }
-    let built = WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::App("index.html".into()))
+    let page = match account {
+        Some(AccountId(id)) => format!("index.html#account={id}"),
+        None => "index.html".into(),
+    };
+    let built = WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::App(page.into()))
         .title(if app.try_state::<AppState>().is_some_and(|s| s.demo) {
             "Cliffwatch — DEMO (loopback providers, temporary data)"
         } else {
@@ -339,6 +354,11 @@ fn engine_sink(app: AppHandle, _cw: Cliffwatch, demo: bool) -> EngineSink {
         EngineEvent::Logs(cliffwatch_core::logs::WatcherEvent::Progress(p)) => {
             use tauri::Emitter;
             let _ = app.emit(cliffwatch_core::dashboard::LOG_PROGRESS_EVENT, p);
+        }
+        EngineEvent::OpenRequested(account) => {
+            // Windows are made on the main thread.
+            let handle = app.clone();
+            let _ = app.run_on_main_thread(move || show_account(&handle, account));
         }
         EngineEvent::Failed(err) => eprintln!("cliffwatch: {}", err.message),
         _ => {}

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from "preact/hooks";
 import { api } from "./api";
 import type { Settings } from "./bindings/Settings";
 import type { Theme } from "./bindings/Theme";
-import { onDataChanged } from "./live";
+import { onDataChanged, onOpenAccount } from "./live";
 import { ErrorBanner, useLoad } from "./ui";
 import { AccountsView } from "./views/Accounts";
 import { AccountDetailView } from "./views/AccountDetail";
@@ -11,7 +11,8 @@ import { LogsView } from "./views/Logs";
 import { SettingsView } from "./views/Settings";
 import { Wizard } from "./views/Wizard";
 
-export type Route = { view: "accounts" } | { view: "account"; id: number } | { view: "events" } | { view: "logs" } | { view: "settings" };
+import { routeFromHash, type Route } from "./route";
+export type { Route } from "./route";
 
 const NAV: [Route["view"], string][] = [
   ["accounts", "Accounts"],
@@ -28,7 +29,9 @@ export function applyTheme(theme: Theme) {
 }
 
 export function App() {
-  const [route, setRoute] = useState<Route>({ view: "accounts" });
+  // A window opened from a notification starts at its account (`#account=<id>`).
+  const [route, setRoute] = useState<Route>(() => routeFromHash(location.hash));
+  useEffect(() => onOpenAccount((id) => setRoute({ view: "account", id })), []);
   const [version, setVersion] = useState(0);
   const [wizard, setWizard] = useState(false);
   const bump = useCallback(() => setVersion((v) => v + 1), []);

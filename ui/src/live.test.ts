@@ -52,3 +52,13 @@ describe("backfill progress", () => {
     expect(progressShare(p(0, 100))).toBe(0);
   });
 });
+
+describe("routeFromHash", () => {
+  it("opens the account a notification was about, else the list", async () => {
+    const { routeFromHash } = await import("./route");
+    expect(routeFromHash("#account=12")).toEqual({ view: "account", id: 12 });
+    expect(routeFromHash("")).toEqual({ view: "accounts" });
+    expect(routeFromHash("#account=12x")).toEqual({ view: "accounts" });
+    expect(routeFromHash("#account=")).toEqual({ view: "accounts" });
+  });
+});

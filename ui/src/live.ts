@@ -3,7 +3,7 @@
 import { listen } from "@tauri-apps/api/event";
 import { useEffect, useState } from "preact/hooks";
 import type { LogProgress } from "./bindings/LogProgress";
-import { CHANGED_EVENT, LOG_PROGRESS_EVENT } from "./events";
+import { CHANGED_EVENT, LOG_PROGRESS_EVENT, OPEN_ACCOUNT_EVENT } from "./events";
 
 /** Coalesces calls: `fn` runs once, `ms` after the first call of a burst. */
 export function batched(fn: () => void, ms: number): { trigger: () => void; cancel: () => void } {
@@ -50,6 +50,12 @@ function subscribe<T>(name: string, onEvent: (payload: T) => void, batch: { canc
 export function onDataChanged(onChange: () => void): () => void {
   const b = batched(onChange, REFRESH_BATCH_MS);
   return subscribe(CHANGED_EVENT, () => b.trigger(), b);
+}
+
+/** Calls `show(id)` when a notification about account `id` was clicked. Returns the
+ * unsubscribe. */
+export function onOpenAccount(show: (id: number) => void): () => void {
+  return subscribe<number>(OPEN_ACCOUNT_EVENT, show, { cancel: () => {} });
 }
 
 /** Backfills under way, by log source id. A finished one (every file done) is dropped. */

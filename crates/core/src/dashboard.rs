@@ -22,6 +22,9 @@ use ts_rs::TS;
 pub const CHANGED_EVENT: &str = "cliffwatch://changed";
 /// Emitted during a log backfill with a [`crate::logs::Progress`] payload.
 pub const LOG_PROGRESS_EVENT: &str = "cliffwatch://log-progress";
+/// Sent to an open dashboard with an account id: show that account (a notification about it
+/// was clicked). A dashboard opened for it gets `#account=<id>` in its URL instead.
+pub const OPEN_ACCOUNT_EVENT: &str = "cliffwatch://open-account";
 
 /// How far back the accounts table's sparklines reach: a week shows the daily rhythm.
 pub const SPARKLINE_DAYS: i64 = 7;
@@ -1073,7 +1076,7 @@ mod tests {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/events.ts"),
         )
         .expect("ui/src/events.ts");
-        for name in [CHANGED_EVENT, LOG_PROGRESS_EVENT] {
+        for name in [CHANGED_EVENT, LOG_PROGRESS_EVENT, OPEN_ACCOUNT_EVENT] {
             assert!(
                 ts.contains(&format!("\"{name}\"")),
                 "ui/src/events.ts must use {name}"

@@ -12,7 +12,7 @@ use crate::db::alerts::Alert;
 use crate::demo::{Demo, TICK_DEMO};
 use crate::http::{Http, HttpConfig};
 use crate::logs::{self, Watcher, WatcherEvent};
-use crate::model::ErrorDto;
+use crate::model::{AccountId, ErrorDto};
 use crate::poll::{self, PollResult, Scheduler, SchedulerConfig};
 use crate::{Cliffwatch, Result};
 use std::sync::Arc;
@@ -32,6 +32,9 @@ pub enum EngineEvent {
     Alerts(Vec<Alert>),
     /// Something in the store changed (the UI re-reads).
     Changed,
+    /// A notification's body was clicked: the user wants to see it (the dashboard, at this
+    /// account).
+    OpenRequested(Option<AccountId>),
     Failed(ErrorDto),
 }
 

@@ -24,6 +24,8 @@ pub trait ActionHandler: Send + Sync + std::fmt::Debug {
     fn top_up(&self, account: Option<AccountId>, url: &str);
     /// "Snooze" on `alert`.
     fn snooze(&self, alert: AlertId);
+    /// The notification's body was clicked (its "default" action): show `account`.
+    fn open(&self, account: Option<AccountId>);
 }
 
 /// Opens a web page in the user's browser.
@@ -70,6 +72,10 @@ impl StoreActions {
 }
 
 impl ActionHandler for StoreActions {
+    fn open(&self, account: Option<AccountId>) {
+        (self.sink)(EngineEvent::OpenRequested(account));
+    }
+
     fn top_up(&self, _account: Option<AccountId>, url: &str) {
         let opened = crate::dashboard::checked_https_url(url).and_then(|u| self.opener.open(&u));
         if let Err(e) = opened {

@@ -19,6 +19,8 @@ use std::sync::Arc;
 /// link from a 402 body), "Snooze" snoozes the alert.
 pub const ACTION_TOP_UP: &str = "top-up";
 pub const ACTION_SNOOZE: &str = "snooze";
+/// The freedesktop key of a click on the notification's body: the shell shows the account.
+pub const ACTION_OPEN: &str = "default";
 
 /// How long a shown notification's buttons are listened for. Most daemons close a
 /// notification (expired or dismissed) well before, which ends the wait at once; this bounds
@@ -60,6 +62,8 @@ impl DesktopNotifier {
                 d.action(ACTION_TOP_UP, "Top up");
             }
             d.action(ACTION_SNOOZE, "Snooze");
+            // Not a button: daemons run it when the body is clicked.
+            d.action(ACTION_OPEN, "Open in Cliffwatch");
         }
         #[cfg(all(unix, not(target_os = "macos")))]
         {
@@ -92,7 +96,7 @@ impl Notifier for DesktopNotifier {
 /// Listening for clicks, where notify-rust can hear them: the freedesktop D-Bus interface.
 #[cfg(all(unix, not(target_os = "macos")))]
 mod clicks {
-    use super::{ActionHandler, ACTION_SNOOZE, ACTION_TOP_UP, ACTION_WAIT};
+    use super::{ActionHandler, ACTION_OPEN, ACTION_SNOOZE, ACTION_TOP_UP, ACTION_WAIT};
     use crate::alerts::Notification;
     use crate::model::{AccountId, AlertId};
     use crate::{Error, Result};
@@ -219,7 +223,8 @@ mod clicks {
                 }
             }
             Some(ACTION_SNOOZE) => handler.snooze(w.alert),
-            // A click on the body, or closed without a click.
+            Some(ACTION_OPEN) => handler.open(w.account),
+            // Closed without a click.
             _ => {}
         }
     }
@@ -306,6 +311,9 @@ mod tests {
         }
         fn snooze(&self, alert: AlertId) {
             self.0.lock().unwrap().push(format!("snooze #{alert}"));
+        }
+        fn open(&self, account: Option<AccountId>) {
+            self.0.lock().unwrap().push(format!("open {account:?}"));
         }
     }
 
@@ -483,6 +491,43 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread")]
+    async fn clicking_the_body_asks_the_shell_to_show_the_account() {
+        if !session_bus() || !gdbus_available() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (cw, alert_id) = crate::alerts::actions::tests::low_balance_alert(dir.path()).await;
+        let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink_asked = asked.clone();
+        let actions = crate::alerts::StoreActions::new(
+            &cw,
+            tokio::runtime::Handle::current(),
+            Arc::new(crate::alerts::actions::tests::Opened::default()),
+            Arc::new(move |e| {
+                if let crate::engine::EngineEvent::OpenRequested(a) = e {
+                    sink_asked.lock().unwrap().push(a);
+                }
+            }),
+        );
+        let notifier = DesktopNotifier::with_actions(Arc::new(actions)).unwrap();
+        let id = notifier
+            .show(&alert(alert_id))
+            .unwrap()
+            .expect("the daemon's id");
+        let heard = click_until(id, ACTION_OPEN, || {
+            let asked = asked.clone();
+            async move { !asked.lock().unwrap().is_empty() }
+        })
+        .await;
+        assert!(heard, "the body click reached the shell");
+        assert_eq!(
+            asked.lock().unwrap()[0],
+            Some(AccountId(1)),
+            "for its account"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
     async fn clicking_snooze_snoozes_the_alert_for_a_day() {
         if !session_bus() || !gdbus_available() {
             return;
@@ -602,7 +647,14 @@ mod tests {
         assert!(plain.actions.is_empty(), "{:?}", plain.actions);
         assert_eq!(
             with.actions,
-            [ACTION_TOP_UP, "Top up", ACTION_SNOOZE, "Snooze"],
+            [
+                ACTION_TOP_UP,
+                "Top up",
+                ACTION_SNOOZE,
+                "Snooze",
+                ACTION_OPEN,
+                "Open in Cliffwatch"
+            ],
             "buttons only where clicks are heard"
         );
     }
