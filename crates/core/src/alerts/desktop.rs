@@ -206,8 +206,11 @@ mod clicks {
         let waited = tokio::time::timeout(
             ACTION_WAIT,
             w.handle.wait_for_action_async(|response| {
-                if let NotificationResponse::Action(action) = response {
-                    clicked = Some(action.clone());
+                match response {
+                    NotificationResponse::Action(action) => clicked = Some(action.clone()),
+                    // notify-rust reports the "default" action (a click on the body) apart.
+                    NotificationResponse::Default => clicked = Some(ACTION_OPEN.to_owned()),
+                    _ => {}
                 }
             }),
         )
@@ -428,13 +431,18 @@ mod tests {
 
     /// An alert of the account `alerts::actions::tests::low_balance_alert` creates, with a
     /// payment link from a (made-up) 402 body that must never be opened by a click.
-    fn alert(cw_alert: AlertId) -> Notification {
+    fn alert(cw_alert: AlertId, tag: &str) -> Notification {
         Notification {
             alert_id: cw_alert,
             account_id: Some(AccountId(1)),
             kind: AlertKind::LowBalance,
             severity: Severity::Warning,
-            title: format!("OpenRouter · main: balance is low ({})", std::process::id()),
+            // Unique per test: dunst stacks identical notifications into one, closing the
+            // others, and the click tests run in parallel.
+            title: format!(
+                "OpenRouter · main: balance is low ({}, {tag})",
+                std::process::id()
+            ),
             body: "9.00 USD left.".into(),
             top_up_url: Some("https://openrouter.ai/settings/credits".into()),
             payment_link: crate::alerts::payment_link(
@@ -511,7 +519,7 @@ mod tests {
         );
         let notifier = DesktopNotifier::with_actions(Arc::new(actions)).unwrap();
         let id = notifier
-            .show(&alert(alert_id))
+            .show(&alert(alert_id, "open"))
             .unwrap()
             .expect("the daemon's id");
         let heard = click_until(id, ACTION_OPEN, || {
@@ -536,7 +544,7 @@ mod tests {
         let (cw, alert_id) = crate::alerts::actions::tests::low_balance_alert(dir.path()).await;
         let (notifier, opened) = store_actions(&cw);
         let id = notifier
-            .show(&alert(alert_id))
+            .show(&alert(alert_id, "snooze"))
             .unwrap()
             .expect("the daemon's id");
         let pool = cw.pool().clone();
@@ -573,7 +581,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (cw, alert_id) = crate::alerts::actions::tests::low_balance_alert(dir.path()).await;
         let (notifier, opened) = store_actions(&cw);
-        let n = alert(alert_id);
+        let n = alert(alert_id, "top up");
         assert!(
             n.payment_link.is_some(),
             "the 402 body's link is on the alert"
@@ -604,7 +612,7 @@ mod tests {
         }
         let clicks = Arc::new(Clicks::default());
         let notifier = DesktopNotifier::with_actions(clicks.clone()).unwrap();
-        let mut n = alert(AlertId(7));
+        let mut n = alert(AlertId(7), "closed");
         // Critical: dunst keeps it on screen until it is closed.
         n.severity = Severity::Critical;
         let id = notifier.show(&n).unwrap().expect("the daemon's id");
@@ -641,7 +649,7 @@ mod tests {
 
     #[test]
     fn without_a_handler_there_are_no_buttons() {
-        let n = alert(AlertId(1));
+        let n = alert(AlertId(1), "plain");
         let plain = DesktopNotifier::build(&n, false);
         let with = DesktopNotifier::build(&n, true);
         assert!(plain.actions.is_empty(), "{:?}", plain.actions);
