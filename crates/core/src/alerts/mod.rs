@@ -223,8 +223,10 @@ pub async fn evaluate(
             .and_then(|uri| payment_link(uri, top_up_url.as_deref()));
         let name = info.map_or(account.provider.as_str(), |i| i.name);
 
-        // Alerts due for delivery in this pass, in `AlertKind::ALL` order.
+        // Alerts due for delivery in this pass, in `AlertKind::ALL` order, and the most severe
+        // balance alert of the episode the user has already been told about.
         let mut due = Vec::new();
+        let mut told = None;
         for kind in AlertKind::ALL {
             let mut current = db::alerts::current(pool, Some(account.id), kind.as_str()).await?;
             if let Some(a) = &current {
@@ -234,6 +236,15 @@ pub async fn evaluate(
                 if check == Check::Clear || (snoozed_until_top_up && topped_up) {
                     db::alerts::set_state(pool, a.id, "resolved", None, now).await?;
                     current = None;
+                }
+            }
+            if let (Some(a), Some(rank)) = (&current, kind.balance_rank()) {
+                // Told, or snoozed by the user and still quiet; a snooze that ran out makes the
+                // alert due again below, so it does not count.
+                let snoozing = a.state == "snoozed" && a.snoozed_until.is_none_or(|u| u > now);
+                let told_open = a.state != "snoozed" && a.notified_at.is_some();
+                if snoozing || told_open {
+                    told = told.max(Some(rank));
                 }
             }
             let deliver = match current {
@@ -273,7 +284,11 @@ pub async fn evaluate(
             }
         }
 
-        let plan = plan_delivery(&due, quiet);
+        let plan = plan_delivery(&due, quiet, told);
+        for id in plan.silent {
+            db::alerts::mark_notified(pool, id, now).await?;
+            touched.push(id);
+        }
         for (kind, id, superseded) in plan.send {
             let (title, body) = words(kind, name, &account.label, &forecast, event.as_ref());
             let n = Notification {
@@ -323,6 +338,9 @@ pub async fn evaluate(
 struct Plan {
     /// Deliver now: (kind, alert, the lesser alerts this one supersedes).
     send: Vec<(AlertKind, AlertId, Vec<AlertId>)>,
+    /// Count as told without a notification: a more severe alert of the same episode already
+    /// went out ("balance is low" after "runs out within a day" adds nothing).
+    silent: Vec<AlertId>,
 }
 
 /// Which of one account's due alerts go out now. Alerts outside the balance/runway story
@@ -330,8 +348,9 @@ struct Plan {
 /// out, and the others ride on it: a balance that crosses 10 % with a day of runway left gives
 /// one "runs out within a day" notification, not three. During quiet hours only critical alerts
 /// go out; a held warning waits for the morning, unless a critical alert of the same story goes
-/// out now and supersedes it.
-fn plan_delivery(due: &[(AlertKind, AlertId)], quiet: bool) -> Plan {
+/// out now and supersedes it. `told` is the rank of the most severe balance alert of this
+/// episode already delivered (or snoozed): due ones no more severe are stored as told, silently.
+fn plan_delivery(due: &[(AlertKind, AlertId)], quiet: bool, told: Option<u8>) -> Plan {
     let held = |k: AlertKind| quiet && k.severity() < Severity::Critical;
     let mut plan = Plan::default();
     for &(kind, id) in due {
@@ -343,6 +362,14 @@ fn plan_delivery(due: &[(AlertKind, AlertId)], quiet: bool) -> Plan {
         .iter()
         .filter_map(|&(k, id)| k.balance_rank().map(|r| (r, k, id)))
         .max_by_key(|&(r, ..)| r);
+    if top.is_some_and(|(r, ..)| told.is_some_and(|t| r <= t)) {
+        plan.silent = due
+            .iter()
+            .filter(|(k, _)| k.balance_rank().is_some())
+            .map(|&(_, id)| id)
+            .collect();
+        return plan;
+    }
     if let Some((_, kind, id)) = top.filter(|&(_, k, _)| !held(k)) {
         let lesser = due
             .iter()

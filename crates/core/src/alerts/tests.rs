@@ -356,17 +356,23 @@ use AlertKind::{
 };
 
 #[rstest]
-#[case::all_three_at_once(&[Low, Warn, Crit], false, &[Crit], 2)]
-#[case::low_and_warning(&[Low, Warn], false, &[Warn], 1)]
-#[case::low_and_out_of_credit(&[Low, Out], false, &[Out], 1)]
-#[case::one_alone(&[Low], false, &[Low], 0)]
-#[case::key_and_polling_are_their_own_story(&[Low, Warn, Key, Poll], false, &[Key, Poll, Warn], 1)]
-#[case::quiet_holds_warnings_together(&[Low, Warn], true, &[], 0)]
-#[case::quiet_critical_supersedes_held_warnings(&[Low, Warn, Crit], true, &[Crit], 2)]
-#[case::quiet_holds_key_warning(&[Key, Out], true, &[Out], 0)]
+#[case::all_three_at_once(&[Low, Warn, Crit], false, None, &[Crit], 2)]
+#[case::low_and_warning(&[Low, Warn], false, None, &[Warn], 1)]
+#[case::low_and_out_of_credit(&[Low, Out], false, None, &[Out], 1)]
+#[case::one_alone(&[Low], false, None, &[Low], 0)]
+#[case::key_and_polling_are_their_own_story(&[Low, Warn, Key, Poll], false, None, &[Key, Poll, Warn], 1)]
+#[case::quiet_holds_warnings_together(&[Low, Warn], true, None, &[], 0)]
+#[case::quiet_critical_supersedes_held_warnings(&[Low, Warn, Crit], true, None, &[Crit], 2)]
+#[case::quiet_holds_key_warning(&[Key, Out], true, None, &[Out], 0)]
+#[case::low_after_critical_was_told(&[Low], false, Some(Crit), &[], 0)]
+#[case::warning_after_critical_was_told(&[Low, Warn], false, Some(Crit), &[], 0)]
+#[case::critical_after_a_warning_was_told(&[Crit], false, Some(Warn), &[Crit], 0)]
+#[case::out_of_credit_after_critical(&[Out], false, Some(Crit), &[Out], 0)]
+#[case::key_goes_out_whatever_was_told(&[Low, Key], false, Some(Out), &[Key], 0)]
 fn the_most_severe_balance_alert_speaks_for_the_others(
     #[case] due: &[AlertKind],
     #[case] quiet: bool,
+    #[case] told: Option<AlertKind>,
     #[case] sent: &[AlertKind],
     #[case] superseded: usize,
 ) {
@@ -375,9 +381,16 @@ fn the_most_severe_balance_alert_speaks_for_the_others(
         .enumerate()
         .map(|(i, &k)| (k, AlertId(i as i64 + 1)))
         .collect();
-    let plan = plan_delivery(&due, quiet);
+    let plan = plan_delivery(&due, quiet, told.and_then(AlertKind::balance_rank));
     let kinds: Vec<_> = plan.send.iter().map(|(k, ..)| *k).collect();
-    assert_eq!(kinds, sent, "{due:?}, quiet {quiet}");
+    assert_eq!(kinds, sent, "{due:?}, quiet {quiet}, told {told:?}");
+    let silent_balance = due
+        .iter()
+        .filter(|(k, _)| k.balance_rank().is_some())
+        .count();
+    if told.is_some() && kinds.iter().all(|k| k.balance_rank().is_none()) {
+        assert_eq!(plan.silent.len(), silent_balance, "told silently: {plan:?}");
+    }
     let lesser: usize = plan.send.iter().map(|(.., l)| l.len()).sum();
     assert_eq!(lesser, superseded, "{due:?}, quiet {quiet}: {plan:?}");
 }
@@ -389,6 +402,7 @@ fn the_most_severe_balance_alert_speaks_for_the_others(
 #[rstest]
 #[case::low_warning_and_critical_at_once(20.0, 30.0, &[Crit, Out])]
 #[case::low_and_warning_at_once(50.0, 60.0, &[Warn, Crit, Out])]
+#[case::low_after_critical_adds_nothing(150.0, 10.0, &[Warn, Crit, Out])]
 fn one_notification_per_pass_for_a_draining_balance(
     #[case] first_seen: f64,
     #[case] low_amount: f64,
