@@ -602,11 +602,16 @@ pub async fn save_settings(cw: &Cliffwatch, s: &Settings) -> Result<Settings> {
                 .into(),
         ));
     }
-    if let Some(q) = s.quiet_hours {
+    if let Some(q) = &s.quiet_hours {
         if q.start_minute >= 1440 || q.end_minute >= 1440 || q.utc_offset_minutes.abs() > 14 * 60 {
             return Err(Error::InvalidInput(
                 "quiet hours must be times of day (00:00–23:59)".into(),
             ));
+        }
+        if let Some(zone) = q.zone.as_deref().filter(|_| q.tz().is_none()) {
+            return Err(Error::InvalidInput(format!(
+                "`{zone}` is not a time zone (an IANA name such as Europe/Berlin)"
+            )));
         }
     }
     let pool = cw.pool();
@@ -1027,6 +1032,7 @@ mod tests {
             start_minute: 1320,
             end_minute: 420,
             utc_offset_minutes: 60,
+            zone: Some("Europe/Berlin".into()),
         });
         assert_eq!(save_settings(&cw, &s).await.unwrap(), s, "stored as given");
         let bad = Settings {
@@ -1036,6 +1042,15 @@ mod tests {
         assert_eq!(
             save_settings(&cw, &bad).await.unwrap_err().kind(),
             "invalid_input"
+        );
+        let mut bad = s.clone();
+        if let Some(q) = &mut bad.quiet_hours {
+            q.zone = Some("Europe/Atlantis".into());
+        }
+        assert_eq!(
+            save_settings(&cw, &bad).await.unwrap_err().kind(),
+            "invalid_input",
+            "an unknown time zone is refused"
         );
         let mut bad = s.clone();
         bad.rules.runway_critical_hours = 100.0;

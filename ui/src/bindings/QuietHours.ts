@@ -2,7 +2,9 @@
 
 /**
  * Hours of the day when only critical alerts make a sound; the others wait until the quiet
- * hours end. Local time is UTC + `utc_offset_minutes` (the shell passes the user's offset).
+ * hours end. Local time is that of `zone` (an IANA name such as "Europe/Berlin", so that
+ * 22:00 stays 22:00 across daylight-saving changes), or UTC + `utc_offset_minutes` when no
+ * zone is known (settings saved before zones were kept, or an unknown name).
  */
 export type QuietHours = { 
 /**
@@ -12,4 +14,4 @@ start_minute: number,
 /**
  * Minute of the local day they end (07:00 = 420); may be before `start_minute`.
  */
-end_minute: number, utc_offset_minutes: number, };
+end_minute: number, utc_offset_minutes: number, zone: string | null, };

@@ -102,7 +102,7 @@ export function SettingsView({ initial, onSaved }: { initial: Settings; onSaved:
             type="checkbox"
             checked={q !== null}
             onChange={(e) =>
-              set({ quiet_hours: e.currentTarget.checked ? { start_minute: 22 * 60, end_minute: 7 * 60, utc_offset_minutes: -new Date().getTimezoneOffset() } : null })
+              set({ quiet_hours: e.currentTarget.checked ? { start_minute: 22 * 60, end_minute: 7 * 60, ...localZone() } : null })
             }
           />{" "}
           Quiet hours (only critical alerts make a sound)
@@ -110,9 +110,10 @@ export function SettingsView({ initial, onSaved }: { initial: Settings; onSaved:
         {q && (
           <span class="inline quiet">
             from
-            <input type="time" value={minuteToHHMM(q.start_minute)} onInput={(e) => set({ quiet_hours: { ...q, start_minute: hhmmToMinute(e.currentTarget.value) ?? q.start_minute } })} />
+            <input type="time" value={minuteToHHMM(q.start_minute)} onInput={(e) => set({ quiet_hours: { ...q, ...localZone(), start_minute: hhmmToMinute(e.currentTarget.value) ?? q.start_minute } })} />
             to
-            <input type="time" value={minuteToHHMM(q.end_minute)} onInput={(e) => set({ quiet_hours: { ...q, end_minute: hhmmToMinute(e.currentTarget.value) ?? q.end_minute } })} />
+            <input type="time" value={minuteToHHMM(q.end_minute)} onInput={(e) => set({ quiet_hours: { ...q, ...localZone(), end_minute: hhmmToMinute(e.currentTarget.value) ?? q.end_minute } })} />
+            <span class="muted small">{q.zone ?? `UTC${q.utc_offset_minutes >= 0 ? "+" : "−"}${minuteToHHMM(Math.abs(q.utc_offset_minutes))}`}</span>
           </span>
         )}
       </section>
@@ -136,4 +137,17 @@ export function SettingsView({ initial, onSaved }: { initial: Settings; onSaved:
       </div>
     </form>
   );
+}
+
+/** This computer's time zone: its IANA name (quiet hours then follow daylight saving) and the
+ * current offset (used when the name is unknown to Cliffwatch). */
+export function localZone(): { zone: string | null; utc_offset_minutes: number } {
+  let zone: string | null = null;
+  try {
+    const name = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    zone = name && name !== "Etc/Unknown" ? name : null;
+  } catch {
+    zone = null;
+  }
+  return { zone, utc_offset_minutes: -new Date().getTimezoneOffset() };
 }

@@ -132,8 +132,10 @@ impl Default for AlertRules {
 }
 
 /// Hours of the day when only critical alerts make a sound; the others wait until the quiet
-/// hours end. Local time is UTC + `utc_offset_minutes` (the shell passes the user's offset).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+/// hours end. Local time is that of `zone` (an IANA name such as "Europe/Berlin", so that
+/// 22:00 stays 22:00 across daylight-saving changes), or UTC + `utc_offset_minutes` when no
+/// zone is known (settings saved before zones were kept, or an unknown name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct QuietHours {
     /// Minute of the local day quiet hours start (22:00 = 1320).
@@ -141,12 +143,28 @@ pub struct QuietHours {
     /// Minute of the local day they end (07:00 = 420); may be before `start_minute`.
     pub end_minute: u32,
     pub utc_offset_minutes: i32,
+    #[serde(default)]
+    pub zone: Option<String>,
 }
 
 impl QuietHours {
+    /// The zone, if it is one the time-zone database knows.
+    pub fn tz(&self) -> Option<chrono_tz::Tz> {
+        self.zone.as_deref()?.parse().ok()
+    }
+
     pub fn contains(&self, now: DateTime<Utc>) -> bool {
-        let local = now + chrono::Duration::minutes(self.utc_offset_minutes as i64);
-        let m = local.hour() * 60 + local.minute();
+        let (hour, minute) = match self.tz() {
+            Some(tz) => {
+                let local = now.with_timezone(&tz);
+                (local.hour(), local.minute())
+            }
+            None => {
+                let local = now + chrono::Duration::minutes(self.utc_offset_minutes as i64);
+                (local.hour(), local.minute())
+            }
+        };
+        let m = hour * 60 + minute;
         if self.start_minute <= self.end_minute {
             (self.start_minute..self.end_minute).contains(&m)
         } else {
@@ -365,11 +383,11 @@ mod tests {
     }
 
     #[rstest]
-    #[case::overnight(QuietHours { start_minute: 22 * 60, end_minute: 7 * 60, utc_offset_minutes: 0 }, 23, true)]
-    #[case::overnight_morning(QuietHours { start_minute: 22 * 60, end_minute: 7 * 60, utc_offset_minutes: 0 }, 6, true)]
-    #[case::overnight_day(QuietHours { start_minute: 22 * 60, end_minute: 7 * 60, utc_offset_minutes: 0 }, 12, false)]
-    #[case::offset(QuietHours { start_minute: 22 * 60, end_minute: 7 * 60, utc_offset_minutes: 120 }, 21, true)]
-    #[case::daytime(QuietHours { start_minute: 9 * 60, end_minute: 17 * 60, utc_offset_minutes: 0 }, 17, false)]
+    #[case::overnight(QuietHours { start_minute: 22 * 60, end_minute: 7 * 60, utc_offset_minutes: 0, zone: None }, 23, true)]
+    #[case::overnight_morning(QuietHours { start_minute: 22 * 60, end_minute: 7 * 60, utc_offset_minutes: 0, zone: None }, 6, true)]
+    #[case::overnight_day(QuietHours { start_minute: 22 * 60, end_minute: 7 * 60, utc_offset_minutes: 0, zone: None }, 12, false)]
+    #[case::offset(QuietHours { start_minute: 22 * 60, end_minute: 7 * 60, utc_offset_minutes: 120, zone: None }, 21, true)]
+    #[case::daytime(QuietHours { start_minute: 9 * 60, end_minute: 17 * 60, utc_offset_minutes: 0, zone: None }, 17, false)]
     fn quiet_hours_wrap_midnight(
         #[case] q: QuietHours,
         #[case] utc_hour: u32,
@@ -377,5 +395,44 @@ mod tests {
     ) {
         let now = Utc.with_ymd_and_hms(2026, 11, 21, utc_hour, 0, 0).unwrap();
         assert_eq!(q.contains(now), quiet, "{q:?} at {utc_hour}:00 UTC");
+    }
+
+    /// 22:00–07:00 in Berlin, saved in winter (UTC+1): in summer (UTC+2) they still start at
+    /// 22:00 Berlin time, 20:00 UTC, which the fixed winter offset would put at 21:00.
+    #[rstest]
+    #[case::winter_evening((2026, 1, 15, 21, 30), true)]
+    #[case::winter_before((2026, 1, 15, 20, 30), false)]
+    #[case::summer_evening((2026, 7, 15, 20, 30), true)]
+    #[case::summer_morning_end((2026, 7, 15, 5, 0), false)]
+    #[case::summer_morning((2026, 7, 15, 4, 30), true)]
+    fn quiet_hours_follow_the_zone_across_daylight_saving(
+        #[case] utc: (i32, u32, u32, u32, u32),
+        #[case] quiet: bool,
+    ) {
+        let q = QuietHours {
+            start_minute: 22 * 60,
+            end_minute: 7 * 60,
+            utc_offset_minutes: 60,
+            zone: Some("Europe/Berlin".into()),
+        };
+        let (y, mo, d, h, mi) = utc;
+        let now = Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap();
+        assert_eq!(q.contains(now), quiet, "{utc:?} UTC");
+        let fixed = QuietHours {
+            zone: None,
+            ..q.clone()
+        };
+        if (mo, h, mi) == (7, 20, 30) {
+            assert!(!fixed.contains(now), "a fixed offset gets summer wrong");
+        }
+        let unknown = QuietHours {
+            zone: Some("Mars/Olympus".into()),
+            ..q
+        };
+        assert_eq!(
+            unknown.contains(now),
+            fixed.contains(now),
+            "unknown zone: the offset"
+        );
     }
 }

@@ -156,6 +156,7 @@ fn quiet_at_night() -> QuietHours {
         start_minute: 22 * 60,
         end_minute: 7 * 60,
         utc_offset_minutes: 0,
+        zone: None,
     }
 }
 
