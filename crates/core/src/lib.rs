@@ -6,6 +6,11 @@
 //! [`secrets::SecretStore`]) so that every rule can be tested without a display, a keychain or
 //! a network.
 
+// Lets `providers/adapter_testkit.rs` name this crate `cliffwatch_core` in the unit tests too:
+// the integration tests in `tests/` include the same file, and there `crate` is the test binary.
+#[cfg(test)]
+extern crate self as cliffwatch_core;
+
 pub mod alerts;
 pub mod classify;
 pub mod clock;

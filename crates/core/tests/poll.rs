@@ -2,6 +2,7 @@
 //! marked), states follow the answers, a 402 stores one cliff event, `poll_all` is concurrent,
 //! the dry run stores nothing, and the scheduler answers refresh-now and stops.
 
+#[path = "../src/providers/adapter_testkit.rs"]
 mod support;
 
 use chrono::TimeZone;

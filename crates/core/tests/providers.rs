@@ -2,6 +2,7 @@
 //! Numbers and units are asserted exactly; the key must go where the provider wants it and
 //! nowhere else; every failure answer must come back as the right error kind without the key.
 
+#[path = "../src/providers/adapter_testkit.rs"]
 mod support;
 
 use support::{assert_key_only_in, assert_kind, fixture, poll, Place, KEY};

@@ -1,18 +1,23 @@
-//! Test helpers for the adapter unit tests of the scraping, search, captcha and telecom
-//! providers: recorded-response fixtures, a loopback wiremock server, one poll against it, and
-//! the check that the key went where the provider wants it and nowhere else.
+//! Test helpers for the provider adapters: recorded-response fixtures, a loopback wiremock
+//! server, one poll against it, and the check that the key went where the provider wants it and
+//! nowhere else.
 //!
-//! It mirrors `crates/core/tests/support/mod.rs` (same fixture format, same key, same `now`) for
-//! tests that live beside their adapter, so that `cargo test -p cliffwatch-core providers::<id>`
-//! runs one provider's tests. It is a `#[cfg(test)]` module of `providers`, so it is compiled
-//! once and only into tests.
+//! One file serves two kinds of test. It is a `#[cfg(test)]` module of `providers` for the tests
+//! that live beside their adapter (`cargo test -p cliffwatch-core providers::<id>` runs one
+//! provider's), and `tests/providers.rs` and `tests/poll.rs` include it with `#[path]`. So it
+//! names the crate `cliffwatch_core`, never `crate`: inside the crate that name comes from the
+//! `extern crate self` in `lib.rs`.
+//!
+//! A fixture (`tests/fixtures/providers/<id>/<name>.json`) is a recorded HTTP answer:
+//! `{"status": 402, "headers": {"Retry-After": "7"}, "body": <any JSON>}` or, for a provider that
+//! answers in plain text, `"body_text": "…"` instead of `"body"`. `status` defaults to 200.
 #![allow(dead_code)]
 
-use crate::http::{Http, HttpConfig, MAX_BODY};
-use crate::model::{Account, AccountId, AccountState};
-use crate::providers::{self, PollContext, PollError, Reading};
-use crate::secrets::Secret;
 use chrono::{DateTime, TimeZone, Utc};
+use cliffwatch_core::http::{Http, HttpConfig, MAX_BODY};
+use cliffwatch_core::model::{Account, AccountId, AccountState};
+use cliffwatch_core::providers::{self, PollContext, PollError, Reading};
+use cliffwatch_core::secrets::Secret;
 use std::time::Duration;
 use wiremock::{MockServer, Request, ResponseTemplate};
 
@@ -24,8 +29,7 @@ pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap()
 }
 
-/// A fixture file (`tests/fixtures/providers/<id>/<name>.json`) as the response wiremock serves:
-/// `{"status": 402, "headers": {…}, "body": <JSON>}` or `"body_text": "…"` for plain text.
+/// A fixture as the response wiremock serves.
 pub fn fixture(id: &str, name: &str) -> ResponseTemplate {
     let path = format!(
         "{}/../../tests/fixtures/providers/{id}/{name}.json",
@@ -69,32 +73,40 @@ pub fn account(provider: &str, base_url: &str, options: serde_json::Value) -> Ac
     }
 }
 
+/// A client with the app's body cap; the timeouts only bound a test whose server hangs.
+pub fn http() -> Http {
+    Http::new(HttpConfig {
+        connect_timeout: Duration::from_secs(5),
+        total_timeout: Duration::from_secs(10),
+        max_body: MAX_BODY,
+    })
+    .unwrap()
+}
+
+/// One poll of `account` with [`KEY`] against its base URL.
+pub async fn poll_account(account: &Account) -> Result<Reading, PollError> {
+    let info = providers::find(&account.provider).unwrap();
+    let secret = Secret::new(KEY).unwrap();
+    let ctx = PollContext {
+        info,
+        account,
+        secret: Some(&secret),
+        base_url: account.base_url.as_deref().unwrap(),
+        now: now(),
+    };
+    providers::adapter(&account.provider)
+        .unwrap()
+        .poll(&ctx, &http())
+        .await
+}
+
 /// One poll of a fresh `provider` account with [`KEY`] against `server`.
 pub async fn poll(
     provider: &str,
     server: &MockServer,
     options: serde_json::Value,
 ) -> Result<Reading, PollError> {
-    let account = account(provider, &server.uri(), options);
-    let info = providers::find(provider).unwrap();
-    let secret = Secret::new(KEY).unwrap();
-    let ctx = PollContext {
-        info,
-        account: &account,
-        secret: Some(&secret),
-        base_url: account.base_url.as_deref().unwrap(),
-        now: now(),
-    };
-    let http = Http::new(HttpConfig {
-        connect_timeout: Duration::from_secs(5),
-        total_timeout: Duration::from_secs(10),
-        max_body: MAX_BODY,
-    })
-    .unwrap();
-    providers::adapter(provider)
-        .unwrap()
-        .poll(&ctx, &http)
-        .await
+    poll_account(&account(provider, &server.uri(), options)).await
 }
 
 /// A server that answers `path` with the fixture `<id>/<name>`.

@@ -538,8 +538,8 @@ macro_rules! registry {
     };
 }
 
-/// Fixtures, a loopback server and the key-placement check for the adapters' unit tests;
-/// compiled once, for tests only.
+/// Fixtures, a loopback server and the key-placement check for the adapters' tests; compiled
+/// only into tests, and the integration tests in `tests/` include the same file.
 #[cfg(test)]
 mod adapter_testkit;
 
