@@ -3,6 +3,7 @@
 //! strings in cents** (`"123.45"` = $1.23), and remaining = the budget entered on the account −
 //! spend since the budget was set. Priority Tier costs are not in this report.
 
+use super::cost_report::CostReport;
 use super::{
     as_number, Category, PollContext, PollError, Provider, ProviderInfo, Reading,
     DEFAULT_MIN_POLL_S, NO_OPTIONS,
@@ -40,61 +41,27 @@ impl Provider for Anthropic {
         let (budget, since) = super::budget(ctx)?;
         let key = ctx.secret()?.expose();
         let starting_at = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let mut cents = 0.0;
-        let mut currency: Option<String> = None;
-        let mut page: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let mut url = ctx.url("/v1/organizations/cost_report")?;
-            {
-                let mut q = url.query_pairs_mut();
-                q.append_pair("starting_at", &starting_at)
-                    .append_pair("bucket_width", "1d")
-                    .append_pair("limit", &PAGE_LIMIT.to_string());
-                if let Some(p) = &page {
-                    q.append_pair("page", p);
-                }
-            }
-            let req = Request::get(url)
+        let report = CostReport {
+            path: "/v1/organizations/cost_report",
+            start: ("starting_at", &starting_at),
+            page_limit: PAGE_LIMIT,
+            max_pages: MAX_PAGES,
+        };
+        let request = |url| {
+            Request::get(url)
                 .secret_header("x-api-key", key)
-                .header("anthropic-version", API_VERSION);
-            let json = ctx.fetch_json(http, req).await?;
-            let buckets = json
-                .get("data")
-                .and_then(|v| v.as_array())
-                .ok_or_else(|| ctx.missing("data"))?;
-            for bucket in buckets {
-                let results = bucket
-                    .get("results")
-                    .and_then(|v| v.as_array())
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[]);
-                for r in results {
-                    cents += r
-                        .get("amount")
-                        .and_then(as_number)
-                        .ok_or_else(|| ctx.missing("data[].results[].amount"))?;
-                    if currency.is_none() {
-                        currency = r
-                            .get("currency")
-                            .and_then(|v| v.as_str())
-                            .map(str::to_owned);
-                    }
-                }
-            }
-            let more = json.get("has_more").and_then(|v| v.as_bool()) == Some(true);
-            page = json
-                .get("next_page")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned);
-            if !more || page.is_none() {
-                let unit = currency.as_deref().unwrap_or("usd");
-                return Ok(super::spend_reading(budget, cents / 100.0, unit));
-            }
-        }
-        Err(PollError::BadResponse {
-            message: format!(
-                "Anthropic's cost report did not end after {MAX_PAGES} pages: set a newer budget date with `account edit --budget`"
-            ),
-        })
+                .header("anthropic-version", API_VERSION)
+        };
+        let spend = report
+            .sum(ctx, http, request, |r| {
+                let cents = r
+                    .get("amount")
+                    .and_then(as_number)
+                    .ok_or_else(|| ctx.missing("data[].results[].amount"))?;
+                Ok((cents, r.get("currency").and_then(|v| v.as_str())))
+            })
+            .await?;
+        let unit = spend.currency.as_deref().unwrap_or("usd");
+        Ok(super::spend_reading(budget, spend.amount / 100.0, unit))
     }
 }

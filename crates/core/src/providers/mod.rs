@@ -538,6 +538,8 @@ macro_rules! registry {
     };
 }
 
+mod cost_report;
+
 /// Fixtures, a loopback server and the key-placement check for the adapters' tests; compiled
 /// only into tests, and the integration tests in `tests/` include the same file.
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! (`GET /v1/organization/costs`, daily buckets, paginated with `next_page`) gives spend, and
 //! remaining = the budget entered on the account − spend since the budget was set.
 
+use super::cost_report::CostReport;
 use super::{
     as_number, Category, PollContext, PollError, Provider, ProviderInfo, Reading,
     DEFAULT_MIN_POLL_S, NO_OPTIONS,
@@ -37,62 +38,28 @@ impl Provider for OpenAi {
     async fn poll(&self, ctx: &PollContext<'_>, http: &Http) -> Result<Reading, PollError> {
         let (budget, since) = super::budget(ctx)?;
         let key = ctx.secret()?.expose();
-        let mut spent = 0.0;
-        let mut currency: Option<String> = None;
-        let mut page: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let mut url = ctx.url("/v1/organization/costs")?;
-            {
-                let mut q = url.query_pairs_mut();
-                q.append_pair("start_time", &since.timestamp().to_string())
-                    .append_pair("bucket_width", "1d")
-                    .append_pair("limit", &PAGE_LIMIT.to_string());
-                if let Some(p) = &page {
-                    q.append_pair("page", p);
-                }
-            }
-            let json = ctx.fetch_json(http, Request::get(url).bearer(key)).await?;
-            let buckets = json
-                .get("data")
-                .and_then(|v| v.as_array())
-                .ok_or_else(|| ctx.missing("data"))?;
-            for bucket in buckets {
-                let results = bucket
-                    .get("results")
-                    .and_then(|v| v.as_array())
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[]);
-                for r in results {
+        let start_time = since.timestamp().to_string();
+        let report = CostReport {
+            path: "/v1/organization/costs",
+            start: ("start_time", &start_time),
+            page_limit: PAGE_LIMIT,
+            max_pages: MAX_PAGES,
+        };
+        let spend = report
+            .sum(
+                ctx,
+                http,
+                |url| Request::get(url).bearer(key),
+                |r| {
                     let value = r
                         .pointer("/amount/value")
                         .and_then(as_number)
                         .ok_or_else(|| ctx.missing("data[].results[].amount.value"))?;
-                    spent += value;
-                    if currency.is_none() {
-                        currency = r
-                            .pointer("/amount/currency")
-                            .and_then(|v| v.as_str())
-                            .map(str::to_owned);
-                    }
-                }
-            }
-            let more = json.get("has_more").and_then(|v| v.as_bool()) == Some(true);
-            page = json
-                .get("next_page")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned);
-            if !more || page.is_none() {
-                return Ok(super::spend_reading(
-                    budget,
-                    spent,
-                    currency.as_deref().unwrap_or("usd"),
-                ));
-            }
-        }
-        Err(PollError::BadResponse {
-            message: format!(
-                "OpenAI's cost report did not end after {MAX_PAGES} pages: set a newer budget date with `account edit --budget`"
-            ),
-        })
+                    Ok((value, r.pointer("/amount/currency").and_then(|v| v.as_str())))
+                },
+            )
+            .await?;
+        let unit = spend.currency.as_deref().unwrap_or("usd");
+        Ok(super::spend_reading(budget, spend.amount, unit))
     }
 }
