@@ -16,6 +16,8 @@ const MENU_OPEN: &str = "open";
 const MENU_REFRESH: &str = "refresh";
 const MENU_PAUSE: &str = "pause";
 const MENU_QUIT: &str = "quit";
+/// Prefix of an account line's id: `account:<id>`.
+const MENU_ACCOUNT: &str = "account:";
 
 /// Runway thresholds of the tray colour, the same as the default alert rules: P10 under 72 h
 /// is a warning, under 24 h critical.
@@ -156,7 +158,9 @@ fn menu<R: Runtime>(
     let mut accounts = Vec::new();
     if let Some(d) = d {
         for row in &d.accounts {
-            let item = MenuItem::new(app, account_text(row), false, None::<&str>)?;
+            // Clicking an account's line opens the dashboard at that account.
+            let id = format!("{MENU_ACCOUNT}{}", row.account.id.0);
+            let item = MenuItem::with_id(app, id, account_text(row), true, None::<&str>)?;
             menu.append(&item)?;
             accounts.push((row.account.id.0, item));
         }
@@ -250,7 +254,14 @@ pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayIcon<R>> {
             MENU_REFRESH => crate::refresh_now(app),
             MENU_PAUSE => crate::pause_alerts(app, chrono::Duration::hours(1)),
             MENU_QUIT => app.exit(0),
-            _ => {}
+            other => {
+                if let Some(id) = other
+                    .strip_prefix(MENU_ACCOUNT)
+                    .and_then(|id| id.parse().ok())
+                {
+                    crate::show_account(app, Some(cliffwatch_core::model::AccountId(id)));
+                }
+            }
         })
         .build(app)
 }

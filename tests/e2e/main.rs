@@ -358,10 +358,17 @@ async fn wizard_adds_a_custom_loopback_account_then_sees_it_run_out() {
         "no key is left in the page"
     );
     if tray_host {
-        tray::wait_for("· loopback:", "the ok colour again", |v| {
+        let v = tray::wait_for("· loopback:", "the ok colour again", |v| {
             v.rgb == tray::OK && v.menu.iter().any(|l| l.contains("5000 credits"))
         })
         .await;
+        // Picking the account's line in the tray menu opens the dashboard at that account.
+        session.click(Locator::Id("nav-events")).await;
+        session.wait_gone(Locator::Id("detail-remaining")).await;
+        v.click("· loopback:");
+        session
+            .wait_text(Locator::Id("detail-remaining"), "5,000 credits")
+            .await;
     }
     session.close().await;
 }

@@ -11,6 +11,36 @@ use std::time::Duration;
 pub struct TrayView {
     pub rgb: [u8; 3],
     pub menu: Vec<String>,
+    /// Where its menu lives on the bus, and each labelled item's dbusmenu id.
+    bus: String,
+    menu_path: String,
+    items: Vec<(i32, String)>,
+}
+
+impl TrayView {
+    /// Clicks the menu item whose label contains `label`, as the tray host does when the user
+    /// picks it (`com.canonical.dbusmenu.Event` "clicked").
+    pub fn click(&self, label: &str) {
+        let (id, _) = self
+            .items
+            .iter()
+            .find(|(_, l)| l.contains(label))
+            .unwrap_or_else(|| panic!("no menu item {label:?} in {:?}", self.items));
+        gdbus(&[
+            "--dest",
+            &self.bus,
+            "--object-path",
+            &self.menu_path,
+            "--method",
+            "com.canonical.dbusmenu.Event",
+            "--",
+            &id.to_string(),
+            "clicked",
+            "<0>",
+            "0",
+        ])
+        .unwrap_or_else(|| panic!("dbusmenu Event on item {id} failed"));
+    }
 }
 
 /// The tray colours of `src-tauri/src/tray.rs`.
@@ -100,6 +130,17 @@ fn view(item: &str) -> Option<TrayView> {
         .filter(|w| w[0] == "label")
         .map(|w| w[1].clone())
         .collect();
+    // Items print as `<(108, {'label': <'…'>, …}, @av [])>`: the id, then its properties.
+    let items = layout
+        .split("<(")
+        .skip(1)
+        .filter_map(|chunk| {
+            let id = chunk.split(',').next()?.trim().parse().ok()?;
+            let q = quoted(chunk);
+            let label = q.windows(2).find(|w| w[0] == "label")?[1].clone();
+            Some((id, label))
+        })
+        .collect();
     let mut icon = std::path::PathBuf::from(prop(bus, path, "IconName")?);
     if icon.is_relative() {
         icon = std::path::Path::new(&prop(bus, path, "IconThemePath")?)
@@ -108,6 +149,9 @@ fn view(item: &str) -> Option<TrayView> {
     Some(TrayView {
         rgb: centre_rgb(&icon)?,
         menu,
+        bus: bus.to_owned(),
+        menu_path,
+        items,
     })
 }
 
