@@ -51,6 +51,11 @@ pub const LOG_MIN_OVERLAP_HOURS: i64 = 24;
 /// ... and the logs must hold at least this many requests in the overlap, so one stray record
 /// does not set the ratio.
 pub const LOG_MIN_RECORDS: usize = 20;
+/// The log is not trusted when one half of the fitting window holds more than this share of
+/// the balance's fall and the log saw nothing in it (it stopped, or started late).
+const LOG_SILENT_HALF_SHARE: f64 = 0.2;
+/// Nor when the ratio of the two halves differs by more than this factor.
+const LOG_MAX_RATIO_DRIFT: f64 = 4.0;
 
 /// A request seen in a log linked to the account: when it happened and its weight, its cost
 /// when the log says (any unit), else 1 per request. The ratio to the balance makes the
@@ -241,6 +246,36 @@ fn estimate_lag(
     }
 }
 
+/// Whether the log kept the same pace with the balance over both halves of `[from, end)`. A
+/// log that stopped (the client moved its log, logging was turned off) while the balance kept
+/// falling, or one whose share of the traffic changed several-fold, would give a ratio that
+/// says nothing about the next hours.
+fn log_keeps_pace(
+    readings: &[series::Reading],
+    usage: &series::UsageIndex,
+    from: i64,
+    end: i64,
+) -> bool {
+    let mid = from + (end - from) / 2;
+    let total = series::spent_between(readings, from, end);
+    let halves = [(from, mid), (mid, end)]
+        .map(|(a, b)| (series::spent_between(readings, a, b), usage.weight(a, b)));
+    for (spent, weight) in halves {
+        // A half in which the balance fell materially but the log saw nothing.
+        if weight <= 0.0 && spent > LOG_SILENT_HALF_SHARE * total {
+            return false;
+        }
+    }
+    let [(s1, w1), (s2, w2)] = halves;
+    if s1 > 0.0 && s2 > 0.0 && w1 > 0.0 && w2 > 0.0 {
+        let (r1, r2) = (s1 / w1, s2 / w2);
+        if r1.max(r2) > LOG_MAX_RATIO_DRIFT * r1.min(r2) {
+            return false;
+        }
+    }
+    true
+}
+
 /// Fits balance spent ÷ log weight over the last [`LOG_RATIO_WINDOW_HOURS`] before the latest
 /// reading where both exist; `None` when they overlap too little or either side is empty.
 fn fit_log_ratio(readings: &[series::Reading], usage: &series::UsageIndex) -> Option<LogRatio> {
@@ -259,6 +294,9 @@ fn fit_log_ratio(readings: &[series::Reading], usage: &series::UsageIndex) -> Op
     let spent = series::spent_between(readings, from, end);
     let ratio = spent / weight;
     if !(weight > 0.0 && spent > 0.0 && ratio.is_finite()) {
+        return None;
+    }
+    if !log_keeps_pace(readings, usage, from, end) {
         return None;
     }
     let lag_s = estimate_lag(readings, usage, from, end, ratio);
@@ -877,7 +915,13 @@ mod tests {
     #[case::too_short_an_overlap(logged(21 * 24 * 60 - 600, 21 * 24 * 60, 1, 1.0))]
     #[case::too_few_records(logged(0, 21 * 24 * 60, 24 * 60, 1.0))]
     #[case::no_logs(vec![])]
-    fn logs_that_overlap_the_balance_too_little_are_ignored(#[case] usage: Vec<UsageSignal>) {
+    #[case::a_log_that_stopped_three_days_ago(logged(0, 18 * 24 * 60, 5, 1.0))]
+    #[case::a_log_whose_share_fell_tenfold({
+        let mut u = logged(0, 17 * 24 * 60, 5, 1.0);
+        u.extend(logged(17 * 24 * 60, 21 * 24 * 60, 5, 0.1));
+        u
+    })]
+    fn logs_that_overlap_too_little_or_lose_pace_are_ignored(#[case] usage: Vec<UsageSignal>) {
         // The overlap case: 10 h of logs (< 24 h). The few-records case: one a day (< 20 in
         // the last week).
         let s = draining(21 * 24, 5, 1000.0, 1.0);
