@@ -103,7 +103,6 @@ pub(crate) mod tests {
     use crate::alerts::{evaluate, set_rules, AlertRules, MemoryNotifier};
     use crate::clock::ManualClock;
     use crate::db;
-    use crate::model::{BalanceSample, Unit};
     use crate::secrets::MemoryStore;
     use chrono::{Duration, TimeZone, Utc};
     use std::sync::Mutex;
@@ -127,22 +126,7 @@ pub(crate) mod tests {
         let cw = Cliffwatch::open(dir, Arc::new(MemoryStore::default()), clock.clone())
             .await
             .unwrap();
-        let opts = serde_json::json!({});
-        let id = db::accounts::insert(
-            cw.pool(),
-            &db::accounts::Insert {
-                provider: "openrouter",
-                label: "main",
-                base_url: None,
-                secret_ref: "none",
-                secret_hint: None,
-                budget: None,
-                options: &opts,
-                now: t0,
-            },
-        )
-        .await
-        .unwrap();
+        let id = db::test_rows::openrouter_account(cw.pool(), t0).await;
         let rules = AlertRules {
             low_balance_amount: Some(10.0),
             ..AlertRules::default()
@@ -150,23 +134,8 @@ pub(crate) mod tests {
         set_rules(cw.pool(), Some(id), &rules).await.unwrap();
         for (minutes, remaining) in [(0, 50.0), (5, 9.0)] {
             clock.advance(Duration::minutes(minutes));
-            let mut tx = cw.pool().begin().await.unwrap();
-            db::balance_samples::insert(
-                &mut tx,
-                BalanceSample {
-                    account_id: id,
-                    observed_at: clock.now(),
-                    remaining: Some(remaining),
-                    limit: None,
-                    used: None,
-                    unit: Unit::usd(),
-                    resets_at: None,
-                    is_topup: false,
-                },
-            )
-            .await
-            .unwrap();
-            tx.commit().await.unwrap();
+            let s = db::test_rows::usd(id, clock.now(), remaining);
+            db::test_rows::store(cw.pool(), [s]).await;
         }
         let raised = evaluate(cw.pool(), clock.now(), &MemoryNotifier::new())
             .await

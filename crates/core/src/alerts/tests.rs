@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::clock::{Clock, ManualClock};
-use crate::model::{AccountState, BalanceSample, CliffEvent, EventOrigin};
+use crate::model::{AccountState, CliffEvent, EventOrigin};
 use chrono::TimeZone;
 use rstest::rstest;
 
@@ -20,22 +20,7 @@ impl Harness {
     async fn new(rules: AlertRules) -> Self {
         let pool = db::open_in_memory().await.unwrap();
         let t0 = Utc.with_ymd_and_hms(2026, 11, 16, 12, 0, 0).unwrap();
-        let opts = serde_json::json!({});
-        let id = db::accounts::insert(
-            &pool,
-            &db::accounts::Insert {
-                provider: "openrouter",
-                label: "main",
-                base_url: None,
-                secret_ref: "none",
-                secret_hint: None,
-                budget: None,
-                options: &opts,
-                now: t0,
-            },
-        )
-        .await
-        .unwrap();
+        let id = db::test_rows::openrouter_account(&pool, t0).await;
         set_rules(&pool, Some(id), &rules).await.unwrap();
         Harness {
             pool,
@@ -46,23 +31,8 @@ impl Harness {
     }
 
     async fn sample(&self, remaining: f64) {
-        let mut tx = self.pool.begin().await.unwrap();
-        db::balance_samples::insert(
-            &mut tx,
-            BalanceSample {
-                account_id: self.id,
-                observed_at: self.clock.now(),
-                remaining: Some(remaining),
-                limit: None,
-                used: None,
-                unit: Unit::usd(),
-                resets_at: None,
-                is_topup: false,
-            },
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
+        let s = db::test_rows::usd(self.id, self.clock.now(), remaining);
+        db::test_rows::store(&self.pool, [s]).await;
     }
 
     /// Advances the clock, stores a reading, evaluates; returns the kinds notified.

@@ -10,6 +10,8 @@ pub mod balance_samples;
 pub mod cliff_events;
 pub mod log_sources;
 pub mod settings;
+#[cfg(test)]
+pub(crate) mod test_rows;
 pub mod usage_records;
 
 use crate::{Error, Result};

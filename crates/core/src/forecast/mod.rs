@@ -975,28 +975,12 @@ mod tests {
     #[tokio::test]
     async fn for_account_and_for_all_read_the_linked_logs() {
         let db = crate::db::open_in_memory().await.unwrap();
-        let options = serde_json::json!({});
-        let id = db::accounts::insert(
-            &db,
-            &db::accounts::Insert {
-                provider: "openrouter",
-                label: "main",
-                base_url: None,
-                secret_ref: "none",
-                secret_hint: None,
-                budget: None,
-                options: &options,
-                now: t0(),
-            },
-        )
-        .await
-        .unwrap();
-        let mut tx = db.begin().await.unwrap();
-        for mut x in draining(3 * 24, 60, 500.0, 1.0) {
+        let id = db::test_rows::openrouter_account(&db, t0()).await;
+        let samples = draining(3 * 24, 60, 500.0, 1.0).into_iter().map(|mut x| {
             x.account_id = id;
-            db::balance_samples::insert(&mut tx, x).await.unwrap();
-        }
-        tx.commit().await.unwrap();
+            x
+        });
+        db::test_rows::store(&db, samples).await;
         let mut c = db.acquire().await.unwrap();
         for (i, u) in logged(0, 3 * 24 * 60 + 300, 30, 1.0).iter().enumerate() {
             let r = crate::model::UsageRecord {
