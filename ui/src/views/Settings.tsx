@@ -1,5 +1,5 @@
 // Settings: poll interval, alert rules, quiet hours, notifications, theme.
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api, ApiError } from "../api";
 import type { Settings } from "../bindings/Settings";
 import type { Theme } from "../bindings/Theme";
@@ -10,7 +10,13 @@ export function SettingsView({ initial, onSaved }: { initial: Settings; onSaved:
   const [s, setS] = useState<Settings>(initial);
   const [error, setError] = useState<ApiError | null>(null);
   const [saved, setSaved] = useState(false);
-  useEffect(() => setS(initial), [initial]);
+  // New settings from the app (after a save) replace the form, during render: an effect would
+  // run after paint and could undo a change made in between (seen as a flaky e2e under load).
+  const [shown, setShown] = useState(initial);
+  if (initial !== shown) {
+    setShown(initial);
+    setS(initial);
+  }
   const r = s.rules;
   const set = (patch: Partial<Settings>) => {
     setSaved(false);
