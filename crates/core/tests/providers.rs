@@ -5,21 +5,12 @@
 #[path = "../src/providers/adapter_testkit.rs"]
 mod support;
 
-use support::{assert_key_only_in, assert_kind, fixture, poll, Place, KEY};
+use support::{assert_key_only_in, assert_kind, fixture, poll, serve, Place, KEY};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer};
 
 use chrono::TimeZone;
 use cliffwatch_core::providers::PollError;
-
-async fn serve(p: &str, file: (&str, &str)) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(path(p))
-        .respond_with(fixture(file.0, file.1))
-        .mount(&server)
-        .await;
-    server
-}
 
 fn none() -> serde_json::Value {
     serde_json::json!({})
@@ -111,7 +102,7 @@ async fn openrouter_inference_key_refused_by_credits_keeps_the_key_reading() {
 
 #[tokio::test]
 async fn openrouter_402_is_out_of_credit_and_in_flight_budget_is_transient() {
-    let server = serve("/api/v1/key", ("openrouter", "out_of_credit")).await;
+    let server = serve("/api/v1/key", "openrouter", "out_of_credit").await;
     let e = poll("openrouter", &server, none()).await.unwrap_err();
     assert_kind(&e, "out_of_credit");
     let c = e.classification().unwrap();
@@ -120,7 +111,7 @@ async fn openrouter_402_is_out_of_credit_and_in_flight_budget_is_transient() {
         "limit_source openrouter_credits does not clear by itself"
     );
 
-    let server = serve("/api/v1/key", ("openrouter", "in_flight_budget")).await;
+    let server = serve("/api/v1/key", "openrouter", "in_flight_budget").await;
     let e = poll("openrouter", &server, none()).await.unwrap_err();
     assert_kind(&e, "out_of_credit");
     let c = e.classification().unwrap();
@@ -130,12 +121,12 @@ async fn openrouter_402_is_out_of_credit_and_in_flight_budget_is_transient() {
 
 #[tokio::test]
 async fn openrouter_invalid_key_and_rate_limit() {
-    let server = serve("/api/v1/key", ("openrouter", "invalid_key")).await;
+    let server = serve("/api/v1/key", "openrouter", "invalid_key").await;
     assert_kind(
         &poll("openrouter", &server, none()).await.unwrap_err(),
         "invalid_key",
     );
-    let server = serve("/api/v1/key", ("openrouter", "rate_limited")).await;
+    let server = serve("/api/v1/key", "openrouter", "rate_limited").await;
     let e = poll("openrouter", &server, none()).await.unwrap_err();
     assert_kind(&e, "rate_limited");
     assert!(
@@ -174,7 +165,7 @@ async fn deepseek_reads_the_currency_with_money_and_never_adds_currencies() {
     );
     assert_key_only_in(&server, Place::Header("authorization")).await;
 
-    let server = serve("/user/balance", ("deepseek", "success_numbers")).await;
+    let server = serve("/user/balance", "deepseek", "success_numbers").await;
     let r = poll("deepseek", &server, none()).await.unwrap();
     assert_eq!(
         (r.remaining, r.unit.as_str()),
@@ -190,7 +181,7 @@ async fn deepseek_failures() {
         ("invalid_key", "invalid_key"),
         ("rate_limited", "rate_limited"),
     ] {
-        let server = serve("/user/balance", ("deepseek", file)).await;
+        let server = serve("/user/balance", "deepseek", file).await;
         assert_kind(&poll("deepseek", &server, none()).await.unwrap_err(), kind);
     }
 }
@@ -226,7 +217,7 @@ async fn scraperapi_reads_credits_and_sends_the_key_as_query() {
 
 #[tokio::test]
 async fn scraperapi_403_plain_text_is_out_of_credit() {
-    let server = serve("/account", ("scraperapi", "out_of_credit")).await;
+    let server = serve("/account", "scraperapi", "out_of_credit").await;
     let e = poll("scraperapi", &server, none()).await.unwrap_err();
     assert_kind(&e, "out_of_credit");
     assert!(
@@ -237,7 +228,7 @@ async fn scraperapi_403_plain_text_is_out_of_credit() {
         ("invalid_key", "invalid_key"),
         ("rate_limited", "rate_limited"),
     ] {
-        let server = serve("/account", ("scraperapi", file)).await;
+        let server = serve("/account", "scraperapi", file).await;
         assert_kind(
             &poll("scraperapi", &server, none()).await.unwrap_err(),
             kind,
@@ -350,7 +341,7 @@ async fn failure_answers_are_classified(
     #[case] file: &str,
     #[case] kind: &str,
 ) {
-    let server = serve(endpoint, (provider, file)).await;
+    let server = serve(endpoint, provider, file).await;
     let mut acc = support::account(provider, &server.uri(), options_for(provider));
     acc.budget = Some(100.0);
     acc.budget_set_at = Some(support::now() - chrono::Duration::days(7));
@@ -406,7 +397,7 @@ async fn moonshot_reads_available_balance_in_the_host_currency() {
     );
     assert_key_only_in(&server, Place::Header("authorization")).await;
 
-    let server = serve("/v1/users/me/balance", ("moonshot", "success_debt")).await;
+    let server = serve("/v1/users/me/balance", "moonshot", "success_debt").await;
     let r = poll("moonshot", &server, none()).await.unwrap();
     assert_eq!(
         r.remaining,
@@ -505,7 +496,7 @@ async fn venice_reads_the_consumption_currency() {
     );
     assert_key_only_in(&server, Place::Header("authorization")).await;
 
-    let server = serve("/api/v1/billing/balance", ("venice", "success_diem")).await;
+    let server = serve("/api/v1/billing/balance", "venice", "success_diem").await;
     let r = poll("venice", &server, none()).await.unwrap();
     assert_eq!(
         (r.remaining, r.unit.as_str()),
@@ -583,7 +574,7 @@ async fn deepgram_sums_project_balances_with_token_auth() {
 
 #[tokio::test]
 async fn deepgram_without_project_id_is_a_config_error() {
-    let server = serve("/v1/projects/p-123/balances", ("deepgram", "success")).await;
+    let server = serve("/v1/projects/p-123/balances", "deepgram", "success").await;
     let e = poll("deepgram", &server, none()).await.unwrap_err();
     assert_kind(&e, "config");
     assert!(
@@ -633,7 +624,7 @@ async fn openai_sums_every_cost_page_since_the_budget_was_set() {
 
 #[tokio::test]
 async fn spend_only_without_a_budget_says_how_to_set_one() {
-    let server = serve("/v1/organization/costs", ("openai", "success_page2")).await;
+    let server = serve("/v1/organization/costs", "openai", "success_page2").await;
     let e = poll("openai", &server, none()).await.unwrap_err();
     assert_kind(&e, "config");
     assert!(e.to_string().contains("--budget"), "names the flag: {e}");
@@ -717,7 +708,7 @@ async fn custom_failures_use_the_spec_rules_then_the_classifier(
     #[case] file: &str,
     #[case] kind: &str,
 ) {
-    let server = serve("/key/info", ("custom", file)).await;
+    let server = serve("/key/info", "custom", file).await;
     let e = poll(
         "custom",
         &server,
@@ -730,7 +721,7 @@ async fn custom_failures_use_the_spec_rules_then_the_classifier(
 
 #[tokio::test]
 async fn custom_scale_and_a_bad_spec() {
-    let server = serve("/key/info", ("custom", "success")).await;
+    let server = serve("/key/info", "custom", "success").await;
     let spec = serde_json::json!({"spec": {"url": "/key/info", "remaining": "/info/spend", "unit": "credits", "scale": 100}});
     let r = poll("custom", &server, spec).await.unwrap();
     assert_eq!(r.remaining, Some(375.0), "scale multiplies (3.75 × 100)");
