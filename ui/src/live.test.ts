@@ -1,4 +1,4 @@
-import { batched, progressShare, withProgress } from "./live";
+import { batched, progressShare, withoutStale, withProgress } from "./live";
 import { usableLanguage } from "./locale";
 
 describe("batched", () => {
@@ -45,6 +45,15 @@ describe("backfill progress", () => {
     expect(progressShare(b.get(7)!)).toBeCloseTo(0.6);
     b = withProgress(b, p(100, 100, 2));
     expect(b.has(7)).toBe(false);
+  });
+  it("drops a backfill that stopped reporting (a failed scan)", () => {
+    const b = withProgress(withProgress(new Map(), p(10, 100)), { ...p(5, 100), source_id: 8 });
+    const seen = new Map([
+      [7, 1_000],
+      [8, 9_000],
+    ]);
+    const kept = withoutStale(b, seen, 12_000, 10_000);
+    expect([...kept.keys()]).toEqual([8]);
   });
   it("never reports more than all or less than nothing", () => {
     expect(progressShare(p(150, 100))).toBe(1);

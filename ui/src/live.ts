@@ -78,21 +78,48 @@ export function progressShare(p: LogProgress): number {
 /** How often the progress bars repaint at most while a backfill emits events. */
 export const PROGRESS_REPAINT_MS = 100;
 
+/** A backfill that has said nothing for this long stopped (a file could not be read, the
+ * scan failed): its bar goes. A live one reports after every batch, many times a second. */
+export const PROGRESS_STALE_MS = 10_000;
+
+/** The backfills whose last report (`seen`, by source id) is newer than `now - staleMs`. */
+export function withoutStale(backfills: Backfills, seen: ReadonlyMap<number, number>, now: number, staleMs: number): Backfills {
+  const next = new Map(backfills);
+  for (const id of backfills.keys()) {
+    if ((seen.get(id) ?? 0) < now - staleMs) next.delete(id);
+  }
+  return next;
+}
+
 /** The backfills under way, kept current from LOG_PROGRESS_EVENT (repainted at most every
  * PROGRESS_REPAINT_MS, however fast the scanner reports). */
 export function useBackfills(): Backfills {
   const [shown, setShown] = useState<Backfills>(new Map());
   useEffect(() => {
     let latest: Backfills = new Map();
+    const seen = new Map<number, number>();
     const paint = batched(() => setShown(latest), PROGRESS_REPAINT_MS);
-    return subscribe<LogProgress>(
+    const sweep = setInterval(() => {
+      if (latest.size === 0) return;
+      const kept = withoutStale(latest, seen, Date.now(), PROGRESS_STALE_MS);
+      if (kept.size !== latest.size) {
+        latest = kept;
+        paint.trigger();
+      }
+    }, PROGRESS_STALE_MS / 2);
+    const unsubscribe = subscribe<LogProgress>(
       LOG_PROGRESS_EVENT,
       (p) => {
+        seen.set(p.source_id, Date.now());
         latest = withProgress(latest, p);
         paint.trigger();
       },
       paint,
     );
+    return () => {
+      clearInterval(sweep);
+      unsubscribe();
+    };
   }, []);
   return shown;
 }

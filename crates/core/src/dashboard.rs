@@ -608,12 +608,18 @@ pub async fn save_settings(cw: &Cliffwatch, s: &Settings) -> Result<Settings> {
                 "quiet hours must be times of day (00:00–23:59)".into(),
             ));
         }
-        if let Some(zone) = q.zone.as_deref().filter(|_| q.tz().is_none()) {
-            return Err(Error::InvalidInput(format!(
-                "`{zone}` is not a time zone (an IANA name such as Europe/Berlin)"
-            )));
-        }
     }
+    // A zone name this build does not know (the webview's may be newer than our database) is
+    // not kept: the fixed offset that came with it is the fallback, as in `contains`.
+    let mut s = s.clone();
+    if let Some(q) = s
+        .quiet_hours
+        .as_mut()
+        .filter(|q| q.zone.is_some() && q.tz().is_none())
+    {
+        q.zone = None;
+    }
+    let s = &s;
     let pool = cw.pool();
     let mut tx = crate::db::begin_write(pool).await?;
     db::settings::set(&mut *tx, POLL_INTERVAL_KEY, &s.poll_interval_s.into()).await?;
@@ -1043,15 +1049,20 @@ mod tests {
             save_settings(&cw, &bad).await.unwrap_err().kind(),
             "invalid_input"
         );
-        let mut bad = s.clone();
-        if let Some(q) = &mut bad.quiet_hours {
+        let mut unknown = s.clone();
+        if let Some(q) = &mut unknown.quiet_hours {
             q.zone = Some("Europe/Atlantis".into());
         }
+        let saved = save_settings(&cw, &unknown).await.unwrap();
         assert_eq!(
-            save_settings(&cw, &bad).await.unwrap_err().kind(),
-            "invalid_input",
-            "an unknown time zone is refused"
+            saved
+                .quiet_hours
+                .as_ref()
+                .map(|q| (q.zone.clone(), q.utc_offset_minutes)),
+            Some((None, 60)),
+            "an unknown time zone is not kept: its offset is the fallback"
         );
+        save_settings(&cw, &s).await.unwrap();
         let mut bad = s.clone();
         bad.rules.runway_critical_hours = 100.0;
         assert_eq!(

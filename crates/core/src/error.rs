@@ -61,10 +61,6 @@ pub enum Error {
     /// retries the delivery) instead of stopping as it does on a database error.
     #[error("could not show the notification ({0}): is a notification daemon running?")]
     Notify(String),
-
-    /// A background task ended abnormally (it panicked or was cancelled): a bug to report.
-    #[error("{0}: this is a bug in Cliffwatch, please report it")]
-    Internal(String),
 }
 
 impl Error {
@@ -87,7 +83,6 @@ impl Error {
             Error::Migration(_) => "migration",
             Error::Malformed(_) => "malformed",
             Error::Notify(_) => "notify",
-            Error::Internal(_) => "internal",
         }
     }
 }

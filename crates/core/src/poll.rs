@@ -149,9 +149,24 @@ enum Store {
     No,
 }
 
+/// What a poll says when the account's key was replaced while it ran.
+const KEY_REPLACED: &str = "the key was replaced during this poll: its answer was not stored";
+
+/// Whether the account still has the key this poll read. An answer about a key replaced while
+/// the request was in flight (a 401 from the revoked old key) must not mark the new key
+/// rejected: such a result is not stored.
+async fn key_unchanged(
+    db: impl sqlx::SqliteExecutor<'_>,
+    id: crate::model::AccountId,
+    used: &crate::secrets::SecretRef,
+) -> Result<bool> {
+    Ok(db::accounts::get(db, id).await?.secret_ref == *used)
+}
+
 async fn run(cw: &Cliffwatch, http: &Http, label: &str, store: Store) -> Result<PollResult> {
     let stored = db::accounts::get_by_label(cw.pool(), label).await?;
     let account = stored.account;
+    let used_key = stored.secret_ref;
     let info = providers::find(&account.provider)?;
     let adapter = providers::adapter(&account.provider)?;
     let now = cw.clock().now();
@@ -180,7 +195,7 @@ async fn run(cw: &Cliffwatch, http: &Http, label: &str, store: Store) -> Result<
             // The keychain is locked or the env var is gone: nothing was asked of the provider.
             result.error = Some(ErrorDto::from(&e));
             result.last = LastPoll::Refused;
-            if store == Store::Yes {
+            if store == Store::Yes && key_unchanged(cw.pool(), account.id, &used_key).await? {
                 result.state = AccountState::Error;
                 db::accounts::set_state(
                     cw.pool(),
@@ -244,6 +259,10 @@ async fn run(cw: &Cliffwatch, http: &Http, label: &str, store: Store) -> Result<
             };
             if store == Store::Yes {
                 let mut tx = crate::db::begin_write(cw.pool()).await?;
+                if !key_unchanged(&mut *tx, account.id, &used_key).await? {
+                    result.note = Some(KEY_REPLACED.into());
+                    return Ok(result);
+                }
                 let stored = db::balance_samples::insert(&mut tx, sample).await?;
                 db::accounts::set_state(
                     &mut *tx,
@@ -267,6 +286,10 @@ async fn run(cw: &Cliffwatch, http: &Http, label: &str, store: Store) -> Result<
             });
             if store == Store::Yes {
                 let mut tx = crate::db::begin_write(cw.pool()).await?;
+                if !key_unchanged(&mut *tx, account.id, &used_key).await? {
+                    result.note = Some(KEY_REPLACED.into());
+                    return Ok(result);
+                }
                 let new_state = state.unwrap_or(account.state);
                 // One cliff event per fall off the cliff, not one per slow re-poll while the
                 // account stays empty.

@@ -218,12 +218,21 @@ impl Cliffwatch {
         let updated = db::accounts::set_secret(
             &self.pool,
             stored.account.id,
+            &stored.secret_ref.to_db(),
             &secret_ref.to_db(),
             hint.as_deref(),
             self.clock.now(),
         )
-        .await;
+        .await
+        .and_then(|done| {
+            done.then_some(()).ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "the key of `{label}` was changed or the account removed meanwhile: try again"
+                ))
+            })
+        });
         if let Err(e) = updated {
+            // Leave no orphan key behind.
             if let SecretRef::Keychain(id) = secret_ref {
                 let _ = self.keychain_delete(id).await;
             }
@@ -442,6 +451,40 @@ mod tests {
             keychain.0.lock().unwrap().len(),
             1,
             "nothing stored by a refusal"
+        );
+    }
+
+    #[tokio::test]
+    async fn two_replacements_at_once_leave_exactly_one_key() {
+        let (_tmp, cw, keychain) = open().await;
+        cw.add_account(new(
+            "deepseek",
+            "ds",
+            SecretInput::Keychain(Secret::new("sk-old-111111wxyz").unwrap()),
+        ))
+        .await
+        .unwrap();
+        let key = |k: &str| SecretInput::Keychain(Secret::new(k).unwrap());
+        let (a, b) = tokio::join!(
+            cw.replace_secret("ds", key("sk-new-a-1111aaaa")),
+            cw.replace_secret("ds", key("sk-new-b-2222bbbb")),
+        );
+        assert!(
+            a.is_ok() != b.is_ok(),
+            "one wins, the other is told to try again: {a:?} {b:?}"
+        );
+        let left: Vec<String> = keychain
+            .0
+            .lock()
+            .unwrap()
+            .values()
+            .map(|s| s.expose().to_owned())
+            .collect();
+        let stored = cw.secret_for("ds").await.unwrap().unwrap();
+        assert_eq!(
+            left,
+            [stored.expose()],
+            "no orphan key, and it is the stored one"
         );
     }
 

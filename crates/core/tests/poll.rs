@@ -188,6 +188,41 @@ async fn out_of_credit_marks_the_account_and_stores_one_cliff_event() {
     );
 }
 
+/// The user revokes the old key and pastes a new one while a poll with the old key is in
+/// flight: the old key's 401 must not mark the new key rejected.
+#[tokio::test]
+async fn a_key_replaced_during_a_poll_is_not_marked_by_the_old_keys_answer() {
+    let w = world().await;
+    let server = MockServer::start().await;
+    Mock::given(path("/user/balance"))
+        .respond_with(fixture("deepseek", "invalid_key").set_delay(Duration::from_millis(500)))
+        .mount(&server)
+        .await;
+    add(&w.cw, "deepseek", "ds", &server.uri()).await;
+    let cw = w.cw.clone();
+    let in_flight = tokio::spawn(async move {
+        poll::poll_account_with(&cw, &http(Duration::from_secs(10)), "ds").await
+    });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    w.cw.replace_secret(
+        "ds",
+        SecretInput::Keychain(Secret::new("sk-new-key-0000aaaa").unwrap()),
+    )
+    .await
+    .unwrap();
+    let r = in_flight.await.unwrap().unwrap();
+    assert!(
+        r.note.as_deref().is_some_and(|n| n.contains("replaced")),
+        "the result says why it was dropped: {r:?}"
+    );
+    let acc = &w.cw.accounts().await.unwrap()[0];
+    assert_eq!(
+        acc.state,
+        AccountState::Unknown,
+        "the new key waits for its own first poll"
+    );
+}
+
 #[tokio::test]
 async fn a_rejected_key_marks_the_account_invalid() {
     let w = world().await;

@@ -231,8 +231,11 @@ function EditAccount({ d, onClose }: { d: AccountDetail; onClose: () => void }) 
   );
   const [newKey, setNewKey] = useState("");
   const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
   const save = (e: Event) => {
     e.preventDefault();
+    // One save at a time: a second key replacement racing the first would be refused.
+    if (busy) return;
     const opts: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(options)) {
       if (!v.trim()) continue;
@@ -245,9 +248,11 @@ function EditAccount({ d, onClose }: { d: AccountDetail; onClose: () => void }) 
     }
     // A new key first: if the keychain refuses it, nothing else changes.
     const key = newKey.trim();
+    setBusy(true);
     (key ? api.replaceKey(a.id, key).then(() => setNewKey("")) : Promise.resolve())
       .then(() => api.editAccount(a.id, { base_url: baseUrl.trim() || null, budget: budget.trim() ? Number(budget) : null, options: opts }))
-      .then(onClose, (e: ApiError) => setError(e));
+      .then(onClose, (e: ApiError) => setError(e))
+      .finally(() => setBusy(false));
   };
   return (
     <Modal title={`Edit ${a.label}`} onClose={onClose}>
@@ -282,7 +287,7 @@ function EditAccount({ d, onClose }: { d: AccountDetail; onClose: () => void }) 
           <button class="btn" type="button" onClick={onClose}>
             Cancel
           </button>
-          <button class="btn btn-primary" type="submit" id="edit-save">
+          <button class="btn btn-primary" type="submit" id="edit-save" disabled={busy}>
             Save
           </button>
         </div>

@@ -142,25 +142,29 @@ pub async fn delete(db: impl SqliteExecutor<'_>, id: AccountId) -> Result<()> {
 }
 
 /// Points an account at a new key (and its last-4 hint) and sets it back to "not polled", so
-/// that an account whose old key was rejected is polled again.
+/// that an account whose old key was rejected is polled again. Only if it still points at
+/// `old_ref`: returns false when another change got there first (a second replacement, a
+/// removal), and nothing is written.
 pub async fn set_secret(
     db: impl SqliteExecutor<'_>,
     id: AccountId,
+    old_ref: &str,
     secret_ref: &str,
     secret_hint: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query(
+) -> Result<bool> {
+    let done = sqlx::query(
         "UPDATE accounts SET secret_ref = ?, secret_hint = ?, state = 'unknown', \
-         state_message = NULL, updated_at = ? WHERE id = ?",
+         state_message = NULL, updated_at = ? WHERE id = ? AND secret_ref = ?",
     )
     .bind(secret_ref)
     .bind(secret_hint)
     .bind(to_db(now))
     .bind(id)
+    .bind(old_ref)
     .execute(db)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Records what the last poll learned about the key.

@@ -169,22 +169,11 @@ async fn run(cw: Cliffwatch, sink: WatcherSink, mut commands: mpsc::Receiver<Wat
             }
             _ = tick.tick() => {}
         }
-        // Reading and parsing a backfill is disk and CPU work (a gigabyte takes about a second):
-        // on a blocking thread, so that it never holds up the runtime's workers (the window's
-        // commands, polls, alerts) while it runs.
-        let (scan_cw, progress_sink) = (cw.clone(), sink.clone());
-        let runtime = tokio::runtime::Handle::current();
-        let scanned = tokio::task::spawn_blocking(move || {
-            let progress = move |p: &Progress| progress_sink(WatcherEvent::Progress(p.clone()));
-            runtime.block_on(scan_all(&scan_cw, Some(&progress)))
-        })
-        .await
-        .unwrap_or_else(|e| {
-            Err(crate::Error::Internal(format!(
-                "the log scan stopped unexpectedly ({e})"
-            )))
-        });
-        match scanned {
+        // The scan stays on this task, so that stopping the watcher (an abort) ends it at its
+        // next batch; a backfill's reading and parsing does hold a runtime worker meanwhile.
+        let progress_sink = sink.clone();
+        let progress = move |p: &Progress| progress_sink(WatcherEvent::Progress(p.clone()));
+        match scan_all(&cw, Some(&progress)).await {
             Ok(r) if r.events_new > 0 || r.usage_records > 0 => sink(WatcherEvent::Scanned(r)),
             Ok(_) => {}
             Err(e) => sink(WatcherEvent::Failed((&e).into())),
