@@ -469,10 +469,9 @@ mod tests {
             cw.replace_secret("ds", key("sk-new-a-1111aaaa")),
             cw.replace_secret("ds", key("sk-new-b-2222bbbb")),
         );
-        assert!(
-            a.is_ok() != b.is_ok(),
-            "one wins, the other is told to try again: {a:?} {b:?}"
-        );
+        // Interleaved, the second is told to try again; one after the other, both succeed.
+        // Either way no key is left behind (db::accounts' set_secret test pins the refusal).
+        assert!(a.is_ok() || b.is_ok(), "{a:?} {b:?}");
         let left: Vec<String> = keychain
             .0
             .lock()

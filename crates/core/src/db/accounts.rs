@@ -208,6 +208,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn set_secret_only_replaces_the_key_it_was_told_about() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        let opts = serde_json::json!({});
+        let id = insert(&db, &insert_args("main", &opts)).await.unwrap();
+        let stale = set_secret(
+            &db,
+            id,
+            "keychain:other",
+            "keychain:new",
+            Some("…new1"),
+            t0(),
+        )
+        .await
+        .unwrap();
+        assert!(!stale, "another change got there first: refused");
+        assert_eq!(
+            get(&db, id).await.unwrap().secret_ref.to_db(),
+            "keychain:abc"
+        );
+        let done = set_secret(&db, id, "keychain:abc", "keychain:new", Some("…new1"), t0())
+            .await
+            .unwrap();
+        assert!(done);
+        let got = get(&db, id).await.unwrap();
+        assert_eq!(got.secret_ref.to_db(), "keychain:new");
+        assert_eq!(got.account.secret_hint.as_deref(), Some("…new1"));
+        assert!(
+            !set_secret(&db, AccountId(99), "keychain:abc", "keychain:x", None, t0())
+                .await
+                .unwrap(),
+            "no such account: nothing written"
+        );
+    }
+
+    #[tokio::test]
     async fn insert_then_get_and_list() {
         let db = crate::db::open_in_memory().await.unwrap();
         let opts = serde_json::json!({"project_id": "p1"});
