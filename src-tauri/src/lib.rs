@@ -370,6 +370,11 @@ pub(crate) fn repaint(app: AppHandle, demo: bool) {
 }
 
 async fn repaint_now(app: &AppHandle, demo: bool) {
+    // One repaint at a time, each reading the dashboard afresh: two overlapping ones (a change
+    // from the window and the engine's) could otherwise finish out of order and leave the
+    // older picture in the tray.
+    static REPAINTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one = REPAINTING.lock().await;
     let cw = match app.state::<AppState>().cliffwatch() {
         Ok(cw) => cw.clone(),
         Err(_) => return,
