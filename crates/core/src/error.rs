@@ -61,6 +61,10 @@ pub enum Error {
     /// retries the delivery) instead of stopping as it does on a database error.
     #[error("could not show the notification ({0}): is a notification daemon running?")]
     Notify(String),
+
+    /// A background task ended abnormally (it panicked): a bug to report.
+    #[error("{0}: this is a bug in Cliffwatch, please report it")]
+    Internal(String),
 }
 
 impl Error {
@@ -83,6 +87,7 @@ impl Error {
             Error::Migration(_) => "migration",
             Error::Malformed(_) => "malformed",
             Error::Notify(_) => "notify",
+            Error::Internal(_) => "internal",
         }
     }
 }

@@ -27,8 +27,8 @@ pub use jsonl::JsonlMapping;
 pub use redact::redact_url;
 pub use tail::{
     add_source, daily_usage, events, expand_home, list_sources, read_head, remove_source, scan,
-    scan_all, scan_source, usage_totals, FileReport, Progress, ProgressFn, ScanOptions, ScanReport,
-    DEFAULT_BATCH_BYTES,
+    scan_all, scan_all_until, scan_source, usage_totals, FileReport, Progress, ProgressFn,
+    ScanOptions, ScanReport, DEFAULT_BATCH_BYTES,
 };
 pub use watch::{Watcher, WatcherCommand, WatcherEvent, WatcherSink, COALESCE, RESCAN_EVERY};
 

@@ -96,6 +96,9 @@ pub struct ScanOptions {
     /// Stored as `updated_at`; never used as an event time.
     pub now: DateTime<Utc>,
     pub prices: Arc<PriceTable>,
+    /// Set from elsewhere to stop the scan after the batch in progress (each batch is one
+    /// transaction with its offset, so stopping between batches loses and repeats nothing).
+    pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl ScanOptions {
@@ -105,7 +108,14 @@ impl ScanOptions {
             batch_bytes: DEFAULT_BATCH_BYTES,
             now,
             prices,
+            cancel: None,
         }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Acquire))
     }
 }
 
@@ -234,9 +244,22 @@ pub async fn scan(
 
 /// Scans every enabled source.
 pub async fn scan_all(cw: &Cliffwatch, progress: Option<&ProgressFn<'_>>) -> Result<ScanReport> {
-    let opts = ScanOptions::new(cw.clock().now(), Arc::new(PriceTable::load(cw.data_dir())?));
+    scan_all_until(cw, progress, None).await
+}
+
+/// [`scan_all`] that stops after the batch in progress once `cancel` is set.
+pub async fn scan_all_until(
+    cw: &Cliffwatch,
+    progress: Option<&ProgressFn<'_>>,
+    cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
+) -> Result<ScanReport> {
+    let mut opts = ScanOptions::new(cw.clock().now(), Arc::new(PriceTable::load(cw.data_dir())?));
+    opts.cancel = cancel;
     let mut report = ScanReport::default();
     for s in ls::list(cw.pool()).await?.into_iter().filter(|s| s.enabled) {
+        if opts.cancelled() {
+            break;
+        }
         report.absorb(scan_source(cw.pool(), &s, &opts, progress).await?);
     }
     Ok(report)
@@ -524,6 +547,9 @@ pub async fn scan_source(
         path: String::new(),
     };
     for p in todo {
+        if opts.cancelled() {
+            break;
+        }
         prog.path = p.path.to_string_lossy().into_owned();
         let r = scan_file(pool, &cx, &p.path, p.stat, p.row, &mut prog, progress).await?;
         report.absorb(r);
@@ -905,7 +931,7 @@ async fn read_file(
                 .commit(pool, &f, &memory, &mut report, &mut fr)
                 .await?;
         }
-        if eof {
+        if eof || cx.opts.cancelled() {
             break;
         }
     }

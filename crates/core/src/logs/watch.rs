@@ -6,10 +6,11 @@
 //! systems). The watcher is a handle: commands go through a channel, and dropping it stops
 //! the task.
 
-use super::tail::{scan_all, source_glob, Progress, ScanReport};
+use super::tail::{scan_all_until, source_glob, Progress, ScanReport};
 use crate::{Cliffwatch, Result};
 use notify::{RecursiveMode, Watcher as _};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -52,16 +53,20 @@ pub type WatcherSink = Arc<dyn Fn(WatcherEvent) + Send + Sync>;
 pub struct Watcher {
     commands: mpsc::Sender<WatcherCommand>,
     task: Option<tokio::task::JoinHandle<()>>,
+    /// Ends a scan in progress after its current batch.
+    cancel: Arc<AtomicBool>,
 }
 
 impl Watcher {
     /// Starts watching every enabled source of `cw`; runs a first scan at once.
     pub fn start(cw: Cliffwatch, sink: WatcherSink) -> Result<Self> {
         let (commands, rx) = mpsc::channel(16);
-        let task = tokio::spawn(run(cw, sink, rx));
+        let cancel = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn(run(cw, sink, rx, cancel.clone()));
         Ok(Watcher {
             commands,
             task: Some(task),
+            cancel,
         })
     }
 
@@ -78,6 +83,7 @@ impl Watcher {
     /// Stops the task, waiting at most [`STOP_TIMEOUT`] for a batch in progress (a batch is
     /// one transaction: stopping between batches loses nothing).
     pub async fn stop(mut self) {
+        self.cancel.store(true, Ordering::Release);
         let _ = self.commands.send(WatcherCommand::Stop).await;
         if let Some(t) = self.task.take() {
             let abort = t.abort_handle();
@@ -91,6 +97,7 @@ impl Watcher {
 
 impl Drop for Watcher {
     fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Release);
         if let Some(t) = self.task.take() {
             t.abort();
         }
@@ -124,7 +131,12 @@ fn watch_root(pattern: &str) -> (PathBuf, RecursiveMode) {
     (root, mode)
 }
 
-async fn run(cw: Cliffwatch, sink: WatcherSink, mut commands: mpsc::Receiver<WatcherCommand>) {
+async fn run(
+    cw: Cliffwatch,
+    sink: WatcherSink,
+    mut commands: mpsc::Receiver<WatcherCommand>,
+    cancel: Arc<AtomicBool>,
+) {
     let (fs_tx, mut fs_rx) = mpsc::channel::<()>(1);
     let make = || {
         let tx = fs_tx.clone();
@@ -169,11 +181,23 @@ async fn run(cw: Cliffwatch, sink: WatcherSink, mut commands: mpsc::Receiver<Wat
             }
             _ = tick.tick() => {}
         }
-        // The scan stays on this task, so that stopping the watcher (an abort) ends it at its
-        // next batch; a backfill's reading and parsing does hold a runtime worker meanwhile.
-        let progress_sink = sink.clone();
-        let progress = move |p: &Progress| progress_sink(WatcherEvent::Progress(p.clone()));
-        match scan_all(&cw, Some(&progress)).await {
+        // Reading and parsing a backfill is disk and CPU work (a gigabyte takes about a second):
+        // on a blocking thread, so that it never holds up the runtime's workers (the window's
+        // commands, polls, alerts). Stopping the watcher sets `cancel`, which ends the scan
+        // after its batch in progress.
+        let (scan_cw, progress_sink, scan_cancel) = (cw.clone(), sink.clone(), cancel.clone());
+        let runtime = tokio::runtime::Handle::current();
+        let scanned = tokio::task::spawn_blocking(move || {
+            let progress = move |p: &Progress| progress_sink(WatcherEvent::Progress(p.clone()));
+            runtime.block_on(scan_all_until(&scan_cw, Some(&progress), Some(scan_cancel)))
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(crate::Error::Internal(format!(
+                "the log scan ended abnormally ({e}); it resumes at the next change"
+            )))
+        });
+        match scanned {
             Ok(r) if r.events_new > 0 || r.usage_records > 0 => sink(WatcherEvent::Scanned(r)),
             Ok(_) => {}
             Err(e) => sink(WatcherEvent::Failed((&e).into())),
