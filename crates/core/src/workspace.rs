@@ -351,6 +351,16 @@ mod tests {
         (tmp, cw, keychain)
     }
 
+    fn in_keychain(key: &str) -> SecretInput {
+        SecretInput::Keychain(Secret::new(key).unwrap())
+    }
+
+    /// The keys the keychain holds now.
+    fn keys_in(keychain: &MemoryStore) -> Vec<String> {
+        let held = keychain.0.lock().unwrap();
+        held.values().map(|s| s.expose().to_owned()).collect()
+    }
+
     fn new(provider: &str, label: &str, secret: SecretInput) -> NewAccount {
         NewAccount {
             provider: provider.into(),
@@ -367,11 +377,7 @@ mod tests {
         let (tmp, cw, keychain) = open().await;
         let key = "sk-or-v1-PLANTED-0123456789abcdef";
         let acc = cw
-            .add_account(new(
-                "openrouter",
-                "main",
-                SecretInput::Keychain(Secret::new(key).unwrap()),
-            ))
+            .add_account(new("openrouter", "main", in_keychain(key)))
             .await
             .unwrap();
         assert_eq!(acc.secret_hint.as_deref(), Some("…cdef"));
@@ -391,11 +397,7 @@ mod tests {
     async fn a_key_is_replaced_in_place_and_the_old_one_leaves_the_keychain() {
         let (_tmp, cw, keychain) = open().await;
         let acc = cw
-            .add_account(new(
-                "deepseek",
-                "ds",
-                SecretInput::Keychain(Secret::new("sk-old-111111wxyz").unwrap()),
-            ))
+            .add_account(new("deepseek", "ds", in_keychain("sk-old-111111wxyz")))
             .await
             .unwrap();
         crate::db::accounts::set_state(
@@ -408,10 +410,7 @@ mod tests {
         .await
         .unwrap();
         let after = cw
-            .replace_secret(
-                "ds",
-                SecretInput::Keychain(Secret::new("sk-new-222222abcd").unwrap()),
-            )
+            .replace_secret("ds", in_keychain("sk-new-222222abcd"))
             .await
             .unwrap();
         assert_eq!(after.id, acc.id, "the same account, its history kept");
@@ -425,13 +424,7 @@ mod tests {
             cw.secret_for("ds").await.unwrap().unwrap().expose(),
             "sk-new-222222abcd"
         );
-        let left: Vec<String> = keychain
-            .0
-            .lock()
-            .unwrap()
-            .values()
-            .map(|s| s.expose().to_owned())
-            .collect();
+        let left = keys_in(&keychain);
         assert_eq!(left, ["sk-new-222222abcd"], "the old key is deleted");
 
         let err = cw
@@ -440,10 +433,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.kind(), "invalid_input");
         let err = cw
-            .replace_secret(
-                "nobody",
-                SecretInput::Keychain(Secret::new("sk-x-12345678").unwrap()),
-            )
+            .replace_secret("nobody", in_keychain("sk-x-12345678"))
             .await
             .unwrap_err();
         assert_eq!(err.kind(), "account_not_found");
@@ -457,28 +447,17 @@ mod tests {
     #[tokio::test]
     async fn two_replacements_at_once_leave_exactly_one_key() {
         let (_tmp, cw, keychain) = open().await;
-        cw.add_account(new(
-            "deepseek",
-            "ds",
-            SecretInput::Keychain(Secret::new("sk-old-111111wxyz").unwrap()),
-        ))
-        .await
-        .unwrap();
-        let key = |k: &str| SecretInput::Keychain(Secret::new(k).unwrap());
+        cw.add_account(new("deepseek", "ds", in_keychain("sk-old-111111wxyz")))
+            .await
+            .unwrap();
         let (a, b) = tokio::join!(
-            cw.replace_secret("ds", key("sk-new-a-1111aaaa")),
-            cw.replace_secret("ds", key("sk-new-b-2222bbbb")),
+            cw.replace_secret("ds", in_keychain("sk-new-a-1111aaaa")),
+            cw.replace_secret("ds", in_keychain("sk-new-b-2222bbbb")),
         );
         // Interleaved, the second is told to try again; one after the other, both succeed.
         // Either way no key is left behind (db::accounts' set_secret test pins the refusal).
         assert!(a.is_ok() || b.is_ok(), "{a:?} {b:?}");
-        let left: Vec<String> = keychain
-            .0
-            .lock()
-            .unwrap()
-            .values()
-            .map(|s| s.expose().to_owned())
-            .collect();
+        let left = keys_in(&keychain);
         let stored = cw.secret_for("ds").await.unwrap().unwrap();
         assert_eq!(
             left,
@@ -490,13 +469,9 @@ mod tests {
     #[tokio::test]
     async fn remove_deletes_the_key_too() {
         let (_tmp, cw, keychain) = open().await;
-        cw.add_account(new(
-            "deepseek",
-            "ds",
-            SecretInput::Keychain(Secret::new("sk-1234567890ab").unwrap()),
-        ))
-        .await
-        .unwrap();
+        cw.add_account(new("deepseek", "ds", in_keychain("sk-1234567890ab")))
+            .await
+            .unwrap();
         cw.remove_account("ds").await.unwrap();
         assert!(cw.accounts().await.unwrap().is_empty());
         assert!(
@@ -508,7 +483,7 @@ mod tests {
     #[tokio::test]
     async fn bad_input_is_refused_before_anything_is_stored() {
         let (_tmp, cw, keychain) = open().await;
-        let k = || SecretInput::Keychain(Secret::new("sk-1234567890ab").unwrap());
+        let k = || in_keychain("sk-1234567890ab");
         let cases: Vec<(NewAccount, &str)> = vec![
             (new("nope", "a", k()), "unknown_provider"),
             (new("deepseek", "", k()), "invalid_input"),
@@ -562,7 +537,7 @@ mod tests {
     #[tokio::test]
     async fn duplicate_label_leaves_no_orphan_key() {
         let (_tmp, cw, keychain) = open().await;
-        let k = || SecretInput::Keychain(Secret::new("sk-1234567890ab").unwrap());
+        let k = || in_keychain("sk-1234567890ab");
         cw.add_account(new("deepseek", "a", k())).await.unwrap();
         assert_eq!(
             cw.add_account(new("tavily", "a", k()))

@@ -69,24 +69,28 @@ fn balance(total: &str) -> ResponseTemplate {
     )
 }
 
+/// A DeepSeek balance endpoint that answers `totals` (USD) in turn, the last one from then on.
+async fn deepseek_answering(totals: &[&str]) -> MockServer {
+    let server = MockServer::start().await;
+    let (last, first) = totals.split_last().expect("at least one balance");
+    for total in first {
+        Mock::given(path("/user/balance"))
+            .respond_with(balance(total))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(path("/user/balance"))
+        .respond_with(balance(last))
+        .mount(&server)
+        .await;
+    server
+}
+
 #[tokio::test]
 async fn readings_become_samples_and_a_rise_is_a_top_up() {
     let w = world().await;
-    let server = MockServer::start().await;
-    Mock::given(path("/user/balance"))
-        .respond_with(balance("7.83"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(path("/user/balance"))
-        .respond_with(balance("6.10"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(path("/user/balance"))
-        .respond_with(balance("56.10"))
-        .mount(&server)
-        .await;
+    let server = deepseek_answering(&["7.83", "6.10", "56.10"]).await;
     add(&w.cw, "deepseek", "ds", &server.uri()).await;
     let h = http(Duration::from_secs(10));
 
@@ -257,11 +261,7 @@ async fn a_rejected_key_marks_the_account_invalid() {
 #[tokio::test]
 async fn the_dry_run_stores_nothing() {
     let w = world().await;
-    let server = MockServer::start().await;
-    Mock::given(path("/user/balance"))
-        .respond_with(balance("1.00"))
-        .mount(&server)
-        .await;
+    let server = deepseek_answering(&["1.00"]).await;
     add(&w.cw, "deepseek", "ds", &server.uri()).await;
     let r = poll::test_account_with(&w.cw, &http(Duration::from_secs(10)), "ds")
         .await
@@ -340,11 +340,7 @@ async fn poll_all_is_concurrent_and_a_stalled_provider_only_fails_itself() {
 #[tokio::test]
 async fn the_scheduler_polls_on_refresh_now_and_stops() {
     let w = world().await;
-    let server = MockServer::start().await;
-    Mock::given(path("/user/balance"))
-        .respond_with(balance("3.21"))
-        .mount(&server)
-        .await;
+    let server = deepseek_answering(&["3.21"]).await;
     add(&w.cw, "deepseek", "ds", &server.uri()).await;
     let cfg = SchedulerConfig {
         tick: Duration::from_secs(3600),
@@ -379,16 +375,7 @@ async fn the_scheduler_polls_on_refresh_now_and_stops() {
 #[tokio::test]
 async fn a_reading_at_zero_marks_the_account_out_of_credit_and_a_top_up_clears_it() {
     let w = world().await;
-    let server = MockServer::start().await;
-    Mock::given(path("/user/balance"))
-        .respond_with(balance("0.00"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(path("/user/balance"))
-        .respond_with(balance("20.00"))
-        .mount(&server)
-        .await;
+    let server = deepseek_answering(&["0.00", "20.00"]).await;
     add(&w.cw, "deepseek", "ds", &server.uri()).await;
     let h = http(Duration::from_secs(10));
     let r = poll::poll_account_with(&w.cw, &h, "ds").await.unwrap();

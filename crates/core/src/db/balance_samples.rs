@@ -142,16 +142,7 @@ mod tests {
     }
 
     fn sample(id: AccountId, min: i64, remaining: f64) -> BalanceSample {
-        BalanceSample {
-            account_id: id,
-            observed_at: t(min),
-            remaining: Some(remaining),
-            limit: None,
-            used: None,
-            unit: Unit::usd(),
-            resets_at: None,
-            is_topup: false,
-        }
+        crate::db::test_rows::usd(id, t(min), remaining)
     }
 
     #[tokio::test]

@@ -638,16 +638,7 @@ mod tests {
     }
 
     fn sample(min: i64, remaining: f64) -> BalanceSample {
-        BalanceSample {
-            account_id: AccountId(1),
-            observed_at: t0() + Duration::minutes(min),
-            remaining: Some(remaining),
-            limit: None,
-            used: None,
-            unit: Unit::usd(),
-            resets_at: None,
-            is_topup: false,
-        }
+        db::test_rows::usd(AccountId(1), t0() + Duration::minutes(min), remaining)
     }
 
     /// Readings every `step` minutes for `hours`, spending `per_hour`, starting at `start`.

@@ -710,27 +710,9 @@ async fn next_scan(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watcher_scans_when_a_file_grows_and_stops_on_command() {
     let tmp = tempfile::tempdir().unwrap();
-    let logs_dir = tmp.path().join("logs");
-    std::fs::create_dir(&logs_dir).unwrap();
+    let (cw, logs_dir) = combined_logs(tmp.path()).await;
     let p = logs_dir.join("api.log");
     append(&p, &line(1, 402));
-    let cw = crate::Cliffwatch::open(
-        &tmp.path().join("data"),
-        Arc::new(crate::secrets::MemoryStore::new()),
-        Arc::new(crate::clock::ManualClock::new(fixed_time())),
-    )
-    .await
-    .unwrap();
-    add_source(
-        &cw,
-        logs_dir.join("*.log").to_str().unwrap(),
-        Some(Format::Combined),
-        None,
-        None,
-        serde_json::Value::Null,
-    )
-    .await
-    .unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let w = Watcher::start(
         cw.clone(),
@@ -756,6 +738,24 @@ async fn watcher_scans_when_a_file_grows_and_stops_on_command() {
     );
     w.stop().await;
     assert_eq!(stored(cw.pool()).await.len(), 2);
+}
+
+/// A workspace watching `tmp/logs/*.log` as combined access logs; returns it and the folder.
+async fn combined_logs(tmp: &std::path::Path) -> (crate::Cliffwatch, std::path::PathBuf) {
+    let logs_dir = tmp.join("logs");
+    std::fs::create_dir(&logs_dir).unwrap();
+    let cw = open_cw(tmp).await;
+    add_source(
+        &cw,
+        logs_dir.join("*.log").to_str().unwrap(),
+        Some(Format::Combined),
+        None,
+        None,
+        serde_json::Value::Null,
+    )
+    .await
+    .unwrap();
+    (cw, logs_dir)
 }
 
 async fn open_cw(tmp: &std::path::Path) -> crate::Cliffwatch {
@@ -911,8 +911,7 @@ async fn a_rewritten_har_adds_only_its_new_entries() {
 #[tokio::test]
 async fn a_cancelled_scan_stops_between_batches_and_the_next_resumes() {
     let tmp = tempfile::tempdir().unwrap();
-    let logs_dir = tmp.path().join("logs");
-    std::fs::create_dir(&logs_dir).unwrap();
+    let (cw, logs_dir) = combined_logs(tmp.path()).await;
     let p = logs_dir.join("big.log");
     // About 20 MiB: more than two batches of DEFAULT_BATCH_BYTES.
     let mut text = String::new();
@@ -923,17 +922,6 @@ async fn a_cancelled_scan_stops_between_batches_and_the_next_resumes() {
     }
     append(&p, &text);
     let want_402 = lines.div_ceil(1000);
-    let cw = open_cw(tmp.path()).await;
-    add_source(
-        &cw,
-        logs_dir.join("*.log").to_str().unwrap(),
-        Some(Format::Combined),
-        None,
-        None,
-        serde_json::Value::Null,
-    )
-    .await
-    .unwrap();
     let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let set = cancel.clone();
     // Cancelled as soon as the first batch is committed.
