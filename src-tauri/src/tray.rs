@@ -109,22 +109,10 @@ pub fn tooltip(d: &Dashboard, demo: bool) -> String {
 
 /// One account in words: "ScraperAPI · main: ~14 h left".
 fn line(row: &AccountRow) -> String {
-    let what = match (row.account.state, row.forecast.state) {
-        (AccountState::OutOfCredit, _) | (_, ForecastState::OutOfCredit) => {
-            "out of credit".to_owned()
-        }
-        (AccountState::InvalidKey, _) => "key rejected".to_owned(),
-        // "learning: 24 more hours of readings needed for a forecast" is for the dashboard.
-        (_, ForecastState::Learning) => "learning".to_owned(),
-        (_, ForecastState::Idle) => "over 30 days left".to_owned(),
-        _ => row
-            .forecast
-            .message
-            .split(',')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_owned(),
+    let what = match row.account.state {
+        AccountState::OutOfCredit => "out of credit".to_owned(),
+        AccountState::InvalidKey => "key rejected".to_owned(),
+        _ => row.forecast.headline(),
     };
     format!("{} · {}: {what}", row.provider_name, row.account.label)
 }

@@ -529,6 +529,22 @@ fn day(t: DateTime<Utc>) -> String {
 /// A runway in plain words: "~14 h left, between 9 and 20 h", "~3.5 days left, between 2 and
 /// 5 days". Hours up to two days, days beyond.
 pub fn runway_words(r: &RunwayHours) -> String {
+    let (unit, lo, mid, hi) = runway_figures(r);
+    if lo == hi {
+        format!("~{mid} {unit} left")
+    } else {
+        format!("~{mid} {unit} left, between {lo} and {hi} {unit}")
+    }
+}
+
+/// The median alone: "~14 h left", "~3.5 days left".
+pub fn runway_headline(r: &RunwayHours) -> String {
+    let (unit, _, mid, _) = runway_figures(r);
+    format!("~{mid} {unit} left")
+}
+
+/// The unit and the P10, P50 and P90 as [`runway_words`] writes them.
+fn runway_figures(r: &RunwayHours) -> (&'static str, String, String, String) {
     let days = r.p50 >= 48.0;
     let fmt = |h: f64| -> String {
         if !h.is_finite() || h > IDLE_AFTER_HOURS {
@@ -548,11 +564,20 @@ pub fn runway_words(r: &RunwayHours) -> String {
         }
     };
     let unit = if days { "days" } else { "h" };
-    let (lo, mid, hi) = (fmt(r.p10), fmt(r.p50), fmt(r.p90));
-    if lo == hi {
-        format!("~{mid} {unit} left")
-    } else {
-        format!("~{mid} {unit} left, between {lo} and {hi} {unit}")
+    (unit, fmt(r.p10), fmt(r.p50), fmt(r.p90))
+}
+
+impl Forecast {
+    /// The forecast in a few words, for tight places such as the tray menu: "~14 h left",
+    /// "learning", "over 30 days left", "out of credit". [`Forecast::message`] says the rest.
+    pub fn headline(&self) -> String {
+        match (self.state, self.runway_hours) {
+            (ForecastState::OutOfCredit, _) => "out of credit".into(),
+            (ForecastState::Learning, _) => "learning".into(),
+            (ForecastState::Idle, _) => "over 30 days left".into(),
+            (ForecastState::Ok, Some(r)) => runway_headline(&r),
+            _ => self.message.clone(),
+        }
     }
 }
 
@@ -1013,5 +1038,33 @@ mod tests {
     #[case(RunwayHours { p10: 300.0, p50: 400.0, p90: 2000.0 }, "~17 days left, between 12 and over 30 days")]
     fn runway_in_plain_words(#[case] r: RunwayHours, #[case] words: &str) {
         assert_eq!(runway_words(&r), words);
+        assert!(
+            words.starts_with(&runway_headline(&r)),
+            "the headline is the words' first part"
+        );
+    }
+
+    #[test]
+    fn the_headline_is_a_few_words_per_state() {
+        let s = draining(3 * 24, 60, 100.0, 1.0);
+        let ok = from_samples(AccountId(1), &s, None, s.last().unwrap().observed_at);
+        assert_eq!(ok.state, ForecastState::Ok);
+        assert!(
+            ok.message.starts_with(&ok.headline()) && ok.headline().ends_with(" left"),
+            "{} / {}",
+            ok.headline(),
+            ok.message
+        );
+        let learning = from_samples(AccountId(1), &s[..3], None, s[2].observed_at);
+        assert_eq!(learning.headline(), "learning");
+        let dry = draining(3 * 24, 60, 72.0, 1.0);
+        let out = from_samples(AccountId(1), &dry, None, dry.last().unwrap().observed_at);
+        assert_eq!(out.headline(), "out of credit");
+        let none = from_samples(AccountId(1), &[], None, t0());
+        assert_eq!(
+            none.headline(),
+            none.message,
+            "unknown: the message says why"
+        );
     }
 }
