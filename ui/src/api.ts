@@ -60,3 +60,18 @@ export const api = {
   settings: () => call<Settings>("get_settings"),
   saveSettings: (settings: Settings) => call<Settings>("save_settings", { settings }),
 };
+
+/** A provider's options as typed into a form: empty fields left out, a custom spec parsed as
+ * JSON, the others trimmed strings; an ApiError names a spec that is not JSON. */
+export function optionsFromForm(fields: Record<string, string>): Record<string, unknown> | ApiError {
+  const opts: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (!v.trim()) continue;
+    try {
+      opts[k] = k === "spec" ? JSON.parse(v) : v.trim();
+    } catch {
+      return new ApiError("invalid_input", `the ${k} must be valid JSON`);
+    }
+  }
+  return opts;
+}

@@ -71,3 +71,16 @@ describe("routeFromHash", () => {
     expect(routeFromHash("#account=")).toEqual({ view: "accounts" });
   });
 });
+
+describe("optionsFromForm", () => {
+  it("drops empty fields, parses a spec, and names a spec that is not JSON", async () => {
+    const { optionsFromForm, ApiError } = await import("./api");
+    expect(optionsFromForm({ project_id: " p1 ", account_sid: "  ", spec: '{"url": "/b"}' })).toEqual({
+      project_id: "p1",
+      spec: { url: "/b" },
+    });
+    const bad = optionsFromForm({ spec: "{nope" });
+    expect(bad).toBeInstanceOf(ApiError);
+    expect((bad as InstanceType<typeof ApiError>).message).toContain("spec must be valid JSON");
+  });
+});

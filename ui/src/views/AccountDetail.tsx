@@ -1,7 +1,7 @@
 // One account: balance history with the forecast band, its 402s on a timeline, the latest
 // parsed error body, Top up, remove.
 import { useState } from "preact/hooks";
-import { api, ApiError } from "../api";
+import { api, ApiError, optionsFromForm } from "../api";
 import type { AccountDetail } from "../bindings/AccountDetail";
 import type { EventRow } from "../bindings/EventRow";
 import { HistoryChart } from "../charts";
@@ -236,15 +236,10 @@ function EditAccount({ d, onClose }: { d: AccountDetail; onClose: () => void }) 
     e.preventDefault();
     // One save at a time: a second key replacement racing the first would be refused.
     if (busy) return;
-    const opts: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(options)) {
-      if (!v.trim()) continue;
-      try {
-        opts[k] = k === "spec" ? JSON.parse(v) : v.trim();
-      } catch {
-        setError(new ApiError("invalid_input", `the ${k} must be valid JSON`));
-        return;
-      }
+    const opts = optionsFromForm(options);
+    if (opts instanceof ApiError) {
+      setError(opts);
+      return;
     }
     // A new key first: if the keychain refuses it, nothing else changes.
     const key = newKey.trim();

@@ -2,7 +2,7 @@
 // options, base URL and budget. The key goes to the keychain and never comes back: afterwards
 // only its last 4 characters are shown.
 import { useMemo, useState } from "preact/hooks";
-import { api, ApiError } from "../api";
+import { api, ApiError, optionsFromForm } from "../api";
 import type { ProviderInfo } from "../bindings/ProviderInfo";
 import type { AccountRow } from "../bindings/AccountRow";
 import { formatAmount } from "../format";
@@ -95,17 +95,11 @@ function AccountFormStep({ p, onBack, onAdded }: { p: ProviderInfo; onBack: () =
   const submit = (e: Event) => {
     e.preventDefault();
     setBusy(true);
-    const opts: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(options)) {
-      if (!v.trim()) continue;
-      // A custom spec is JSON; other options are plain strings.
-      try {
-        opts[k] = k === "spec" ? JSON.parse(v) : v.trim();
-      } catch {
-        setError(new ApiError("invalid_input", `the ${k} must be valid JSON`));
-        setBusy(false);
-        return;
-      }
+    const opts = optionsFromForm(options);
+    if (opts instanceof ApiError) {
+      setError(opts);
+      setBusy(false);
+      return;
     }
     api
       .addAccount({
