@@ -11,6 +11,7 @@
 
 use super::nab::{Grid, SLOT_S};
 use super::scenario_a::Score;
+use cliffwatch_core::forecast::engine::SplitMix;
 use cliffwatch_core::forecast::{self, Forecast, ForecastState, UsageSignal, IDLE_AFTER_HOURS};
 use cliffwatch_core::model::{AccountId, BalanceSample, Unit};
 
@@ -111,7 +112,7 @@ pub struct Key {
 
 /// Simulates the key of one series.
 pub fn simulate(g: &Grid, obs: Observation) -> Key {
-    let mut rng = SplitMix::new(SEED ^ fnv(&g.name));
+    let mut rng = SplitMix::from_state(SEED ^ fnv(&g.name));
     let n = g.counts.len();
     let per_day = g.counts.iter().sum::<f64>() / n.max(1) as f64 * (24 * 12) as f64;
     let daily = rng.range(DAILY_SPEND);
@@ -302,28 +303,14 @@ fn fnv(s: &str) -> u64 {
     })
 }
 
-/// A small seeded generator (SplitMix64).
-#[derive(Debug)]
-struct SplitMix(u64);
+/// What the simulation draws besides the core generator's own: a uniform in a range and a
+/// standard normal.
+trait Draws {
+    fn range(&mut self, bounds: (f64, f64)) -> f64;
+    fn normal(&mut self) -> f64;
+}
 
-impl SplitMix {
-    fn new(seed: u64) -> Self {
-        SplitMix(seed)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
+impl Draws for SplitMix {
     fn range(&mut self, (lo, hi): (f64, f64)) -> f64 {
         lo + (hi - lo) * self.unit()
     }

@@ -470,16 +470,23 @@ fn quantile(v: &mut [f64], q: f64) -> f64 {
     v[i]
 }
 
-/// A small deterministic generator: the same history gives the same forecast, every time.
+/// A small deterministic generator (SplitMix64): the same history gives the same forecast,
+/// every time. The benchmark's simulations use it too.
 #[derive(Debug)]
-struct SplitMix(u64);
+pub struct SplitMix(u64);
 
 impl SplitMix {
-    fn new(seed: u64) -> Self {
-        SplitMix(seed ^ 0x9E37_79B9_7F4A_7C15)
+    /// A generator for `seed`, scrambled so that small seeds do not start alike.
+    pub fn new(seed: u64) -> Self {
+        Self::from_state(seed ^ 0x9E37_79B9_7F4A_7C15)
     }
 
-    fn next(&mut self) -> u64 {
+    /// A generator whose internal state is `state` as given.
+    pub fn from_state(state: u64) -> Self {
+        SplitMix(state)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -488,8 +495,13 @@ impl SplitMix {
     }
 
     /// Uniform in `0..n` by multiply-shift (no division: this runs once per simulated day).
-    fn below(&mut self, n: usize) -> usize {
-        (((self.next() >> 32) * n as u64) >> 32) as usize
+    pub fn below(&mut self, n: usize) -> usize {
+        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
