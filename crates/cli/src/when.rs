@@ -22,7 +22,10 @@ pub fn parse(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Error> {
         "w" => 7 * 86_400,
         _ => return Err(bad(s)),
     };
-    Ok(now - chrono::Duration::seconds(n.saturating_mul(secs)))
+    // Checked: `--since 9999999999999999s` is out of chrono's range, not a panic.
+    chrono::TimeDelta::try_seconds(n.saturating_mul(secs))
+        .and_then(|d| now.checked_sub_signed(d))
+        .ok_or_else(|| bad(s))
 }
 
 fn bad(s: &str) -> Error {
@@ -35,6 +38,18 @@ fn bad(s: &str) -> Error {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn an_age_beyond_the_calendar_is_an_error_not_a_panic() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 8, 0, 0).unwrap();
+        for s in [
+            "9999999999999999s",
+            "9223372036854775807w",
+            "106751991167301d",
+        ] {
+            assert!(parse(s, now).is_err(), "{s} lies outside chrono's range");
+        }
+    }
 
     #[test]
     fn parses_the_three_forms() {

@@ -51,6 +51,25 @@ pub fn to_db(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// Whether [`from_db`] can read back what [`to_db`] writes for `t`: RFC 3339 has four-digit
+/// years, so a year past 9999 (an epoch in microseconds read as milliseconds lands near 56 000)
+/// or before year 1 would be written and then fail every read of its table.
+pub fn storable(t: DateTime<Utc>) -> bool {
+    (1..=9999).contains(&chrono::Datelike::year(&t))
+}
+
+/// [`to_db`] for a value that is about to be written: a time the store could not read back is
+/// refused, so no row is ever written that poisons later reads.
+pub fn to_db_checked(t: DateTime<Utc>) -> crate::Result<String> {
+    if storable(t) {
+        Ok(to_db(t))
+    } else {
+        Err(crate::Error::InvalidInput(format!(
+            "the time {t} is outside what the store keeps (years 1 to 9999)"
+        )))
+    }
+}
+
 /// Parses a time written by [`to_db`] (or any RFC 3339 time).
 pub fn from_db(s: &str) -> crate::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
@@ -72,6 +91,19 @@ mod tests {
             "SQL ORDER BY on the text column must follow time"
         );
         assert_eq!(from_db(&to_db(a)).unwrap(), a, "round trip must be exact");
+    }
+
+    #[test]
+    fn only_times_that_read_back_are_storable() {
+        let far = DateTime::from_timestamp_millis(1_716_723_772_500_000).unwrap();
+        assert!(!storable(far), "year ~56 000 cannot be read back");
+        assert!(
+            from_db(&to_db(far)).is_err(),
+            "the reason: RFC 3339 has 4-digit years"
+        );
+        assert!(to_db_checked(far).is_err());
+        let ok = Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap();
+        assert_eq!(from_db(&to_db_checked(ok).unwrap()).unwrap(), ok);
     }
 
     #[test]

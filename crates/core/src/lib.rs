@@ -26,8 +26,9 @@ pub mod model;
 pub mod paths;
 pub mod poll;
 pub mod providers;
+pub mod redact;
 pub mod secrets;
 mod workspace;
 
 pub use error::{Error, Result};
-pub use workspace::{validate_base_url, Cliffwatch, NewAccount, SecretInput};
+pub use workspace::{is_loopback, validate_base_url, Cliffwatch, NewAccount, SecretInput};

@@ -38,7 +38,14 @@ pub fn ensure_writable(dir: &Path) -> Result<()> {
         path: dir.to_path_buf(),
         source,
     };
-    std::fs::create_dir_all(dir).map_err(err)?;
+    // A new data directory is its owner's only (0700 on Unix): it holds the 402 history, the
+    // balances and the account list. An existing directory the user chose is left as it is
+    // (it could be a shared folder); the database file in it is 0600 either way.
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(err)?;
     let meta = std::fs::metadata(dir).map_err(err)?;
     if !meta.is_dir() {
         return Err(err(std::io::Error::other("it is not a directory")));
@@ -58,6 +65,42 @@ mod tests {
     fn explicit_dir_wins() {
         let p = Path::new("/tmp/explicit-cliffwatch");
         assert_eq!(data_dir(Some(p)).unwrap(), p);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_new_data_dir_and_its_database_are_the_owners_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("new/cliffwatch");
+        ensure_writable(&dir).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode(&dir),
+            0o700,
+            "other users must not list the data directory"
+        );
+        let db = dir.join(DB_FILE);
+        let pool = crate::db::open(&db).await.unwrap();
+        sqlx::query("CREATE TABLE IF NOT EXISTS t (x)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            mode(&db),
+            0o600,
+            "the database holds the history: owner only"
+        );
+        let wal = dir.join(format!("{DB_FILE}-wal"));
+        if wal.exists() {
+            assert_eq!(mode(&wal), 0o600, "the WAL holds the same rows");
+        }
+        pool.close().await;
+
+        // A database an older version left world-readable is narrowed when opened.
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+        crate::db::open(&db).await.unwrap().close().await;
+        assert_eq!(mode(&db), 0o600);
     }
 
     #[test]

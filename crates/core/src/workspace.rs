@@ -311,11 +311,9 @@ fn validate_label(label: &str) -> Result<()> {
 pub fn validate_base_url(raw: &str) -> Result<String> {
     let url = url::Url::parse(raw.trim())
         .map_err(|e| Error::InvalidInput(format!("`{raw}` is not a valid URL: {e}")))?;
-    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
-        || url.host_str().is_some_and(|h| h.starts_with("127."));
     match url.scheme() {
         "https" => {}
-        "http" if loopback => {}
+        "http" if is_loopback(&url) => {}
         "http" => {
             return Err(Error::InvalidInput(format!(
                 "`{raw}` uses plain http: keys may only be sent over https (plain http is allowed for localhost)"
@@ -328,7 +326,53 @@ pub fn validate_base_url(raw: &str) -> Result<String> {
             "put credentials in the key, not in the base URL".into(),
         ));
     }
+    if url.query().is_some() || url.fragment().is_some() {
+        // A query string in a stored base URL is where keys end up (`?key=…`): keys go in the
+        // keychain, and the base URL is only scheme, host and path.
+        return Err(Error::InvalidInput(format!(
+            "`{}` has a query string or fragment: a base URL is scheme, host and path only (put keys in the key field)",
+            url.origin().ascii_serialization()
+        )));
+    }
     Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// Whether `url` points at this machine: decided from the parsed host (an IP address in
+/// 127.0.0.0/8 or ::1, or the name `localhost`), never from how the host name starts, so
+/// `http://127.attacker.example` is not loopback.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod loopback_tests {
+    use super::*;
+
+    #[rstest::rstest]
+    #[case("http://127.attacker.example", false)]
+    #[case("http://127.0.0.1.nip.io", false)]
+    #[case("http://localhost.attacker.example", false)]
+    #[case("http://127.0.0.1@evil.example", false)]
+    #[case("http://10.0.0.1", false)]
+    #[case("http://127.0.0.2:1", true)]
+    #[case("http://[::1]:8080", true)]
+    #[case("http://LOCALHOST:9", true)]
+    #[case("http://127.1", true)]
+    fn plain_http_only_to_this_machine_decided_from_the_parsed_host(
+        #[case] url: &str,
+        #[case] allowed: bool,
+    ) {
+        assert_eq!(
+            validate_base_url(url).is_ok(),
+            allowed,
+            "{url}: a look-alike host must not get the key in clear text"
+        );
+    }
 }
 
 #[cfg(test)]
@@ -566,5 +610,9 @@ mod tests {
         );
         assert!(validate_base_url("https://user:pw@gw.example.com").is_err());
         assert!(validate_base_url("ftp://x").is_err());
+        assert!(
+            validate_base_url("https://gw.example.com/v1?key=sk-1").is_err(),
+            "a key in a query string would be stored in the database"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! Queries on `balance_samples`: every reading of a balance endpoint.
 
-use crate::clock::{from_db, to_db};
+use crate::clock::{from_db, to_db, to_db_checked};
 use crate::model::{AccountId, BalanceSample, Unit};
 use crate::Result;
 use chrono::{DateTime, Utc};
@@ -48,15 +48,34 @@ pub async fn insert(
     tx: &mut Transaction<'_, Sqlite>,
     mut sample: BalanceSample,
 ) -> Result<BalanceSample> {
+    // What is written must read back: a time past year 9999 or a NaN amount is refused here,
+    // whoever the caller, instead of failing every later read of the account's history.
+    let observed_at = to_db_checked(sample.observed_at)?;
+    let resets_at = sample.resets_at.map(to_db_checked).transpose()?;
+    for (name, v) in [
+        ("remaining", sample.remaining),
+        ("limit", sample.limit),
+        ("used", sample.used),
+    ] {
+        if v.is_some_and(|v| !v.is_finite()) {
+            return Err(crate::Error::InvalidInput(format!(
+                "a reading's {name} is not a finite number"
+            )));
+        }
+    }
     let prev: Option<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM balance_samples WHERE account_id = ? AND observed_at <= ? \
          ORDER BY observed_at DESC, id DESC LIMIT 1"
     ))
     .bind(sample.account_id)
-    .bind(to_db(sample.observed_at))
+    .bind(&observed_at)
     .fetch_optional(&mut **tx)
     .await?;
-    let prev = prev.map(BalanceSample::try_from).transpose()?;
+    // An unreadable previous row (written by an older version) is no reason to lose this one.
+    let prev = crate::db::lenient("balance_samples", prev.into_iter().collect(), |r| {
+        BalanceSample::try_from(r)
+    })
+    .pop();
     sample.is_topup = match (prev, sample.remaining) {
         (Some(p), Some(now)) if p.unit == sample.unit => p
             .remaining
@@ -67,12 +86,12 @@ pub async fn insert(
         "INSERT INTO balance_samples ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
     ))
     .bind(sample.account_id)
-    .bind(to_db(sample.observed_at))
+    .bind(observed_at)
     .bind(sample.remaining)
     .bind(sample.limit)
     .bind(sample.used)
     .bind(sample.unit.as_str())
-    .bind(sample.resets_at.map(to_db))
+    .bind(resets_at)
     .bind(sample.is_topup as i64)
     .execute(&mut **tx)
     .await?;
@@ -91,7 +110,12 @@ pub async fn latest(
     .bind(account)
     .fetch_optional(db)
     .await?;
-    row.map(BalanceSample::try_from).transpose()
+    Ok(
+        crate::db::lenient("balance_samples", row.into_iter().collect(), |r| {
+            BalanceSample::try_from(r)
+        })
+        .pop(),
+    )
 }
 
 /// An account's readings from `since` on (inclusive), oldest first.
@@ -108,7 +132,11 @@ pub async fn since(
     .bind(to_db(since))
     .fetch_all(db)
     .await?;
-    rows.into_iter().map(BalanceSample::try_from).collect()
+    Ok(crate::db::lenient(
+        "balance_samples",
+        rows,
+        BalanceSample::try_from,
+    ))
 }
 
 #[cfg(test)]
@@ -196,5 +224,46 @@ mod tests {
             .map(|s| s.remaining)
             .collect();
         assert_eq!(got, [Some(3.0)], "since() filters on time");
+    }
+
+    #[tokio::test]
+    async fn a_reading_that_could_not_be_read_back_is_refused_and_an_old_bad_row_is_skipped() {
+        let (db, id) = setup().await;
+        let mut tx = db.begin().await.unwrap();
+        let mut far = sample(id, 0, 1.0);
+        far.resets_at = DateTime::from_timestamp_millis(1_716_723_772_500_000);
+        assert!(
+            insert(&mut tx, far).await.is_err(),
+            "a reset in year ~56 000 is refused"
+        );
+        assert!(
+            insert(&mut tx, sample(id, 0, f64::NAN)).await.is_err(),
+            "NaN is no amount"
+        );
+        insert(&mut tx, sample(id, 0, 5.0)).await.unwrap();
+        // A row an older version wrote with a year the store cannot parse.
+        sqlx::query(
+            "INSERT INTO balance_samples (account_id, observed_at, remaining, unit, is_topup) \
+             VALUES (?, '56372-01-01T00:00:00.000Z', 4.0, 'usd', 0)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let got = since(&db, id, t(-10))
+            .await
+            .expect("one bad row must not fail the list");
+        assert_eq!(
+            got.len(),
+            1,
+            "the readable reading is listed, the bad one skipped"
+        );
+        let mut tx = db.begin().await.unwrap();
+        insert(&mut tx, sample(id, 20, 4.5))
+            .await
+            .expect("a bad previous row must not stop new readings from being stored");
+        tx.commit().await.unwrap();
+        assert!(crate::db::skipped_rows() > 0, "skips are counted");
     }
 }

@@ -33,6 +33,8 @@ pub async fn open(path: &Path) -> Result<SqlitePool> {
     let existed = path.exists();
     if existed {
         check_header(path)?;
+    } else {
+        create_private(path)?;
     }
     let opts = SqliteConnectOptions::from_str("sqlite://")
         .map_err(Error::Database)?
@@ -61,6 +63,7 @@ pub async fn open(path: &Path) -> Result<SqlitePool> {
             });
         }
     }
+    restrict_to_owner(path);
     check_not_newer(&pool, path).await?;
     MIGRATOR.run(&pool).await.map_err(|e| match e {
         sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(ref d))
@@ -74,6 +77,38 @@ pub async fn open(path: &Path) -> Result<SqlitePool> {
         other => Error::Migration(other),
     })?;
     Ok(pool)
+}
+
+/// How many rows list reads have skipped because they could not be read back (since start).
+static SKIPPED_ROWS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Converts the rows of a list read, skipping (and reporting on stderr, and counting) any row
+/// that cannot be converted instead of failing the whole list: one bad row must not hide the
+/// 402 history, the dashboard or the alerts.
+pub(crate) fn lenient<R, T>(
+    table: &'static str,
+    rows: Vec<R>,
+    convert: impl Fn(R) -> Result<T>,
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        match convert(r) {
+            Ok(t) => out.push(t),
+            Err(e) => {
+                let n = SKIPPED_ROWS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                // The first few say why; a flood of them would only drown the log.
+                if n < 20 {
+                    eprintln!("cliffwatch: skipped an unreadable row of {table}: {e}");
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Rows skipped by list reads since the process started (see [`lenient`]).
+pub fn skipped_rows() -> u64 {
+    SKIPPED_ROWS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Starts a transaction that will write. `BEGIN IMMEDIATE` takes the write lock up front, so a
@@ -94,6 +129,44 @@ pub async fn open_in_memory() -> Result<SqlitePool> {
         .await?;
     MIGRATOR.run(&pool).await?;
     Ok(pool)
+}
+
+/// Creates the empty database file readable by its owner only (0600 on Unix) before SQLite
+/// opens it; SQLite would create it with the umask's mode (usually world-readable), and its
+/// `-wal`/`-shm` files take the main file's mode.
+fn create_private(path: &Path) -> Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path).map(drop).map_err(|source| Error::DataDir {
+        path: path.into(),
+        source,
+    })
+}
+
+/// Narrows a database that an older version created world-readable (and its WAL files) to
+/// its owner. Best effort: a file we cannot chmod is still usable.
+fn restrict_to_owner(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut names = vec![path.to_path_buf()];
+        for suffix in ["-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            names.push(p.into());
+        }
+        for p in names {
+            if let Ok(m) = std::fs::metadata(&p) {
+                if m.permissions().mode() & 0o077 != 0 {
+                    let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600));
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// A SQLite file starts with these 16 bytes; anything else is not ours to touch. An empty file

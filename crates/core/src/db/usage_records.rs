@@ -6,10 +6,50 @@ use crate::Result;
 use chrono::{DateTime, Utc};
 use sqlx::SqliteExecutor;
 
+/// The most tokens one request may claim. A million times the largest context window of 2026;
+/// a log that says more is corrupt or hostile, and the count is clamped so that no SUM over
+/// the table can overflow.
+pub const MAX_TOKENS: i64 = 1_000_000_000_000;
+
+/// The largest cost one request may claim, in its currency.
+const MAX_COST: f64 = 1e6;
+
+/// `r` as it may be stored: token counts clamped to `0..=MAX_TOKENS`, a cost that is not a
+/// finite amount in `0..=MAX_COST` dropped, and `None` for a time the store could not read back.
+fn storable(r: &UsageRecord) -> Option<UsageRecord> {
+    if !crate::clock::storable(r.occurred_at) {
+        return None;
+    }
+    let t = |v: i64| v.clamp(0, MAX_TOKENS);
+    Some(UsageRecord {
+        input_tokens: t(r.input_tokens),
+        output_tokens: t(r.output_tokens),
+        cache_creation_tokens: t(r.cache_creation_tokens),
+        cache_read_tokens: t(r.cache_read_tokens),
+        reasoning_tokens: t(r.reasoning_tokens),
+        cost: r
+            .cost
+            .filter(|c| c.is_finite() && (0.0..=MAX_COST).contains(c)),
+        ..r.clone()
+    })
+}
+
+/// A token sum that cannot overflow: SQLite's `sum()` over integers raises "integer overflow"
+/// and fails the whole query; `total()` sums as a float (exact below 2^53).
+fn token_sum(col: &str) -> String {
+    format!("CAST(min(total({col}), 9.0e18) AS INTEGER) AS {col}")
+}
+
 /// Stores a record. The same request written several times (Claude Code rewrites a message as
 /// it streams) keeps one row with the largest usage seen, never a sum. Returns true when a new
 /// row was created.
 pub async fn upsert(conn: &mut sqlx::SqliteConnection, r: &UsageRecord) -> Result<bool> {
+    let r = &storable(r).ok_or_else(|| {
+        crate::Error::InvalidInput(format!(
+            "a usage record's time {} is outside what the store keeps",
+            r.occurred_at
+        ))
+    })?;
     let inserted = sqlx::query(
         "INSERT INTO usage_records (account_id, source_id, occurred_at, provider, model, \
            input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, reasoning_tokens, \
@@ -75,17 +115,20 @@ pub async fn daily_totals(
     db: impl SqliteExecutor<'_>,
     since: Option<DateTime<Utc>>,
 ) -> Result<Vec<DailyTotal>> {
-    Ok(sqlx::query_as(
+    let sql = format!(
         "SELECT substr(occurred_at, 1, 10) AS day, provider, model, count(*) AS requests, \
-           sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, \
-           sum(cache_creation_tokens) AS cache_creation_tokens, \
-           sum(cache_read_tokens) AS cache_read_tokens, coalesce(sum(cost), 0.0) AS cost \
+           {}, {}, {}, {}, total(cost) AS cost \
          FROM usage_records WHERE (?1 IS NULL OR occurred_at >= ?1) \
          GROUP BY day, provider, model ORDER BY day, provider, model",
-    )
-    .bind(since.map(to_db))
-    .fetch_all(db)
-    .await?)
+        token_sum("input_tokens"),
+        token_sum("output_tokens"),
+        token_sum("cache_creation_tokens"),
+        token_sum("cache_read_tokens"),
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(since.map(to_db))
+        .fetch_all(db)
+        .await?)
 }
 
 /// Rows per multi-row upsert: 13 columns × 400 stays far below SQLite's 32 766 variables.
@@ -95,6 +138,9 @@ const UPSERT_CHUNK: usize = 400;
 /// Same rule: one row per dedupe key with the largest usage seen. Callers pass at most one
 /// record per key (SQLite refuses to update one row twice in a statement): merge first.
 pub async fn upsert_many(conn: &mut sqlx::SqliteConnection, records: &[UsageRecord]) -> Result<()> {
+    // Records whose time the store could not read back are left out (the parsers already
+    // refuse such times; this is the last line).
+    let records: Vec<UsageRecord> = records.iter().filter_map(storable).collect();
     for chunk in records.chunks(UPSERT_CHUNK) {
         let mut sql = String::from(
             "INSERT INTO usage_records (account_id, source_id, occurred_at, provider, model, \
@@ -156,18 +202,20 @@ pub async fn totals(
     since: Option<DateTime<Utc>>,
     provider: Option<&str>,
 ) -> Result<Totals> {
-    Ok(sqlx::query_as(
-        "SELECT count(*) AS requests, coalesce(sum(input_tokens), 0) AS input_tokens, \
-           coalesce(sum(output_tokens), 0) AS output_tokens, \
-           coalesce(sum(cache_creation_tokens), 0) AS cache_creation_tokens, \
-           coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens, \
-           coalesce(sum(reasoning_tokens), 0) AS reasoning_tokens, coalesce(sum(cost), 0.0) AS cost \
+    let sql = format!(
+        "SELECT count(*) AS requests, {}, {}, {}, {}, {}, total(cost) AS cost \
          FROM usage_records WHERE (?1 IS NULL OR occurred_at >= ?1) AND (?2 IS NULL OR provider = ?2)",
-    )
-    .bind(since.map(to_db))
-    .bind(provider)
-    .fetch_one(db)
-    .await?)
+        token_sum("input_tokens"),
+        token_sum("output_tokens"),
+        token_sum("cache_creation_tokens"),
+        token_sum("cache_read_tokens"),
+        token_sum("reasoning_tokens"),
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(since.map(to_db))
+        .bind(provider)
+        .fetch_one(db)
+        .await?)
 }
 
 /// `(account, time, cost)` of every record linked to an account (or to `account` only) with
@@ -195,9 +243,11 @@ pub async fn costs_between(
         .bind(to_db(to))
         .fetch_all(db)
         .await?;
-    rows.into_iter()
-        .map(|(id, at, cost)| Ok((AccountId(id), from_db(&at)?, cost)))
-        .collect()
+    Ok(crate::db::lenient(
+        "usage_records",
+        rows,
+        |(id, at, cost)| Ok((AccountId(id), from_db(&at)?, cost)),
+    ))
 }
 
 #[cfg(test)]
@@ -275,6 +325,74 @@ mod tests {
             totals(&db, None, Some("openai")).await.unwrap().requests,
             0,
             "provider filter"
+        );
+    }
+
+    #[tokio::test]
+    async fn token_counts_near_i64_max_neither_overflow_a_sum_nor_poison_the_table() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        let mut c = db.acquire().await.unwrap();
+        // Written straight to the table (as an older version could have), past any clamp:
+        // two rows whose sum overflows i64 made every `usage` read fail.
+        for key in ["a", "b"] {
+            sqlx::query(
+                "INSERT INTO usage_records (occurred_at, provider, input_tokens, output_tokens, \
+                   cache_creation_tokens, cache_read_tokens, reasoning_tokens, dedupe_key) \
+                 VALUES ('2026-11-21T10:00:00.000Z', 'x', ?, 0, 0, 0, 0, ?)",
+            )
+            .bind(i64::MAX / 2 + 1)
+            .bind(key)
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        }
+        drop(c);
+        let t = totals(&db, None, None)
+            .await
+            .expect("a huge sum saturates, it does not fail");
+        assert_eq!(t.requests, 2);
+        assert!(
+            t.input_tokens >= 9_000_000_000_000_000_000,
+            "saturated, not wrapped"
+        );
+        daily_totals(&db, None).await.expect("the daily view too");
+
+        // Through the front door the counts are clamped, negative ones to 0.
+        let mut huge = rec("c", i64::MAX, f64::INFINITY);
+        huge.input_tokens = -5;
+        let mut c = db.acquire().await.unwrap();
+        upsert_many(&mut c, &[huge]).await.unwrap();
+        let (inp, out, cost): (i64, i64, Option<f64>) = sqlx::query_as(
+            "SELECT input_tokens, output_tokens, cost FROM usage_records WHERE dedupe_key = 'c'",
+        )
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+        assert_eq!(
+            (inp, out, cost),
+            (0, MAX_TOKENS, None),
+            "clamped; an infinite cost is no cost"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_record_the_store_could_not_read_back_is_never_written() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        let mut c = db.acquire().await.unwrap();
+        let mut far = rec("far", 1, 0.1);
+        far.occurred_at = DateTime::from_timestamp_millis(1_716_723_772_500_000).unwrap();
+        assert!(
+            upsert(&mut c, &far).await.is_err(),
+            "refused with a message"
+        );
+        upsert_many(&mut c, &[far, rec("ok", 1, 0.1)])
+            .await
+            .unwrap();
+        drop(c);
+        assert_eq!(
+            totals(&db, None, None).await.unwrap().requests,
+            1,
+            "only the readable one"
         );
     }
 }

@@ -34,12 +34,18 @@ pub struct Totals {
 
 impl Totals {
     fn minus(&self, o: &Totals) -> Option<Totals> {
+        // Checked: the counts come from the file, and a hostile or corrupt one may hold
+        // values near i64::MIN/MAX whose difference overflows.
         let d = Totals {
-            input_tokens: self.input_tokens - o.input_tokens,
-            cached_input_tokens: self.cached_input_tokens - o.cached_input_tokens,
-            output_tokens: self.output_tokens - o.output_tokens,
-            reasoning_output_tokens: self.reasoning_output_tokens - o.reasoning_output_tokens,
-            total_tokens: self.total_tokens - o.total_tokens,
+            input_tokens: self.input_tokens.checked_sub(o.input_tokens)?,
+            cached_input_tokens: self
+                .cached_input_tokens
+                .checked_sub(o.cached_input_tokens)?,
+            output_tokens: self.output_tokens.checked_sub(o.output_tokens)?,
+            reasoning_output_tokens: self
+                .reasoning_output_tokens
+                .checked_sub(o.reasoning_output_tokens)?,
+            total_tokens: self.total_tokens.checked_sub(o.total_tokens)?,
         };
         (d.input_tokens >= 0
             && d.cached_input_tokens >= 0
@@ -276,7 +282,12 @@ impl LogFormat for Codex {
                 time,
                 provider: PROVIDER,
                 model: mem.model.clone(),
-                input_tokens: delta.input_tokens - delta.cached_input_tokens,
+                // Uncached input; a line claiming more cached than input tokens counts none.
+                input_tokens: delta
+                    .input_tokens
+                    .checked_sub(delta.cached_input_tokens)
+                    .unwrap_or(0)
+                    .max(0),
                 output_tokens: delta.output_tokens,
                 cache_creation_tokens: 0,
                 cache_read_tokens: delta.cached_input_tokens,

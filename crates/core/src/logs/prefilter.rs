@@ -39,13 +39,16 @@ impl Prefilter {
             Some(n) if n.len() == 1 && !ignore_case => {
                 Prefilter::One(Box::new(memchr::memmem::Finder::new(&n[0]).into_owned()))
             }
-            Some(n) => Prefilter::Many(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(ignore_case)
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .build(&n)
-                    .expect("prefilter needles are valid"),
-            ),
+            // Needles built from a user's mapping may exceed the automaton's limits: then
+            // every line is parsed (slower, never wrong).
+            Some(n) => match AhoCorasickBuilder::new()
+                .ascii_case_insensitive(ignore_case)
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(&n)
+            {
+                Ok(ac) => Prefilter::Many(ac),
+                Err(_) => Prefilter::All,
+            },
         }
     }
 

@@ -151,11 +151,15 @@ fn normalize(model: &str) -> String {
         m.truncate(i);
     }
     // A trailing -YYYYMMDD date.
-    if m.len() > 9 {
-        let (head, tail) = m.split_at(m.len() - 9);
-        if tail.starts_with('-') && tail[1..].bytes().all(|b| b.is_ascii_digit()) {
-            m = head.to_owned();
-        }
+    // The suffix is ASCII, so a name whose 9th-last byte is inside a character has none
+    // (`get` instead of `split_at`, which would panic there).
+    let cut = m.len().saturating_sub(9);
+    if cut > 0
+        && m.get(cut..).is_some_and(|tail| {
+            tail.starts_with('-') && tail.bytes().skip(1).all(|b| b.is_ascii_digit())
+        })
+    {
+        m.truncate(cut);
     }
     m
 }

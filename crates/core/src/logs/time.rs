@@ -11,14 +11,29 @@ pub fn local_to_utc(naive: NaiveDateTime, zone: Tz) -> Option<DateTime<Utc>> {
         chrono::LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
         chrono::LocalResult::Ambiguous(a, _) => Some(a.with_timezone(&Utc)),
         chrono::LocalResult::None => zone
-            .from_local_datetime(&(naive + chrono::Duration::hours(1)))
+            .from_local_datetime(&naive.checked_add_signed(chrono::TimeDelta::hours(1))?)
             .earliest()
             .map(|t| t.with_timezone(&Utc)),
     }
 }
 
+/// The window a log's timestamp must fall in to be believed: a time outside it is a misread
+/// (an epoch in the wrong unit, a year typed with five digits) and the caller falls back to the
+/// file's time. Every time in it is also one the store can read back.
+const SANE_YEARS: std::ops::RangeInclusive<i32> = 1990..=2199;
+
+fn sane(t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    SANE_YEARS
+        .contains(&chrono::Datelike::year(&t))
+        .then_some(t)
+}
+
 /// RFC 3339 (any offset), or a naive `YYYY-MM-DD[T ]HH:MM:SS[.,fff]` in `zone`.
 pub fn parse_text(s: &str, zone: Tz) -> Option<DateTime<Utc>> {
+    parse_text_any(s, zone).and_then(sane)
+}
+
+fn parse_text_any(s: &str, zone: Tz) -> Option<DateTime<Utc>> {
     let s = s.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
@@ -35,15 +50,25 @@ pub fn parse_text(s: &str, zone: Tz) -> Option<DateTime<Utc>> {
     None
 }
 
-/// Epoch seconds (float) or milliseconds (integer above 10^11, i.e. after 1973 in ms).
+/// Epoch seconds (float), milliseconds (above 10^11), microseconds (above 10^14) or
+/// nanoseconds (above 10^17): each threshold is where the smaller unit would pass year 5000,
+/// so a log that writes µs or ns (Go's and Rust's tracing do) is read in its own unit.
 pub fn parse_epoch(v: f64) -> Option<DateTime<Utc>> {
     if !v.is_finite() || v < 0.0 {
         return None;
     }
-    let secs = if v > 1e11 { v / 1000.0 } else { v };
+    let secs = if v > 1e17 {
+        v / 1e9
+    } else if v > 1e14 {
+        v / 1e6
+    } else if v > 1e11 {
+        v / 1000.0
+    } else {
+        v
+    };
     let whole = secs.trunc() as i64;
     let nanos = ((secs - secs.trunc()) * 1e9).round() as u32;
-    DateTime::from_timestamp(whole, nanos.min(999_999_999))
+    DateTime::from_timestamp(whole, nanos.min(999_999_999)).and_then(sane)
 }
 
 /// A JSON time value: a number (epoch) or a string.
@@ -62,6 +87,7 @@ pub fn parse_clf(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_str(s, "%d/%b/%Y:%H:%M:%S %z")
         .ok()
         .map(|t| t.with_timezone(&Utc))
+        .and_then(sane)
 }
 
 /// A leading `YYYY-MM-DD HH:MM:SS[,fff]` of a line (Python logging's `asctime`), in `zone`.
@@ -74,7 +100,8 @@ pub fn leading_asctime(line: &str, zone: Tz) -> Option<(DateTime<Utc>, usize)> {
     if b.len() > 20 && (b[19] == b',' || b[19] == b'.') {
         end = 20 + b[20..].iter().take_while(|c| c.is_ascii_digit()).count();
     }
-    parse_text(&line[..end], zone).map(|t| (t, end))
+    // `get`, not `[..end]`: a multi-byte character may straddle byte 19 of an odd line.
+    parse_text(line.get(..end)?, zone).map(|t| (t, end))
 }
 
 #[cfg(test)]
@@ -106,6 +133,38 @@ mod tests {
         assert_eq!(
             parse_epoch(1_716_723_772_500.0).unwrap().timestamp_millis(),
             1_716_723_772_500
+        );
+    }
+
+    #[test]
+    fn epochs_in_micro_and_nanoseconds_are_read_in_their_unit() {
+        let ms = 1_716_723_772_500i64;
+        for v in [ms as f64 * 1e3, ms as f64 * 1e6] {
+            let t = parse_epoch(v).expect("µs and ns epochs are times, not year 56 000");
+            assert_eq!(t.timestamp_millis(), ms, "{v}");
+        }
+    }
+
+    #[test]
+    fn times_outside_the_sane_window_are_not_believed() {
+        // Each would be stored in a form the store cannot read back, or is a misread.
+        assert_eq!(parse_epoch(9e16), None, "µs, but year ~4800: a misread");
+        assert_eq!(parse_text("+12345-01-01T00:00:00Z", chrono_tz::UTC), None);
+        assert_eq!(parse_text("0001-01-01 00:00:00", chrono_tz::UTC), None);
+        assert_eq!(parse_clf("26/Dec/9999:16:16:29 +0200"), None);
+        assert!(parse_text("2026-01-01T00:00:00Z", chrono_tz::UTC).is_some());
+    }
+
+    #[test]
+    fn a_multibyte_character_at_byte_19_is_no_timestamp_and_no_panic() {
+        // `é` takes bytes 18 and 19: slicing at 19 would panic inside it.
+        let line = "2026-01-01 00:00:0\u{e9} [scrapy] DEBUG: Crawled (402) <GET https://x/?k=1>";
+        assert_eq!(leading_asctime(line, chrono_tz::UTC), None);
+        let line = "2026-01-01 00:00:00,\u{e9}\u{e9} rest";
+        assert_eq!(
+            leading_asctime(line, chrono_tz::UTC),
+            None,
+            "a comma then no digits"
         );
     }
 
