@@ -193,7 +193,9 @@ async fn run(cw: &Cliffwatch, http: &Http, label: &str, store: Store) -> Result<
         Err(e @ (Error::AccountNotFound(_) | Error::Database(_))) => return Err(e),
         Err(e) => {
             // The keychain is locked or the env var is gone: nothing was asked of the provider.
-            result.error = Some(ErrorDto::from(&e));
+            let mut dto = ErrorDto::from(&e);
+            dto.message = crate::redact::redact_text(&dto.message);
+            result.error = Some(dto);
             result.last = LastPoll::Refused;
             if store == Store::Yes && key_unchanged(cw.pool(), account.id, &used_key).await? {
                 result.state = AccountState::Error;
@@ -282,7 +284,8 @@ async fn run(cw: &Cliffwatch, http: &Http, label: &str, store: Store) -> Result<
             result.last = last;
             result.error = Some(ErrorDto {
                 kind: e.kind().into(),
-                message: e.to_string(),
+                // The message quotes the provider's answer, which may echo the key.
+                message: crate::redact::redact_text(&e.to_string()),
             });
             if store == Store::Yes {
                 let mut tx = crate::db::begin_write(cw.pool()).await?;
@@ -385,7 +388,7 @@ fn cliff_event(
     e: &PollError,
 ) -> CliffEvent {
     let c = e.classification();
-    CliffEvent {
+    let mut event = CliffEvent {
         id: None,
         account_id: Some(account),
         provider: Some(provider.to_owned()),
@@ -407,7 +410,9 @@ fn cliff_event(
         payment: c.and_then(|c| c.payment.clone()),
         log_file_id: None,
         byte_offset: None,
-    }
+    };
+    crate::redact::redact_event(&mut event);
+    event
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -53,7 +53,8 @@ pub fn payment_link(raw: &str, provider_url: Option<&str>) -> Option<PaymentLink
         }
     };
     Some(PaymentLink {
-        url: url.to_string(),
+        // A link that carries the user's key in its query is shown (and opened) without it.
+        url: crate::redact::redact_url(url.as_str()),
         domain,
         provider_domain,
         label,

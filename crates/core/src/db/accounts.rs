@@ -177,7 +177,8 @@ pub async fn set_state(
 ) -> Result<()> {
     sqlx::query("UPDATE accounts SET state = ?, state_message = ?, updated_at = ? WHERE id = ?")
         .bind(state.as_str())
-        .bind(message)
+        // Poll errors quote the provider's answer, which may echo the key.
+        .bind(message.map(crate::redact::redact_text))
         .bind(to_db(now))
         .bind(id)
         .execute(db)

@@ -81,8 +81,9 @@ pub async fn insert(db: impl SqliteExecutor<'_>, a: &NewAlert<'_>) -> Result<Ale
     .bind(a.account_id)
     .bind(a.kind)
     .bind(a.severity)
-    .bind(a.title)
-    .bind(a.body)
+    // Core writes these, but they name labels and quote forecasts: one redactor for all text.
+    .bind(crate::redact::redact_text(a.title))
+    .bind(crate::redact::redact_text(a.body))
     .bind(to_db(a.now))
     .execute(db)
     .await?;

@@ -66,7 +66,10 @@ const COLUMNS: &str = "id, account_id, provider, occurred_at, origin, outcome, s
 
 /// Stores an event. A log event already stored for the same file and byte offset is ignored,
 /// so re-reading a line never counts it twice. Returns the new id, or `None` for a duplicate.
+/// Every event passes the redactor here, whoever built it: no key is ever stored.
 pub async fn insert(db: impl SqliteExecutor<'_>, e: &CliffEvent) -> Result<Option<CliffEventId>> {
+    let mut e = e.clone();
+    crate::redact::redact_event(&mut e);
     let res = sqlx::query(
         "INSERT INTO cliff_events (account_id, provider, occurred_at, origin, outcome, status, \
          method, host, url, code, message, quota, payment, log_file_id, byte_offset) \

@@ -17,14 +17,13 @@ mod jsonl;
 mod prefilter;
 pub mod prices;
 mod python_http;
-mod redact;
 mod scrapy;
 mod tail;
 mod time;
 mod watch;
 
+pub use crate::redact::redact_url;
 pub use jsonl::JsonlMapping;
-pub use redact::redact_url;
 pub use tail::{
     add_source, daily_usage, events, expand_home, list_sources, read_head, remove_source, scan,
     scan_all, scan_all_until, scan_source, usage_totals, FileReport, Progress, ProgressFn,
@@ -400,7 +399,7 @@ pub fn request_event(req: &Request, fallback_time: DateTime<Utc>) -> Option<Clif
         // HAR is just a page.
         return None;
     }
-    Some(CliffEvent {
+    let mut event = CliffEvent {
         id: None,
         account_id: None,
         provider: provider.map(str::to_owned),
@@ -417,12 +416,16 @@ pub fn request_event(req: &Request, fallback_time: DateTime<Utc>) -> Option<Clif
         payment: c.payment,
         log_file_id: None,
         byte_offset: None,
-    })
+    };
+    // Previews show events that are never stored, so they are redacted here as well as in
+    // `cliff_events::insert`.
+    crate::redact::redact_event(&mut event);
+    Some(event)
 }
 
 /// An agent's API error as a stored event.
 pub fn agent_event(e: &AgentError, fallback_time: DateTime<Utc>) -> CliffEvent {
-    CliffEvent {
+    let mut event = CliffEvent {
         id: None,
         account_id: None,
         provider: Some(e.provider.to_owned()),
@@ -439,7 +442,9 @@ pub fn agent_event(e: &AgentError, fallback_time: DateTime<Utc>) -> CliffEvent {
         payment: None,
         log_file_id: None,
         byte_offset: None,
-    }
+    };
+    crate::redact::redact_event(&mut event);
+    event
 }
 
 /// The value of a JSON pointer as a status code (a number or a numeric string).

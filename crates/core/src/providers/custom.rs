@@ -24,6 +24,7 @@ use super::{
 use crate::classify::Classification;
 use crate::http::{Http, Method, Request};
 use crate::model::{Outcome, Unit};
+use crate::redact;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use url::Url;
@@ -122,12 +123,20 @@ impl Spec {
             serde_json::Value::String(s) => serde_json::from_str(s),
             other => serde_json::from_value(other.clone()),
         }
-        .map_err(|e| format!("the custom spec is not valid: {e}"))?;
+        // serde quotes the offending value, which may be a key.
+        .map_err(|e| {
+            format!(
+                "the custom spec is not valid: {}",
+                redact::redact_text(&e.to_string())
+            )
+        })?;
         spec.check()?;
         Ok(spec)
     }
 
     fn check(&self) -> Result<(), String> {
+        // First, so that no later message can quote a key.
+        self.refuse_secrets()?;
         let method = self.method.to_ascii_uppercase();
         if !["GET", "POST"].contains(&method.as_str()) {
             return Err(format!(
@@ -136,8 +145,22 @@ impl Spec {
             ));
         }
         if !self.url.starts_with('/') {
-            crate::validate_base_url(&self.url)
-                .map_err(|e| format!("the custom spec's url: {e}"))?;
+            // The origin is checked like a base URL; the query is the endpoint's own (its
+            // parameters were checked for keys above), so it is allowed here.
+            let origin = match Url::parse(&self.url) {
+                Ok(mut u) => {
+                    u.set_query(None);
+                    u.set_fragment(None);
+                    u.to_string()
+                }
+                Err(_) => self.url.clone(),
+            };
+            crate::validate_base_url(&origin).map_err(|e| {
+                format!(
+                    "the custom spec's url: {}",
+                    redact::redact_text(&e.to_string())
+                )
+            })?;
         }
         let pointers = [
             ("remaining", &self.remaining),
@@ -178,6 +201,73 @@ impl Spec {
         Ok(())
     }
 
+    /// The spec is stored in plain text (the account's options, shown by `account list
+    /// --json`), so a key written into its headers, URL or body would be stored and shown.
+    /// Such a spec is refused, and the message names the `auth` that sends the key from the
+    /// keychain instead.
+    fn refuse_secrets(&self) -> Result<(), String> {
+        let refuse = |place: String, auth: String| {
+            Err(format!(
+                "{place} holds a key, and the spec is stored in plain text: remove it, give the \
+                 key with --secret-stdin (it goes to the OS keychain) and add {auth} to the spec \
+                 so Cliffwatch sends it"
+            ))
+        };
+        for (name, value) in &self.headers {
+            let lower = name.trim().to_ascii_lowercase();
+            let secret_name = SECRET_HEADERS.contains(&lower.as_str()) || redact::is_secret(name);
+            if secret_name || redact::holds_secret(value) {
+                return refuse(
+                    format!("the custom spec's header `{name}`"),
+                    header_auth(name, value),
+                );
+            }
+        }
+        if let Auth::Header { name, prefix } = &self.auth {
+            if redact::holds_secret(prefix) {
+                return refuse(
+                    format!("the `prefix` of the custom spec's auth header `{name}`"),
+                    format!(r#""auth": {{"type": "header", "name": "{name}"}}"#),
+                );
+            }
+        }
+        let spec_url = if self.url.starts_with('/') {
+            Url::parse(&format!("http://localhost{}", self.url)).ok()
+        } else {
+            Url::parse(&self.url).ok()
+        };
+        if let Some(u) = &spec_url {
+            if !u.username().is_empty() || u.password().is_some() {
+                return refuse(
+                    "the custom spec's url (`user:password@`)".into(),
+                    format!(
+                        r#""auth": {{"type": "basic", "username": "{}"}}"#,
+                        u.username()
+                    ),
+                );
+            }
+            for (name, value) in u.query_pairs() {
+                if redact::is_secret_param(&name) || redact::holds_secret(&value) {
+                    return refuse(
+                        format!("the custom spec's url parameter `{name}`"),
+                        format!(r#""auth": {{"type": "query", "name": "{name}"}}"#),
+                    );
+                }
+            }
+        }
+        if let Some((path, key)) = self.body.as_ref().and_then(|b| secret_in_body(b, "", 0)) {
+            let auth = if path.is_empty() {
+                format!(r#""auth": {{"type": "json_body", "field": "{key}"}}"#)
+            } else {
+                format!(
+                    r#""auth": {{"type": "json_body", "field": "…"}} (it puts the key at the top level of the body; `{path}` is nested)"#
+                )
+            };
+            return refuse(format!("the custom spec's body at `{path}/{key}`"), auth);
+        }
+        Ok(())
+    }
+
     /// The request URL: the spec's, with the account's base URL (if any) as its origin.
     fn url(&self, base_url: &str) -> Result<Url, String> {
         let base = base_url.trim_end_matches('/');
@@ -214,6 +304,60 @@ impl Spec {
                     _ => true,
                 }
         })
+    }
+}
+
+/// Header names that always carry a credential.
+const SECRET_HEADERS: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+];
+
+/// The `auth` that sends what header `name: value` carried, from the keychain.
+fn header_auth(name: &str, value: &str) -> String {
+    let scheme = value
+        .trim()
+        .split_once(' ')
+        .map(|(s, _)| s)
+        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphabetic()));
+    let authorization = name.trim().eq_ignore_ascii_case("authorization");
+    match scheme {
+        Some(s) if authorization && s.eq_ignore_ascii_case("bearer") => {
+            r#""auth": {"type": "bearer"}"#.into()
+        }
+        Some(s) if authorization && s.eq_ignore_ascii_case("basic") => {
+            r#""auth": {"type": "basic", "username": "…"} (the key is the password)"#.into()
+        }
+        Some(s) => format!(r#""auth": {{"type": "header", "name": "{name}", "prefix": "{s} "}}"#),
+        None => format!(r#""auth": {{"type": "header", "name": "{name}"}}"#),
+    }
+}
+
+/// The first object key with a secret name, or string holding a key, in a request body:
+/// (the JSON pointer of its object, the key). Depth-capped like the redactor.
+fn secret_in_body(v: &serde_json::Value, at: &str, depth: usize) -> Option<(String, String)> {
+    if depth > 32 {
+        return None;
+    }
+    match v {
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, x)| {
+            let secret = redact::is_secret(k) || x.as_str().is_some_and(redact::holds_secret);
+            if secret {
+                Some((at.to_owned(), k.clone()))
+            } else {
+                secret_in_body(x, &format!("{at}/{k}"), depth + 1)
+            }
+        }),
+        serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, x)| {
+            if x.as_str().is_some_and(redact::holds_secret) {
+                Some((at.to_owned(), i.to_string()))
+            } else {
+                secret_in_body(x, &format!("{at}/{i}"), depth + 1)
+            }
+        }),
+        _ => None,
     }
 }
 
@@ -404,6 +548,122 @@ mod tests {
         assert!(Spec::from_options(&json!({}))
             .unwrap_err()
             .contains("needs `spec`"));
+    }
+
+    /// Issue 11: a key written into the spec (stored in plain text in the account's options)
+    /// used to be accepted and stored. Now it is refused, the message names the `auth` that
+    /// sends it from the keychain, and it never quotes the key.
+    #[test]
+    fn keys_in_a_spec_are_refused_with_the_auth_to_use_instead() {
+        let base = || json!({"url": "https://x.example/b", "remaining": "/r", "unit": "usd"});
+        let with = |k: &str, v: serde_json::Value| {
+            let mut s = base();
+            s[k] = v;
+            s
+        };
+        let cases = [
+            (
+                with("headers", json!({"Authorization": "Bearer PLANTED"})),
+                r#""auth": {"type": "bearer"}"#,
+            ),
+            (
+                with(
+                    "headers",
+                    json!({"authorization": "Basic dXNlcjpQTEFOVEVE"}),
+                ),
+                r#""type": "basic""#,
+            ),
+            (
+                with("headers", json!({"X-Api-Key": "PLANTED"})),
+                r#""auth": {"type": "header", "name": "X-Api-Key"}"#,
+            ),
+            (
+                with("headers", json!({"Proxy-Authorization": "PLANTED"})),
+                r#""name": "Proxy-Authorization""#,
+            ),
+            (
+                with("headers", json!({"Cookie": "sid=PLANTED"})),
+                r#""name": "Cookie""#,
+            ),
+            (
+                with("headers", json!({"xi-api-key": "PLANTED"})),
+                r#""name": "xi-api-key""#,
+            ),
+            (
+                with("headers", json!({"X-Custom": "Token PLANTED"})),
+                r#""prefix": "Token ""#,
+            ),
+            (
+                with(
+                    "headers",
+                    json!({"X-Custom": "sk-proj-PLANTED0123456789abcd"}),
+                ),
+                r#""name": "X-Custom""#,
+            ),
+            (
+                with("url", json!("https://x.example/b?page=1&api_key=PLANTED")),
+                r#""auth": {"type": "query", "name": "api_key"}"#,
+            ),
+            (
+                with("url", json!("/b?accessKey=PLANTED")),
+                r#""name": "accessKey""#,
+            ),
+            (
+                with("url", json!("https://u:PLANTED@x.example/b")),
+                r#""type": "basic", "username": "u""#,
+            ),
+            (
+                {
+                    let mut s = with("body", json!({"model": "m", "api_key": "PLANTED"}));
+                    s["method"] = json!("POST");
+                    s
+                },
+                r#""auth": {"type": "json_body", "field": "api_key"}"#,
+            ),
+            (
+                {
+                    let mut s = with("body", json!({"cfg": {"clientSecret": "PLANTED"}}));
+                    s["method"] = json!("POST");
+                    s
+                },
+                "/cfg/clientSecret",
+            ),
+            (
+                with(
+                    "auth",
+                    json!({"type": "header", "name": "X-K", "prefix": "sk-ant-PLANTED0123456789"}),
+                ),
+                "prefix",
+            ),
+            (
+                // A secret in a field serde rejects is not quoted back either.
+                with("scale", json!("sk-proj-PLANTED0123456789abcd")),
+                "not valid",
+            ),
+        ];
+        for (spec, want) in cases {
+            let err = parse(spec.clone()).expect_err("a key in the spec is refused");
+            assert!(err.contains(want), "{spec}: expected `{want}` in: {err}");
+            assert!(
+                !err.contains("PLANTED"),
+                "the message never quotes the key: {err}"
+            );
+            if want != "not valid" {
+                assert!(
+                    err.contains("keychain"),
+                    "the message says where the key goes instead: {err}"
+                );
+            }
+        }
+        let fine = json!({"url": "https://x.example/b?page=2&format=json", "method": "POST",
+            "headers": {"Accept": "application/json", "X-Request-Source": "cliffwatch"},
+            "body": {"model": "m", "code": "c1", "tokens": 5},
+            "auth": {"type": "header", "name": "X-Api-Key", "prefix": "Bearer "},
+            "remaining": "/r", "unit": "usd"});
+        assert!(
+            parse(fine).is_ok(),
+            "ordinary headers, parameters and body fields are not keys"
+        );
     }
 
     #[test]

@@ -358,11 +358,23 @@ impl<'a> PollContext<'a> {
                 }
             }
         }
+        // The exact key is gone; the redactor takes what else the answer echoes (another
+        // key, a URL-encoded one, a signed URL).
+        for field in [&mut c.message, &mut c.code, &mut c.quota]
+            .into_iter()
+            .flatten()
+        {
+            *field = crate::redact::redact_text(field);
+        }
+        if let Some(p) = &mut c.payment {
+            crate::redact::redact_json(p);
+        }
         let name = self.info.name;
         let said = c
             .message
             .as_deref()
             .or(c.code.as_deref())
+            // Already redacted above: `said` quotes only redacted text.
             .map(|m| format!(": \"{}\"", shorten(m, 200)))
             .unwrap_or_default();
         let hint = self
@@ -426,7 +438,7 @@ impl<'a> PollContext<'a> {
             Outcome::BadResponse | Outcome::Ok => PollError::BadResponse {
                 message: format!(
                     "{name} answered HTTP {status} with a page that is not its documented JSON: check the base URL `{}`",
-                    self.base_url
+                    crate::redact::redact_url(self.base_url)
                 ),
             },
         }
