@@ -7,4 +7,5 @@ mod cli_errors;
 mod planted_secret;
 mod poll_all_providers;
 mod support;
+mod terminal_escapes;
 mod watch_demo;

@@ -106,7 +106,11 @@ pub async fn run(ctx: &Context, cmd: AccountCmd) -> cliffwatch_core::Result<()> 
             if ctx.json {
                 output::json(&removed)
             } else {
-                println!("Removed `{}` ({}).", removed.label, removed.provider);
+                println!(
+                    "Removed `{}` ({}).",
+                    output::clean(&removed.label),
+                    output::clean(&removed.provider)
+                );
                 Ok(())
             }
         }
@@ -175,7 +179,7 @@ fn print_account(
         Some(h) => format!("{} ({h})", account.secret),
         None => account.secret.clone(),
     };
-    println!("{}", say(account, &key));
+    println!("{}", output::clean(&say(account, &key)));
     Ok(())
 }
 

@@ -33,7 +33,7 @@ pub async fn run(ctx: &Context, cmd: Option<AlertsCmd>, all: bool) -> cliffwatch
         return if ctx.json {
             output::json(&alert)
         } else {
-            println!("Snoozed alert {id}: {}", alert.title);
+            println!("Snoozed alert {id}: {}", output::clean(&alert.title));
             Ok(())
         };
     }

@@ -45,8 +45,11 @@ pub async fn run(ctx: &Context, cmd: ImportCmd) -> cliffwatch_core::Result<()> {
         return output::json(&report);
     }
     println!(
-        "Imported {} reading(s) into `{account}` ({} already present, {} top-up(s) or reset(s)).",
-        report.imported, report.duplicates, report.top_ups
+        "Imported {} reading(s) into `{}` ({} already present, {} top-up(s) or reset(s)).",
+        report.imported,
+        output::clean(&account),
+        report.duplicates,
+        report.top_ups
     );
     Ok(())
 }

@@ -65,7 +65,11 @@ pub async fn run(ctx: &Context, cmd: LogsCmd) -> cliffwatch_core::Result<()> {
             if ctx.json {
                 return output::json(&source);
             }
-            println!("Watching `{}` (format {}).", source.pattern, source.format);
+            println!(
+                "Watching `{}` (format {}).",
+                output::clean(&source.pattern),
+                source.format
+            );
             Ok(())
         }
         LogsCmd::List => {

@@ -1,6 +1,7 @@
 //! `cliffwatch watch`: the foreground daemon — polls, watches logs, forecasts, alerts — until
 //! Ctrl-C or SIGTERM, then shuts down cleanly.
 
+use crate::output::clean;
 use crate::Context;
 use cliffwatch_core::alerts::desktop::DesktopNotifier;
 use cliffwatch_core::alerts::{Notification, Notifier, StoreActions, UrlOpener};
@@ -19,7 +20,12 @@ struct Notify {
 
 impl Notifier for Notify {
     fn notify(&self, n: &Notification) -> cliffwatch_core::Result<()> {
-        println!("ALERT [{:?}] {} — {}", n.severity, n.title, n.body);
+        println!(
+            "ALERT [{:?}] {} — {}",
+            n.severity,
+            clean(&n.title),
+            clean(&n.body)
+        );
         if let Some(d) = &self.desktop {
             d.notify(n)?;
         }
@@ -36,7 +42,7 @@ struct Browser;
 
 impl UrlOpener for Browser {
     fn open(&self, url: &str) -> cliffwatch_core::Result<()> {
-        println!("top up: opening {url}");
+        println!("top up: opening {}", clean(url));
         open::that_detached(url).map_err(|e| {
             cliffwatch_core::Error::Notify(format!(
                 "cannot start a browser ({e}): open {url} yourself"
@@ -66,7 +72,10 @@ fn desktop_notifier(cw: &Cliffwatch, json: bool) -> DesktopNotifier {
         sink,
     );
     DesktopNotifier::with_actions(Arc::new(actions)).unwrap_or_else(|e| {
-        eprintln!("cliffwatch: notifications without buttons: {e}");
+        eprintln!(
+            "cliffwatch: notifications without buttons: {}",
+            clean(&e.to_string())
+        );
         DesktopNotifier::new()
     })
 }
@@ -129,11 +138,16 @@ fn print_event(e: &EngineEvent, json: bool) {
     }
     match e {
         EngineEvent::Polled(r) => match &r.error {
-            Some(err) => println!("poll {} ({}): {}", r.account, r.provider, err.message),
+            Some(err) => println!(
+                "poll {} ({}): {}",
+                clean(&r.account),
+                clean(&r.provider),
+                clean(&err.message)
+            ),
             None => println!(
                 "poll {} ({}): {} {}",
-                r.account,
-                r.provider,
+                clean(&r.account),
+                clean(&r.provider),
                 r.remaining
                     .map(|v| format!("{v}"))
                     .unwrap_or_else(|| "?".into()),
@@ -147,7 +161,7 @@ fn print_event(e: &EngineEvent, json: bool) {
             )
         }
         EngineEvent::Logs(WatcherEvent::Failed(err)) | EngineEvent::Failed(err) => {
-            eprintln!("error: {}", err.message)
+            eprintln!("error: {}", clean(&err.message))
         }
         _ => {}
     }
