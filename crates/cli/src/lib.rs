@@ -58,11 +58,16 @@ pub enum Command {
         #[arg(long)]
         limit: Option<i64>,
     },
-    /// Poll every account's balance (`--once`: one round, concurrently, then exit).
+    /// Poll every account's balance (`--once`: one round, concurrently, then exit). Politely:
+    /// a key the provider rejected is not sent again until the account is edited, and no
+    /// account is polled again before its provider's minimum interval or Retry-After.
     Poll {
         /// One round and exit (the only mode; `watch` polls continuously).
         #[arg(long, required = true)]
         once: bool,
+        /// Poll every account now, rejected keys and recently polled ones included.
+        #[arg(long)]
+        force: bool,
     },
     /// Run in the foreground: poll, watch logs, forecast and alert until Ctrl-C or SIGTERM.
     Watch {
@@ -146,7 +151,7 @@ async fn run(cli: Cli) -> cliffwatch_core::Result<()> {
             limit,
         } => commands::events::run(&ctx, since, account, outcome, limit).await,
         Command::Usage { since } => commands::usage::run(&ctx, since).await,
-        Command::Poll { .. } => commands::poll::once(&ctx).await,
+        Command::Poll { force, .. } => commands::poll::once(&ctx, force).await,
         Command::Watch {
             no_desktop,
             demo,

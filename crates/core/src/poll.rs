@@ -47,10 +47,37 @@ pub struct PollResult {
     /// The account's state after this poll.
     pub state: AccountState,
     pub error: Option<ErrorDto>,
+    /// Why this account was not polled (`poll --once` holds back a rejected key and an account
+    /// polled too recently); `None` when it was.
+    pub skipped: Option<String>,
     /// What the scheduler needs to know about the answer; not part of the JSON.
     #[serde(skip)]
     #[ts(skip)]
     pub last: LastPoll,
+}
+
+impl PollResult {
+    /// An account left alone by [`poll_due`], with the reason.
+    fn skipped(a: &crate::model::Account, now: DateTime<Utc>, why: String) -> Self {
+        PollResult {
+            account: a.label.clone(),
+            account_id: a.id,
+            provider: a.provider.clone(),
+            polled_at: now,
+            remaining: None,
+            limit: None,
+            used: None,
+            unit: None,
+            currency: None,
+            resets_at: None,
+            note: None,
+            is_topup: false,
+            state: a.state,
+            error: None,
+            skipped: Some(why),
+            last: LastPoll::Ok,
+        }
+    }
 }
 
 /// The kind of answer a poll got, as far as scheduling is concerned.
@@ -132,6 +159,178 @@ pub async fn poll_all_with(cw: &Cliffwatch, http: &Http) -> Result<Vec<PollResul
     Ok(out)
 }
 
+/// Requests in flight to one provider host at most (per process).
+pub const MAX_PER_HOST: usize = 2;
+
+async fn host_permit(base_url: &str) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    static HOSTS: OnceLock<
+        std::sync::Mutex<HashMap<String, std::sync::Arc<tokio::sync::Semaphore>>>,
+    > = OnceLock::new();
+    let host = url::Url::parse(base_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default();
+    let sem = {
+        let mut map = HOSTS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        map.entry(host)
+            .or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_PER_HOST)))
+            .clone()
+    };
+    sem.acquire_owned().await.ok()
+}
+
+/// Why [`poll_due`] left an account alone, or `None` when it may be polled now.
+fn hold_reason(
+    account: &crate::model::Account,
+    schedule: Option<&db::poll_schedule::Schedule>,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let edited = |s: &db::poll_schedule::Schedule| {
+        s.seen_updated_at
+            .is_some_and(|seen| account.updated_at > seen)
+    };
+    match schedule {
+        Some(s) if edited(s) => None,
+        Some(s) if s.waiting => Some(
+            "skipped: the provider rejected this key; edit the account (a new key) or use --force"
+                .into(),
+        ),
+        Some(s) if s.hold_until > now => Some(format!(
+            "skipped: polled too recently for the provider's limits; next allowed at {}",
+            s.hold_until
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )),
+        None if account.state == AccountState::InvalidKey => Some(
+            "skipped: the provider rejected this key; edit the account (a new key) or use --force"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
+/// `poll --once`: polls every account that may be polled now, politely: a rejected key is not
+/// sent again until the account is edited, and no account is polled before its provider's
+/// minimum interval or `Retry-After` has passed. `force` polls every account regardless.
+/// Skipped accounts are in the results with [`PollResult::skipped`] saying why.
+pub async fn poll_due(cw: &Cliffwatch, force: bool) -> Result<Vec<PollResult>> {
+    poll_due_with(cw, shared_http()?, force, &SchedulerConfig::default()).await
+}
+
+/// [`poll_due`] with a given HTTP client and cadence.
+pub async fn poll_due_with(
+    cw: &Cliffwatch,
+    http: &Http,
+    force: bool,
+    cfg: &SchedulerConfig,
+) -> Result<Vec<PollResult>> {
+    let now = cw.clock().now();
+    let schedules = db::poll_schedule::all(cw.pool()).await?;
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_POLLS));
+    let mut set = JoinSet::new();
+    let mut out = Vec::new();
+    for stored in db::accounts::list(cw.pool()).await? {
+        let a = stored.account;
+        let schedule = schedules.get(&a.id).copied();
+        if let Some(why) = (!force)
+            .then(|| hold_reason(&a, schedule.as_ref(), now))
+            .flatten()
+        {
+            out.push(PollResult::skipped(&a, now, why));
+            continue;
+        }
+        let (cw, http, permits, cfg) = (cw.clone(), http.clone(), permits.clone(), *cfg);
+        set.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let r = poll_account_with(&cw, &http, &a.label).await?;
+            let failures = schedule.map_or(0, |s| s.failures);
+            remember(&cw, &cfg, &r, failures, fastrand::f64()).await?;
+            Ok::<_, Error>(r)
+        });
+    }
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(Ok(r)) => out.push(r),
+            Ok(Err(Error::AccountNotFound(_))) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(Error::Malformed("a poll task ended abnormally".into())),
+        }
+    }
+    out.sort_by(|a, b| a.account.cmp(&b.account));
+    Ok(out)
+}
+
+/// The consecutive transient failures after `last`, given the count before it.
+fn failures_after(last: LastPoll, before: u32) -> u32 {
+    match last {
+        LastPoll::Transient
+        | LastPoll::RateLimited { retry_after: None }
+        | LastPoll::OutOfCredit {
+            transient: true,
+            retry_after: None,
+        } => before.saturating_add(1),
+        _ => 0,
+    }
+}
+
+/// The schedule after poll `r` (whose account had `failures_before` consecutive transient
+/// failures), or `None` when the account is gone. Pure but for the account lookup.
+pub fn schedule_after(
+    cfg: &SchedulerConfig,
+    info: &ProviderInfo,
+    account: &crate::model::Account,
+    r: &PollResult,
+    failures_before: u32,
+    jitter: f64,
+) -> db::poll_schedule::Schedule {
+    let failures = failures_after(r.last, failures_before);
+    let delay = next_delay(cfg, info, account.poll_interval_s, r.last, failures, jitter);
+    let span = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::hours(1));
+    // The hold is what the provider asked for: its floor, or a Retry-After above it.
+    let hold = match r.last {
+        LastPoll::RateLimited {
+            retry_after: Some(ra),
+        }
+        | LastPoll::OutOfCredit {
+            retry_after: Some(ra),
+            ..
+        } => ra.max(provider_floor(info)),
+        _ => provider_floor(info),
+    };
+    db::poll_schedule::Schedule {
+        account_id: account.id,
+        next_due_at: r.polled_at + span(delay.unwrap_or(cfg.out_of_credit_interval)),
+        hold_until: r.polled_at + span(hold),
+        failures,
+        waiting: delay.is_none(),
+        seen_updated_at: Some(account.updated_at),
+    }
+}
+
+/// Persists the schedule after poll `r`, so the next start (or `poll --once`) knows it.
+async fn remember(
+    cw: &Cliffwatch,
+    cfg: &SchedulerConfig,
+    r: &PollResult,
+    failures_before: u32,
+    jitter: f64,
+) -> Result<Option<db::poll_schedule::Schedule>> {
+    if r.note.as_deref() == Some(KEY_REPLACED) {
+        return Ok(None);
+    }
+    let Ok(info) = providers::find(&r.provider) else {
+        return Ok(None);
+    };
+    let Ok(stored) = db::accounts::get(cw.pool(), r.account_id).await else {
+        return Ok(None);
+    };
+    let s = schedule_after(cfg, info, &stored.account, r, failures_before, jitter);
+    db::poll_schedule::set(cw.pool(), &s).await?;
+    Ok(Some(s))
+}
+
 /// One HTTP client for the process, so connections and TLS sessions are reused across polls.
 fn shared_http() -> Result<&'static Http> {
     static HTTP: OnceLock<Http> = OnceLock::new();
@@ -185,6 +384,7 @@ async fn run(cw: &Cliffwatch, http: &Http, label: &str, store: Store) -> Result<
         is_topup: false,
         state: account.state,
         error: None,
+        skipped: None,
         last: LastPoll::Ok,
     };
 
@@ -222,10 +422,15 @@ async fn run(cw: &Cliffwatch, http: &Http, label: &str, store: Store) -> Result<
         base_url: &base_url,
         now,
     };
+    // At most MAX_PER_HOST requests in flight to one provider host, whoever asks (the
+    // scheduler, `poll --once`, a test from the window): 25 keys at one provider are not 25
+    // simultaneous requests.
+    let _host_permit = host_permit(&base_url).await;
     let outcome = adapter
         .poll(&ctx, http)
         .await
         .and_then(|r| checked(info, r));
+    drop(_host_permit);
 
     match outcome {
         Ok(reading) => {
@@ -608,6 +813,10 @@ async fn scheduler_loop(
     results: broadcast::Sender<PollResult>,
 ) {
     let mut slots: HashMap<AccountId, Slot> = HashMap::new();
+    // What the previous run (or `poll --once`) left: a restart polls only what is due, keeps
+    // the backoff, and does not send a rejected key again.
+    let mut remembered = db::poll_schedule::all(cw.pool()).await.unwrap_or_default();
+    let mut overdue: u32 = 0;
     let mut polls: JoinSet<(AccountId, Result<PollResult>)> = JoinSet::new();
     let mut tick = tokio::time::interval(cfg.tick);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -633,13 +842,9 @@ async fn scheduler_loop(
         slots.retain(|id, _| accounts.iter().any(|a| a.account.id == *id));
         for stored in accounts {
             let a = stored.account;
-            let slot = slots.entry(a.id).or_insert(Slot {
-                due: now,
-                failures: 0,
-                waiting: false,
-                seen: None,
-                in_flight: false,
-            });
+            let slot = slots
+                .entry(a.id)
+                .or_insert_with(|| first_slot(&a, remembered.remove(&a.id), now, &mut overdue));
             let forced_here = match &forced {
                 Some(None) => true,
                 Some(Some(label)) => *label == a.label,
@@ -679,6 +884,46 @@ async fn scheduler_loop(
     }
 }
 
+/// Accounts found overdue at start are spread this far apart, so a machine that wakes after a
+/// night does not send every account's request in the same second.
+const START_SPREAD: chrono::Duration = chrono::Duration::seconds(2);
+
+/// The first slot of an account this run: from its remembered schedule when there is one
+/// (overdue ones spread out by [`START_SPREAD`]), else due now, or waiting when its key was
+/// already rejected.
+fn first_slot(
+    a: &crate::model::Account,
+    remembered: Option<db::poll_schedule::Schedule>,
+    now: DateTime<Utc>,
+    overdue: &mut u32,
+) -> Slot {
+    let mut spread = || {
+        let d = now + START_SPREAD * i32::try_from(*overdue).unwrap_or(i32::MAX / 2);
+        *overdue = overdue.saturating_add(1);
+        d
+    };
+    match remembered {
+        Some(s) => Slot {
+            due: if s.next_due_at > now {
+                s.next_due_at
+            } else {
+                spread().max(s.hold_until)
+            },
+            failures: s.failures,
+            waiting: s.waiting,
+            seen: s.seen_updated_at,
+            in_flight: false,
+        },
+        None => Slot {
+            due: spread(),
+            failures: 0,
+            waiting: a.state == AccountState::InvalidKey,
+            seen: Some(a.updated_at),
+            in_flight: false,
+        },
+    }
+}
+
 async fn settle(
     cw: &Cliffwatch,
     cfg: &SchedulerConfig,
@@ -697,41 +942,18 @@ async fn settle(
         slot.due = now + chrono::Duration::from_std(cfg.default_interval).unwrap_or_default();
         return;
     };
-    slot.failures = match r.last {
-        LastPoll::Transient | LastPoll::RateLimited { retry_after: None } => {
-            slot.failures.saturating_add(1)
+    match remember(cw, cfg, &r, slot.failures, fastrand::f64()).await {
+        Ok(Some(s)) => {
+            slot.failures = s.failures;
+            slot.waiting = s.waiting;
+            slot.due = s.next_due_at;
+            slot.seen = s.seen_updated_at;
         }
-        LastPoll::OutOfCredit {
-            transient: true,
-            retry_after: None,
-        } => slot.failures.saturating_add(1),
-        _ => 0,
-    };
-    let info = providers::find(&r.provider).ok();
-    let own = db::accounts::get(cw.pool(), id)
-        .await
-        .ok()
-        .map(|s| s.account);
-    match (info, own) {
-        (Some(info), Some(account)) => {
-            match next_delay(
-                cfg,
-                info,
-                account.poll_interval_s,
-                r.last,
-                slot.failures,
-                fastrand::f64(),
-            ) {
-                Some(d) => {
-                    slot.due = now
-                        + chrono::Duration::from_std(d)
-                            .unwrap_or_else(|_| chrono::Duration::hours(1));
-                }
-                None => slot.waiting = true,
-            }
-            slot.seen = Some(account.updated_at);
+        // The account is gone, or its key was replaced mid-poll (then it is due again now).
+        Ok(None) => slot.due = now,
+        Err(_) => {
+            slot.due = now + chrono::Duration::from_std(cfg.default_interval).unwrap_or_default();
         }
-        _ => slot.due = now + chrono::Duration::from_std(cfg.default_interval).unwrap_or_default(),
     }
     let _ = results.send(r);
 }

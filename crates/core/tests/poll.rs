@@ -400,3 +400,162 @@ async fn a_reading_at_zero_marks_the_account_out_of_credit_and_a_top_up_clears_i
         "the slow poll notices the top-up"
     );
 }
+
+/// A DeepSeek endpoint that rejects every key.
+async fn deepseek_rejecting() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(path("/user/balance"))
+        .respond_with(fixture("deepseek", "invalid_key"))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn requests(server: &MockServer) -> usize {
+    server.received_requests().await.map_or(0, |r| r.len())
+}
+
+fn skipped<'a>(results: &'a [poll::PollResult], label: &str) -> Option<&'a str> {
+    results
+        .iter()
+        .find(|r| r.account == label)
+        .and_then(|r| r.skipped.as_deref())
+}
+
+#[tokio::test]
+async fn poll_once_does_not_resend_a_rejected_key_or_poll_inside_the_providers_interval() {
+    let w = world().await;
+    let good = deepseek_answering(&["5.00"]).await;
+    let bad = deepseek_rejecting().await;
+    add(&w.cw, "deepseek", "good", &good.uri()).await;
+    add(&w.cw, "deepseek", "bad", &bad.uri()).await;
+    let h = http(Duration::from_secs(10));
+    let cfg = SchedulerConfig::default();
+
+    let r = poll::poll_due_with(&w.cw, &h, false, &cfg).await.unwrap();
+    assert!(
+        r.iter().all(|r| r.skipped.is_none()),
+        "first run polls both"
+    );
+    assert_eq!((requests(&good).await, requests(&bad).await), (1, 1));
+
+    // A cron job a second later: the rejected key is not sent again, the good account is
+    // inside DeepSeek's minimum interval.
+    w.clock.advance(chrono::Duration::seconds(1));
+    let r = poll::poll_due_with(&w.cw, &h, false, &cfg).await.unwrap();
+    assert!(
+        skipped(&r, "bad").is_some_and(|s| s.contains("rejected")),
+        "{r:?}"
+    );
+    assert!(
+        skipped(&r, "good").is_some_and(|s| s.contains("too recently")),
+        "{r:?}"
+    );
+    assert_eq!(
+        (requests(&good).await, requests(&bad).await),
+        (1, 1),
+        "nothing sent"
+    );
+
+    // Hours later the good account is polled again; the rejected key still waits.
+    w.clock.advance(chrono::Duration::hours(3));
+    let r = poll::poll_due_with(&w.cw, &h, false, &cfg).await.unwrap();
+    assert_eq!(skipped(&r, "good"), None);
+    assert!(
+        skipped(&r, "bad").is_some(),
+        "a rejected key waits for an edit, not for time"
+    );
+    assert_eq!((requests(&good).await, requests(&bad).await), (2, 1));
+
+    // --force sends it anyway; so does an edit (a new key), without --force.
+    w.clock.advance(chrono::Duration::hours(1));
+    poll::poll_due_with(&w.cw, &h, true, &cfg).await.unwrap();
+    assert_eq!(requests(&bad).await, 2, "--force overrides");
+    w.clock.advance(chrono::Duration::hours(1));
+    w.cw.replace_secret(
+        "bad",
+        SecretInput::Keychain(Secret::new("sk-new-key-0001").unwrap()),
+    )
+    .await
+    .unwrap();
+    let r = poll::poll_due_with(&w.cw, &h, false, &cfg).await.unwrap();
+    assert_eq!(
+        skipped(&r, "bad"),
+        None,
+        "an edited account is polled: {r:?}"
+    );
+    assert_eq!(requests(&bad).await, 3);
+}
+
+#[tokio::test]
+async fn a_restarted_scheduler_polls_only_what_is_due_and_never_a_rejected_key() {
+    let w = world().await;
+    let good = deepseek_answering(&["5.00"]).await;
+    let bad = deepseek_rejecting().await;
+    add(&w.cw, "deepseek", "good", &good.uri()).await;
+    add(&w.cw, "deepseek", "bad", &bad.uri()).await;
+    let h = http(Duration::from_secs(10));
+    let cfg = SchedulerConfig {
+        tick: Duration::from_millis(20),
+        ..SchedulerConfig::default()
+    };
+    // A first run of the app: both accounts polled once, and the schedule remembered.
+    poll::poll_due_with(&w.cw, &h, false, &cfg).await.unwrap();
+    assert_eq!((requests(&good).await, requests(&bad).await), (1, 1));
+
+    // Restarts (the app relaunched, a settings save): with the clock standing still, nothing
+    // is due, so nothing is sent, however many ticks pass.
+    for _ in 0..3 {
+        let sched = Scheduler::start(w.cw.clone(), h.clone(), cfg);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        sched.stop().await;
+    }
+    assert_eq!(
+        (requests(&good).await, requests(&bad).await),
+        (1, 1),
+        "a restart must not re-poll every account at once"
+    );
+
+    // Once the interval has passed, the good account is polled; the rejected key is not.
+    w.clock.advance(chrono::Duration::minutes(10));
+    let sched = Scheduler::start(w.cw.clone(), h.clone(), cfg);
+    let mut results = sched.subscribe();
+    let r = tokio::time::timeout(Duration::from_secs(30), results.recv())
+        .await
+        .expect("the due account is polled")
+        .unwrap();
+    assert_eq!(r.account, "good");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sched.stop().await;
+    assert_eq!(
+        requests(&bad).await,
+        1,
+        "the rejected key is never sent again by itself"
+    );
+}
+
+#[tokio::test]
+async fn at_most_two_requests_at_once_go_to_one_provider_host() {
+    let w = world().await;
+    let server = MockServer::start().await;
+    Mock::given(path("/user/balance"))
+        .respond_with(balance("1.00").set_delay(Duration::from_millis(300)))
+        .mount(&server)
+        .await;
+    for i in 0..5 {
+        add(&w.cw, "deepseek", &format!("k{i}"), &server.uri()).await;
+    }
+    let started = std::time::Instant::now();
+    let r = poll::poll_all_with(&w.cw, &http(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    assert_eq!(r.len(), 5);
+    // A lower bound, which no machine can beat: five 300 ms answers two at a time take three
+    // rounds. Eight at once (the global cap) would take one.
+    assert!(
+        started.elapsed() >= Duration::from_millis(850),
+        "{:?}: more than {} requests were in flight to one host",
+        started.elapsed(),
+        poll::MAX_PER_HOST
+    );
+}

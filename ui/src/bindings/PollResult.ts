@@ -19,4 +19,9 @@ is_topup: boolean,
 /**
  * The account's state after this poll.
  */
-state: AccountState, error: ErrorDto | null, };
+state: AccountState, error: ErrorDto | null, 
+/**
+ * Why this account was not polled (`poll --once` holds back a rejected key and an account
+ * polled too recently); `None` when it was.
+ */
+skipped: string | null, };

@@ -3,10 +3,11 @@
 use crate::{output, Context};
 use cliffwatch_core::poll::{self, PollResult};
 
-/// Polls every account once, concurrently, and prints each reading or classified error.
-pub async fn once(ctx: &Context) -> cliffwatch_core::Result<()> {
+/// Polls every account that may be polled now (all of them with `force`), concurrently, and
+/// prints each reading, classified error or reason for skipping.
+pub async fn once(ctx: &Context, force: bool) -> cliffwatch_core::Result<()> {
     let cw = ctx.open().await?;
-    let results = poll::poll_all(&cw).await?;
+    let results = poll::poll_due(&cw, force).await?;
     if ctx.json {
         return output::json(&results);
     }
@@ -46,9 +47,10 @@ pub fn print_results(results: &[PollResult]) {
                 .as_ref()
                 .map(|u| u.as_str().to_owned())
                 .unwrap_or_default();
-            let what = match &r.error {
-                Some(e) => format!("{}: {}", e.kind, e.message),
-                None => format!(
+            let what = match (&r.skipped, &r.error) {
+                (Some(why), _) => why.clone(),
+                (None, Some(e)) => format!("{}: {}", e.kind, e.message),
+                (None, None) => format!(
                     "{}{}",
                     output::amount(r.remaining, &unit),
                     r.limit

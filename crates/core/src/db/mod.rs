@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod balance_samples;
 pub mod cliff_events;
 pub mod log_sources;
+pub mod poll_schedule;
 pub mod settings;
 #[cfg(test)]
 pub(crate) mod test_rows;

@@ -45,41 +45,7 @@ pub async fn import_balances_csv<R: BufRead>(
                 )
             })?,
     };
-    let mut rows = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| Error::InvalidInput(format!("line {}: {e}", i + 1)))?;
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let (t, v) = line.split_once(',').ok_or_else(|| {
-            Error::InvalidInput(format!(
-                "line {}: expected `time,remaining`, got `{line}`",
-                i + 1
-            ))
-        })?;
-        let (t, v) = (t.trim().trim_matches('"'), v.trim().trim_matches('"'));
-        let Some(at) = parse_time(t) else {
-            if rows.is_empty() && v.parse::<f64>().is_err() {
-                continue; // the header
-            }
-            return Err(Error::InvalidInput(format!(
-                "line {}: `{t}` is not a time (use RFC 3339, `YYYY-MM-DD HH:MM:SS` in UTC, or Unix seconds)",
-                i + 1
-            )));
-        };
-        let remaining: f64 = v
-            .parse()
-            .ok()
-            .filter(|x: &f64| x.is_finite())
-            .ok_or_else(|| {
-                Error::InvalidInput(format!("line {}: `{v}` is not an amount", i + 1))
-            })?;
-        rows.push((at, remaining));
-    }
-    rows.sort_by_key(|r| r.0);
-    rows.dedup_by_key(|r| r.0);
-
+    let rows = parse_balances_csv(reader)?;
     let mut report = ImportReport {
         imported: 0,
         duplicates: 0,
@@ -118,6 +84,49 @@ pub async fn import_balances_csv<R: BufRead>(
     }
     tx.commit().await?;
     Ok(report)
+}
+
+/// The `(time, remaining)` rows of a balance CSV, oldest first, one per time; no store needed
+/// (the importer and the fuzz target share it). A header line is skipped; any other line that
+/// is not `time,remaining` with a time the store can keep and a finite amount is an error that
+/// names its line.
+pub fn parse_balances_csv<R: BufRead>(reader: R) -> Result<Vec<(DateTime<Utc>, f64)>> {
+    let mut rows = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| Error::InvalidInput(format!("line {}: {e}", i + 1)))?;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (t, v) = line.split_once(',').ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "line {}: expected `time,remaining`, got `{line}`",
+                i + 1
+            ))
+        })?;
+        let (t, v) = (t.trim().trim_matches('"'), v.trim().trim_matches('"'));
+        let Some(at) = parse_time(t).filter(|t| crate::clock::storable(*t)) else {
+            if rows.is_empty() && v.parse::<f64>().is_err() {
+                continue; // the header
+            }
+            return Err(Error::InvalidInput(format!(
+                "line {}: `{t}` is not a time between the years 1 and 9999 (use RFC 3339, `YYYY-MM-DD HH:MM:SS` in UTC, or Unix seconds)",
+                i + 1
+            )));
+        };
+        let remaining: f64 = v
+            .parse()
+            .ok()
+            .filter(|x: &f64| x.is_finite())
+            .ok_or_else(|| {
+                Error::InvalidInput(format!("line {}: `{v}` is not an amount", i + 1))
+            })?;
+        rows.push((at, remaining));
+    }
+    rows.sort_by_key(|r| r.0);
+    rows.dedup_by_key(|r| r.0);
+
+    Ok(rows)
 }
 
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
@@ -163,6 +172,25 @@ mod tests {
         )
         .await
         .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_time_the_store_cannot_read_back_is_refused_with_its_line() {
+        let db = db::open_in_memory().await.unwrap();
+        let id = account(&db).await;
+        // Unix seconds that are really milliseconds: year ~318 000.
+        let csv = "2026-11-01T00:00:00Z,10\n9999999999999,5\n";
+        let err = import_balances_csv(&db, id, csv.as_bytes(), Some(Unit::usd()))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+        assert!(
+            db::balance_samples::since(&db, id, DateTime::from_timestamp(0, 0).unwrap())
+                .await
+                .unwrap()
+                .is_empty(),
+            "nothing stored, and the history still reads"
+        );
     }
 
     #[tokio::test]

@@ -23,7 +23,7 @@ pub mod engine;
 mod import;
 pub mod series;
 
-pub use import::{import_balances_csv, ImportReport};
+pub use import::{import_balances_csv, parse_balances_csv, ImportReport};
 
 use crate::db;
 use crate::model::{Account, AccountId, AccountState, BalanceSample, Unit};
