@@ -632,19 +632,13 @@ fn key_shape(s: &str, i: usize, end: usize) -> Option<(usize, String)> {
     None
 }
 
-/// A value that looks like a credential rather than a word, for `name: value` in prose
-/// ("your key: check it" is not a secret; "key: 7Fq2…" is).
-fn looks_secret(v: &str) -> bool {
-    let mut chars = v.chars();
-    let first_upper = chars.next().is_some_and(|c| c.is_ascii_uppercase());
-    let rest: Vec<char> = chars.collect();
-    let all_upper = first_upper && rest.iter().all(|c| !c.is_ascii_lowercase());
-    let humps = rest.iter().any(|c| c.is_ascii_uppercase());
-    v.len() >= 6
-        && (v.bytes().any(|b| b.is_ascii_digit())
-            || v.contains(['_', '-', '+', '/', '=', '.'])
-            || all_upper
-            || humps)
+/// A value that is the next pair's name (`key= passwd: …`, `Bearer token: …`): it is not
+/// consumed, so that pair is redacted on its own.
+fn is_label(v: &str) -> bool {
+    // One name and its separator only: `key=key=…` is a value (and must be consumed whole, or
+    // each `key` would scan the rest again).
+    v.strip_suffix([':', '='])
+        .is_some_and(|name| !name.is_empty() && name.bytes().all(is_word))
 }
 
 /// Scheme words after `Authorization:` whose credential follows them.
@@ -709,6 +703,16 @@ fn pair(s: &str, i: usize, end: usize) -> Option<(usize, String)> {
         } else {
             0
         };
+        if close > 0 {
+            // `key = "apiSecret": "…"`: the quoted text is the next pair's name, not a value.
+            let mut n = m + close;
+            while matches!(at(n), Some(b' ' | b'\t')) {
+                n += 1;
+            }
+            if matches!(at(n), Some(b':' | b'=')) {
+                return None;
+            }
+        }
         return Some((
             m + close,
             format!("{}{REDACTED}{}", sub(s, i, start), sub(s, m, m + close)),
@@ -745,6 +749,9 @@ fn pair(s: &str, i: usize, end: usize) -> Option<(usize, String)> {
     if value.is_empty() || value == REDACTED {
         return None;
     }
+    if is_label(value) {
+        return None;
+    }
     if is_auth_scheme(value) {
         // `Authorization: Bearer <token>`: keep the scheme, drop what follows it.
         let mut t = m;
@@ -752,11 +759,13 @@ fn pair(s: &str, i: usize, end: usize) -> Option<(usize, String)> {
             t += 1;
         }
         let tok_end = value_end(t);
-        if tok_end > t && t > m {
+        if tok_end > t && t > m && !is_label(sub(s, t, tok_end)) {
             return Some((tok_end, format!("{}{REDACTED}", sub(s, i, t))));
         }
     }
-    if sep == b':' && spaced && !looks_secret(value) {
+    // In prose, `name: value` may be a label and a word ("main key: balance is low"); a
+    // credential is not a plain lower-case word.
+    if sep == b':' && spaced && is_plain_word(value) {
         return None;
     }
     Some((m, format!("{}{REDACTED}", sub(s, i, k))))

@@ -192,6 +192,12 @@ fn secrets_in_urls_are_redacted(#[case] url: &str, #[case] want: &str) {
     "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJQTEFOVEVEIn0.c2lnbmF0dXJl ok",
     "jwt REDACTED ok"
 )]
+#[case("key= passwd: PLANTED", "key= passwd: REDACTED")]
+#[case(
+    r#"api_key = "apiSecret": "PLANTED""#,
+    r#"api_key = "apiSecret": "REDACTED""#
+)]
+#[case("passwd: lettersonlylongsecret", "passwd: REDACTED")]
 #[case("clé key=PLANTED — é", "clé key=REDACTED — é")]
 #[case("日本key=PLANTED", "日本key=REDACTED")]
 fn secrets_in_text_are_redacted(#[case] text: &str, #[case] want: &str) {
@@ -759,4 +765,75 @@ async fn poll_errors_quote_no_key() {
         text.contains("Invalid key"),
         "the provider's words stay: {text}"
     );
+}
+
+/// Property: text before a planted key cannot shield it, not even text that ends like the
+/// start of a pair (`key= `, `Bearer `, `passwd: `, an open quote); and a key of letters only
+/// (no digit to give it away) still goes.
+#[test]
+fn no_prefix_shields_a_planted_key() {
+    const PREFIXES: &[&str] = &[
+        "key=",
+        "key:",
+        "key: \"",
+        "\"token\":\"",
+        "Bearer",
+        "Basic",
+        "Authorization:",
+        "Authorization: Bearer",
+        "passwd:",
+        "api_key =",
+        "user:",
+        "https://x.example/?a=",
+        "sid=\\\"",
+        "é",
+        "\u{1b}[0m",
+        "Key::",
+        "\"",
+        "'",
+        "(",
+        "a@",
+        "%",
+        "%5",
+        "\\",
+    ];
+    const FORMS: &[&str] = &[
+        "https://api.scraperapi.com/?api_key={K}&url=x",
+        "https://x.example/p?a=1;secretKey={K}",
+        "https://x.example/cb#access_token={K}&state=1",
+        "https://x.example/p?X-Amz-Signature={K}",
+        "https://x.example/p?%61pi%5Fkey={K}",
+        "https://api.telegram.org/bot123456:{K}/sendMessage",
+        "https://hooks.slack.com/services/T0001/B0002/{K}",
+        "https://discord.com/api/webhooks/123/{K}",
+        "Authorization: Bearer {K}",
+        "\"apiSecret\": \"{K}\"",
+        "clientSecret={K}",
+        "passwd: {K}",
+        "https://user:{K}@x.example/",
+    ];
+    let mut rng = fastrand::Rng::with_seed(0x11_07);
+    for round in 0..20_000 {
+        let letters_only = rng.bool();
+        let key: String = (0..rng.usize(24..40))
+            .map(|_| {
+                if letters_only {
+                    rng.lowercase()
+                } else {
+                    rng.alphanumeric()
+                }
+            })
+            .collect();
+        let prefix: String = (0..rng.usize(0..3))
+            .map(|_| PREFIXES[rng.usize(..PREFIXES.len())])
+            .collect::<Vec<_>>()
+            .join(if rng.bool() { " " } else { "" });
+        let form = FORMS[rng.usize(..FORMS.len())].replace("{K}", &key);
+        let text = format!("{prefix} {form} {}", PREFIXES[rng.usize(..PREFIXES.len())]);
+        let out = redact_text(&text);
+        assert!(
+            !out.contains(&key),
+            "round {round}: {form:?} survived after {prefix:?}: {out:?}"
+        );
+    }
 }
