@@ -4,6 +4,7 @@
 
 mod cli_accounts;
 mod cli_errors;
+mod log_file_errors;
 mod planted_secret;
 mod poll_all_providers;
 mod support;

@@ -9,7 +9,7 @@ vi.mock("./charts", () => ({ Sparkline: () => null, HistoryChart: () => null }))
 
 import { AccountsTable } from "./views/Accounts";
 import { filterProviders } from "./views/Wizard";
-import { BackfillBar } from "./views/Logs";
+import { BackfillBar, SourceErrors } from "./views/Logs";
 import { PaymentLinkButton, barPos } from "./ui";
 
 function row(id: number, label: string, p50: number | null, remaining: number, unit: string): AccountRow {
@@ -146,6 +146,15 @@ describe("BackfillBar", () => {
     expect(host.querySelector<HTMLElement>(".backfill-fill")?.style.width).toBe("25%");
     expect(host.textContent).toContain("reading 3.0 MiB of 12.0 MiB, file 2 of 4");
     const none = mount(<BackfillBar progress={undefined} />);
+    expect(none.textContent).toBe("");
+  });
+});
+
+describe("SourceErrors", () => {
+  it("says how many files of a source cannot be read and the last error, and nothing when none", () => {
+    const host = mount(<SourceErrors count={2} last="cannot read /logs/a.log.1.gz: invalid gzip header" />);
+    expect(host.textContent).toBe("2 files cannot be read and are skipped: cannot read /logs/a.log.1.gz: invalid gzip header");
+    const none = mount(<SourceErrors count={0} last={null} />);
     expect(none.textContent).toBe("");
   });
 });

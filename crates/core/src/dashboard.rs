@@ -144,6 +144,12 @@ pub struct LogSourceRow {
     pub last_event_at: Option<DateTime<Utc>>,
     /// "watching", "disabled" or "no files matched yet".
     pub status: String,
+    /// Files that could not be read (unreadable, a corrupt `.gz`, over a size cap): they are
+    /// skipped until they change, and the others are read.
+    #[ts(type = "number")]
+    pub file_errors: i64,
+    /// The newest of those errors, in words (it names the file).
+    pub last_error: Option<String>,
 }
 
 /// What adding a path or glob would do, before it is added.
@@ -453,6 +459,16 @@ pub async fn log_sources(cw: &Cliffwatch) -> Result<Vec<LogSourceRow>> {
         .bind(source.id)
         .fetch_one(pool)
         .await?;
+        let (file_errors, last_error): (i64, Option<String>) = sqlx::query_as(
+            "SELECT COUNT(*), (SELECT last_error FROM log_files WHERE source_id = ?1 \
+               AND last_error IS NOT NULL AND instr(path, char(0)) = 0 \
+               ORDER BY last_error_at DESC, id DESC LIMIT 1) \
+             FROM log_files WHERE source_id = ?1 AND last_error IS NOT NULL \
+               AND instr(path, char(0)) = 0",
+        )
+        .bind(source.id)
+        .fetch_one(pool)
+        .await?;
         let status = if !source.enabled {
             "disabled"
         } else if files == 0 {
@@ -466,6 +482,8 @@ pub async fn log_sources(cw: &Cliffwatch) -> Result<Vec<LogSourceRow>> {
             files,
             bytes_read,
             events,
+            file_errors,
+            last_error,
             source,
         });
     }
@@ -479,19 +497,9 @@ pub fn preview_log_source(pattern: &str) -> Result<LogPreview> {
     if pattern.is_empty() {
         return Err(Error::InvalidInput("give a path or a glob to watch".into()));
     }
-    let expanded = logs::expand_home(pattern);
-    let is_glob = expanded.contains(['*', '?', '[']);
-    let glob_pat = if !is_glob && std::path::Path::new(&expanded).is_dir() {
-        format!("{}/**/*", expanded.trim_end_matches('/'))
-    } else {
-        expanded
-    };
-    let matched: Vec<std::path::PathBuf> = glob::glob(&glob_pat)
-        .map_err(|e| Error::InvalidInput(format!("`{pattern}` is not a valid glob ({e})")))?
-        .filter_map(|p| p.ok())
-        .filter(|p| p.is_file())
-        .take(10_000)
-        .collect();
+    // The walk a scan does (each folder once, symbolic-link loops included, depth-capped),
+    // stopped at 10 000 files.
+    let (matched, _) = logs::matching_files(pattern, 10_000)?;
     let mut preview = LogPreview {
         pattern: pattern.into(),
         files: matched

@@ -62,6 +62,12 @@ pub enum Error {
     #[error("could not show the notification ({0}): is a notification daemon running?")]
     Notify(String),
 
+    /// One file of a log source could not be read (unreadable, a corrupt or truncated `.gz`,
+    /// over a size cap, a parser crash). A scan records it on that file and goes on with the
+    /// others, instead of stopping as it does on a database error.
+    #[error("cannot read {path}: {detail}")]
+    LogFile { path: PathBuf, detail: String },
+
     /// A background task ended abnormally (it panicked): a bug to report.
     #[error("{0}: this is a bug in Cliffwatch, please report it")]
     Internal(String),
@@ -87,6 +93,7 @@ impl Error {
             Error::Migration(_) => "migration",
             Error::Malformed(_) => "malformed",
             Error::Notify(_) => "notify",
+            Error::LogFile { .. } => "log_file",
             Error::Internal(_) => "internal",
         }
     }

@@ -12,4 +12,13 @@ files: number, bytes_read: number, events: number, last_event_at: string | null,
 /**
  * "watching", "disabled" or "no files matched yet".
  */
-status: string, };
+status: string, 
+/**
+ * Files that could not be read (unreadable, a corrupt `.gz`, over a size cap): they are
+ * skipped until they change, and the others are read.
+ */
+file_errors: number, 
+/**
+ * The newest of those errors, in words (it names the file).
+ */
+last_error: string | null, };

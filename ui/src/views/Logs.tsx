@@ -44,7 +44,10 @@ export function LogsView({ version }: { version: number }) {
           <tbody>
             {data.map((s) => (
               <tr key={s.source.id}>
-                <td class="mono break">{s.source.pattern}</td>
+                <td class="mono break">
+                  {s.source.pattern}
+                  <SourceErrors count={s.file_errors} last={s.last_error} />
+                </td>
                 <td>{s.source.format}</td>
                 <td>
                   <span class={`chip ${s.status === "watching" ? "chip-ok" : ""}`}>{s.status}</span>
@@ -67,6 +70,17 @@ export function LogsView({ version }: { version: number }) {
         </table>
       )}
     </section>
+  );
+}
+
+/** Files of a source that cannot be read (skipped until they change; the others are read). */
+export function SourceErrors({ count, last }: { count: number; last: string | null }) {
+  if (count <= 0) return null;
+  return (
+    <div class="warn-box small source-errors" role="status" title={last ?? undefined}>
+      {count} file{count === 1 ? "" : "s"} cannot be read and {count === 1 ? "is" : "are"} skipped
+      {last && <>: {last}</>}
+    </div>
   );
 }
 

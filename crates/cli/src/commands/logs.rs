@@ -74,17 +74,19 @@ pub async fn run(ctx: &Context, cmd: LogsCmd) -> cliffwatch_core::Result<()> {
         }
         LogsCmd::List => {
             let cw = ctx.open().await?;
-            let sources = cliffwatch_core::db::log_sources::list(cw.pool()).await?;
+            let rows = cliffwatch_core::dashboard::log_sources(&cw).await?;
             if ctx.json {
-                return output::json(&sources);
+                let listed: Vec<Listed<'_>> = rows.iter().map(Listed::from).collect();
+                return output::json(&listed);
             }
-            if sources.is_empty() {
+            if rows.is_empty() {
                 println!("No log sources yet: `cliffwatch logs add PATH_OR_GLOB`.");
                 return Ok(());
             }
-            let rows: Vec<Vec<String>> = sources
+            let table: Vec<Vec<String>> = rows
                 .iter()
-                .map(|s| {
+                .map(|r| {
+                    let s = &r.source;
                     vec![
                         s.id.to_string(),
                         s.pattern.clone(),
@@ -95,10 +97,26 @@ pub async fn run(ctx: &Context, cmd: LogsCmd) -> cliffwatch_core::Result<()> {
                         } else {
                             "disabled".into()
                         },
+                        r.files.to_string(),
+                        r.events.to_string(),
+                        r.file_errors.to_string(),
                     ]
                 })
                 .collect();
-            output::table(&["ID", "PATTERN", "FORMAT", "ZONE", "STATE"], &rows);
+            output::table(
+                &[
+                    "ID", "PATTERN", "FORMAT", "ZONE", "STATE", "FILES", "EVENTS", "ERRORS",
+                ],
+                &table,
+            );
+            for r in rows.iter().filter(|r| r.file_errors > 0) {
+                println!(
+                    "\n{}: {} file(s) cannot be read and are skipped until they change; the last: {}",
+                    output::clean(&r.source.pattern),
+                    r.file_errors,
+                    output::clean(r.last_error.as_deref().unwrap_or("-"))
+                );
+            }
             Ok(())
         }
         LogsCmd::Scan {
@@ -129,8 +147,48 @@ pub async fn run(ctx: &Context, cmd: LogsCmd) -> cliffwatch_core::Result<()> {
                 report.events_new,
                 report.usage_records
             );
+            for f in &report.files {
+                match (&f.error, &f.note) {
+                    (Some(e), _) => println!("  error: {}", output::clean(e)),
+                    (None, Some(n)) => {
+                        println!("  {}: {}", output::clean(&f.path), output::clean(n))
+                    }
+                    (None, None) => {}
+                }
+            }
+            for e in &report.errors {
+                println!("  error: {}", output::clean(&e.message));
+            }
             crate::commands::events::print_events(&report.events);
             Ok(())
+        }
+    }
+}
+
+/// A source as `logs list --json` gives it: the source's own fields (as before), with how far
+/// it has been read and the files that cannot be read.
+#[derive(serde::Serialize)]
+struct Listed<'a> {
+    #[serde(flatten)]
+    source: &'a cliffwatch_core::model::LogSource,
+    files: i64,
+    bytes_read: i64,
+    events: i64,
+    status: &'a str,
+    file_errors: i64,
+    last_error: Option<&'a str>,
+}
+
+impl<'a> From<&'a cliffwatch_core::dashboard::LogSourceRow> for Listed<'a> {
+    fn from(r: &'a cliffwatch_core::dashboard::LogSourceRow) -> Self {
+        Listed {
+            source: &r.source,
+            files: r.files,
+            bytes_read: r.bytes_read,
+            events: r.events,
+            status: &r.status,
+            file_errors: r.file_errors,
+            last_error: r.last_error.as_deref(),
         }
     }
 }

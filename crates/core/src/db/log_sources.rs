@@ -97,20 +97,30 @@ pub struct FileState {
     pub size_seen: i64,
 }
 
-/// Creates or updates a file's state; returns its id. Call it in the same transaction as the
-/// events read up to `byte_offset`, so a crash never separates the two.
+/// Creates a file's row if it has none; returns its id. A row that exists is left as it is:
+/// another scanner (the app and the CLI at once) may have read the file further since this one
+/// looked, and resetting its offset would make the next reads store its lines again.
 pub async fn upsert_file(
     db: impl SqliteExecutor<'_>,
     f: &FileState,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    let (id,): (i64,) = sqlx::query_as(
+    Ok(insert_or_get_file(db, f, now).await?.0)
+}
+
+/// [`upsert_file`] that returns the row as stored: `f` when it was inserted, else the state
+/// another scanner left.
+pub async fn insert_or_get_file(
+    db: impl SqliteExecutor<'_>,
+    f: &FileState,
+    now: DateTime<Utc>,
+) -> Result<(i64, FileState)> {
+    // `DO UPDATE SET path = path` changes nothing but makes RETURNING give the existing row.
+    let row: WithId = sqlx::query_as(
         "INSERT INTO log_files (source_id, path, device, inode, head_hash, byte_offset, size_seen, updated_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (source_id, path) DO UPDATE SET device = excluded.device, inode = excluded.inode, \
-           head_hash = excluded.head_hash, byte_offset = excluded.byte_offset, \
-           size_seen = excluded.size_seen, updated_at = excluded.updated_at \
-         RETURNING id",
+         ON CONFLICT (source_id, path) DO UPDATE SET path = log_files.path \
+         RETURNING id, source_id, path, device, inode, head_hash, byte_offset, size_seen",
     )
     .bind(f.source_id)
     .bind(&f.path)
@@ -122,7 +132,86 @@ pub async fn upsert_file(
     .bind(to_db(now))
     .fetch_one(db)
     .await?;
-    Ok(id)
+    Ok((row.id, row.state))
+}
+
+#[derive(FromRow)]
+struct WithId {
+    id: i64,
+    #[sqlx(flatten)]
+    state: FileState,
+}
+
+/// A file's row with the error its last read ended on, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRow {
+    pub id: i64,
+    pub state: FileState,
+    pub last_error: Option<String>,
+    /// The file's identity, size and change times when it failed (see `set_file_error`).
+    pub last_error_stat: Option<String>,
+}
+
+/// [`get_file`] with the file's last error.
+pub async fn get_file_row(
+    db: impl SqliteExecutor<'_>,
+    source: LogSourceId,
+    path: &str,
+) -> Result<Option<FileRow>> {
+    #[derive(FromRow)]
+    struct WithError {
+        id: i64,
+        #[sqlx(flatten)]
+        state: FileState,
+        last_error: Option<String>,
+        last_error_stat: Option<String>,
+    }
+    let row: Option<WithError> = sqlx::query_as(
+        "SELECT id, source_id, path, device, inode, head_hash, byte_offset, size_seen, \
+           last_error, last_error_stat FROM log_files WHERE source_id = ? AND path = ?",
+    )
+    .bind(source)
+    .bind(path)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| FileRow {
+        id: r.id,
+        state: r.state,
+        last_error: r.last_error,
+        last_error_stat: r.last_error_stat,
+    }))
+}
+
+/// Records why a file could not be read, creating its row if it has none (at offset 0, so a
+/// later read starts from the beginning). The row's offset and identity are left as they are.
+/// `stat` is what the file looked like when it failed: a rescan that finds it the same skips it.
+#[allow(clippy::too_many_arguments)]
+pub async fn set_file_error(
+    db: impl SqliteExecutor<'_>,
+    source: LogSourceId,
+    path: &str,
+    device: Option<i64>,
+    inode: Option<i64>,
+    stat: &str,
+    message: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO log_files (source_id, path, device, inode, byte_offset, size_seen, updated_at, \
+           last_error, last_error_at, last_error_stat) VALUES (?1, ?2, ?3, ?4, 0, -1, ?5, ?6, ?5, ?7) \
+         ON CONFLICT (source_id, path) DO UPDATE SET last_error = excluded.last_error, \
+           last_error_at = excluded.last_error_at, last_error_stat = excluded.last_error_stat",
+    )
+    .bind(source)
+    .bind(path)
+    .bind(device)
+    .bind(inode)
+    .bind(to_db(now))
+    .bind(message)
+    .bind(stat)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// The stored state of one file of a source, if it was read before.
@@ -131,12 +220,6 @@ pub async fn get_file(
     source: LogSourceId,
     path: &str,
 ) -> Result<Option<(i64, FileState)>> {
-    #[derive(FromRow)]
-    struct WithId {
-        id: i64,
-        #[sqlx(flatten)]
-        state: FileState,
-    }
     let row: Option<WithId> = sqlx::query_as(
         "SELECT id, source_id, path, device, inode, head_hash, byte_offset, size_seen \
          FROM log_files WHERE source_id = ? AND path = ?",
@@ -199,8 +282,8 @@ pub async fn get_file_by_id(
 }
 
 /// Rewrites a file's whole state by id (path included: a rotated file moves with its row, so
-/// the events already stored under its id keep pointing at it). Call it in the same transaction
-/// as the events read up to `f.byte_offset`.
+/// the events already stored under its id keep pointing at it), and clears its last error.
+/// Unconditional: scans use [`advance_file`].
 pub async fn update_file(
     db: impl SqliteExecutor<'_>,
     id: i64,
@@ -210,7 +293,8 @@ pub async fn update_file(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE log_files SET path = ?, device = ?, inode = ?, head_hash = ?, byte_offset = ?, \
-           size_seen = ?, memory = ?, updated_at = ? WHERE id = ?",
+           size_seen = ?, memory = ?, updated_at = ?, last_error = NULL, last_error_at = NULL, \
+           last_error_stat = NULL WHERE id = ?",
     )
     .bind(&f.path)
     .bind(f.device)
@@ -224,6 +308,47 @@ pub async fn update_file(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// What a scanner read of a row before it read the file: the row may be advanced only from
+/// there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    pub byte_offset: i64,
+    pub path: String,
+}
+
+/// [`update_file`] as a compare-and-swap: only when the row still has the offset and path the
+/// scanner started from. `false` means another scanner (the app and the CLI on one database)
+/// moved it first; the caller rolls back what it read. Run it first in the transaction that
+/// stores the events read up to `f.byte_offset`, so the write lock is taken before any insert.
+pub async fn advance_file(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    expected: &Expected,
+    f: &FileState,
+    memory: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let res = sqlx::query(
+        "UPDATE log_files SET path = ?, device = ?, inode = ?, head_hash = ?, byte_offset = ?, \
+           size_seen = ?, memory = ?, updated_at = ?, last_error = NULL, last_error_at = NULL, \
+           last_error_stat = NULL WHERE id = ? AND byte_offset = ? AND path = ?",
+    )
+    .bind(&f.path)
+    .bind(f.device)
+    .bind(f.inode)
+    .bind(&f.head_hash)
+    .bind(f.byte_offset)
+    .bind(f.size_seen)
+    .bind(memory)
+    .bind(to_db(now))
+    .bind(id)
+    .bind(expected.byte_offset)
+    .bind(&expected.path)
+    .execute(db)
+    .await?;
+    Ok(res.rows_affected() == 1)
 }
 
 /// Marks a row whose file is gone (deleted, or rotated away out of the source's reach): its
@@ -241,6 +366,27 @@ pub async fn retire_file(db: impl SqliteExecutor<'_>, id: i64, now: DateTime<Utc
     Ok(())
 }
 
+/// [`retire_file`] only when the row still is as `expected` (another scanner may have moved it
+/// to the file's new name, or read further). Returns whether it was retired.
+pub async fn retire_file_if(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    expected: &Expected,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let res = sqlx::query(
+        "UPDATE log_files SET path = path || char(0) || 'retired:' || id, updated_at = ? \
+         WHERE id = ? AND byte_offset = ? AND path = ? AND instr(path, char(0)) = 0",
+    )
+    .bind(to_db(now))
+    .bind(id)
+    .bind(expected.byte_offset)
+    .bind(&expected.path)
+    .execute(db)
+    .await?;
+    Ok(res.rows_affected() == 1)
+}
+
 /// Rows of a source that might be the file now found at `path` under another name: the same
 /// device and inode (renamed), the same head hash (copied or compressed), or retired.
 pub async fn identity_candidates(
@@ -251,12 +397,6 @@ pub async fn identity_candidates(
     inode: Option<i64>,
     head_hash: Option<&str>,
 ) -> Result<Vec<(i64, FileState)>> {
-    #[derive(FromRow)]
-    struct WithId {
-        id: i64,
-        #[sqlx(flatten)]
-        state: FileState,
-    }
     let rows: Vec<WithId> = sqlx::query_as(
         "SELECT id, source_id, path, device, inode, head_hash, byte_offset, size_seen \
          FROM log_files WHERE source_id = ?1 AND path != ?2 \
@@ -324,28 +464,160 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn file_state_upserts_in_place() {
+    async fn upsert_never_resets_another_scanners_progress() {
         let db = crate::db::open_in_memory().await.unwrap();
         let src = insert(&db, "/l/*.log", "combined", None, None, now())
             .await
             .unwrap();
-        let mut st = FileState {
+        let fresh = FileState {
             source_id: src,
             path: "/l/a.log".into(),
             device: Some(1),
             inode: Some(99),
-            head_hash: Some("abc".into()),
-            byte_offset: 100,
-            size_seen: 100,
+            head_hash: None,
+            byte_offset: 0,
+            size_seen: -1,
         };
-        let id1 = upsert_file(&db, &st, now()).await.unwrap();
-        st.byte_offset = 250;
-        let id2 = upsert_file(&db, &st, now()).await.unwrap();
+        let id1 = upsert_file(&db, &fresh, now()).await.unwrap();
+        let mut read = fresh.clone();
+        read.byte_offset = 250;
+        read.head_hash = Some("250:abc".into());
+        let start = Expected {
+            byte_offset: 0,
+            path: "/l/a.log".into(),
+        };
+        assert!(advance_file(&db, id1, &start, &read, None, now())
+            .await
+            .unwrap());
+        // A second scanner that looked before the first one's commit also thinks "new file".
+        let (id2, got) = insert_or_get_file(&db, &fresh, now()).await.unwrap();
         assert_eq!(id1, id2, "same file keeps its id (events point at it)");
+        assert_eq!(
+            got, read,
+            "the row another scanner advanced is returned as it is: the old upsert reset it to 0, \
+             and the lines up to 250 were stored again under the next file id"
+        );
         let (_, got) = get_file(&db, src, "/l/a.log").await.unwrap().unwrap();
-        assert_eq!(got.byte_offset, 250);
+        assert_eq!(got.byte_offset, 250, "and stays at 250");
         assert!(get_file(&db, src, "/l/other.log").await.unwrap().is_none());
     }
+
+    #[tokio::test]
+    async fn the_offset_advances_only_from_where_the_scanner_started() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        let src = insert(&db, "/l/*.log", "combined", None, None, now())
+            .await
+            .unwrap();
+        let mut f = FileState {
+            source_id: src,
+            path: "/l/a.log".into(),
+            device: Some(1),
+            inode: Some(7),
+            head_hash: None,
+            byte_offset: 0,
+            size_seen: -1,
+        };
+        let id = upsert_file(&db, &f, now()).await.unwrap();
+        let from0 = Expected {
+            byte_offset: 0,
+            path: f.path.clone(),
+        };
+        f.byte_offset = 100;
+        assert!(
+            advance_file(&db, id, &from0, &f, None, now())
+                .await
+                .unwrap(),
+            "first scanner: 0 → 100"
+        );
+        let mut stale = f.clone();
+        stale.byte_offset = 60;
+        assert!(
+            !advance_file(&db, id, &from0, &stale, None, now())
+                .await
+                .unwrap(),
+            "a second scanner that also started at 0 loses: the row is at 100 now"
+        );
+        assert_eq!(get_file(&db, src, "/l/a.log").await.unwrap().unwrap().1, f);
+        let moved = Expected {
+            byte_offset: 100,
+            path: "/l/a.log.1".into(),
+        };
+        assert!(
+            !advance_file(&db, id, &moved, &f, None, now())
+                .await
+                .unwrap(),
+            "the path is part of the expectation"
+        );
+        assert!(
+            !retire_file_if(&db, id, &from0, now()).await.unwrap(),
+            "a stale view does not retire the row"
+        );
+        let at100 = Expected {
+            byte_offset: 100,
+            path: f.path.clone(),
+        };
+        assert!(retire_file_if(&db, id, &at100, now()).await.unwrap());
+        assert!(file_id(&db, src, "/l/a.log").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_file_error_is_kept_until_the_next_read_commits() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        let src = insert(&db, "/l/*.log", "combined", None, None, now())
+            .await
+            .unwrap();
+        set_file_error(
+            &db,
+            src,
+            "/l/a.log",
+            Some(1),
+            Some(7),
+            "1:7:10:0:0",
+            "cannot read /l/a.log: denied",
+            now(),
+        )
+        .await
+        .unwrap();
+        let row = get_file_row(&db, src, "/l/a.log").await.unwrap().unwrap();
+        assert_eq!(
+            (
+                row.state.byte_offset,
+                row.last_error.as_deref(),
+                row.last_error_stat.as_deref()
+            ),
+            (0, Some("cannot read /l/a.log: denied"), Some("1:7:10:0:0")),
+            "an unreadable new file gets a row at offset 0 with its error"
+        );
+        let mut f = row.state.clone();
+        f.byte_offset = 10;
+        let from0 = Expected {
+            byte_offset: 0,
+            path: f.path.clone(),
+        };
+        assert!(advance_file(&db, row.id, &from0, &f, None, now())
+            .await
+            .unwrap());
+        let row = get_file_row(&db, src, "/l/a.log").await.unwrap().unwrap();
+        assert_eq!(
+            (row.last_error, row.last_error_stat),
+            (None, None),
+            "a read that commits clears the error"
+        );
+        set_file_error(&db, src, "/l/a.log", Some(1), Some(7), "s", "again", now())
+            .await
+            .unwrap();
+        assert_eq!(
+            get_file(&db, src, "/l/a.log")
+                .await
+                .unwrap()
+                .unwrap()
+                .1
+                .byte_offset,
+            10,
+            "an error on a row keeps its offset"
+        );
+    }
+
     #[tokio::test]
     async fn retired_rows_free_the_path_and_stay_findable() {
         let db = crate::db::open_in_memory().await.unwrap();

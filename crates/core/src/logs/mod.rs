@@ -25,9 +25,9 @@ mod watch;
 pub use crate::redact::redact_url;
 pub use jsonl::JsonlMapping;
 pub use tail::{
-    add_source, daily_usage, events, expand_home, list_sources, read_head, remove_source, scan,
-    scan_all, scan_all_until, scan_source, usage_totals, FileReport, Progress, ProgressFn,
-    ScanOptions, ScanReport, DEFAULT_BATCH_BYTES,
+    add_source, daily_usage, events, expand_home, list_sources, matching_files, read_head,
+    remove_source, scan, scan_all, scan_all_until, scan_source, usage_totals, FileReport, Progress,
+    ProgressFn, ScanOptions, ScanReport, SourceError, DEFAULT_BATCH_BYTES,
 };
 pub use watch::{Watcher, WatcherCommand, WatcherEvent, WatcherSink, COALESCE, RESCAN_EVERY};
 

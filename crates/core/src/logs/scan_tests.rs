@@ -947,3 +947,816 @@ async fn a_cancelled_scan_stops_between_batches_and_the_next_resumes() {
         "every 402 once: none lost, none doubled"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Faults: one file or source that cannot be read is reported on it and skipped.
+
+/// A gzip stream of `text`.
+fn gz_bytes(text: &[u8]) -> Vec<u8> {
+    gz_with(text, flate2::Compression::fast())
+}
+
+fn gz_with(text: &[u8], level: flate2::Compression) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), level);
+    enc.write_all(text).unwrap();
+    enc.finish().unwrap()
+}
+
+/// The Logs screen's row of the source with this pattern.
+async fn listed(cw: &crate::Cliffwatch, pattern: &str) -> crate::dashboard::LogSourceRow {
+    crate::dashboard::log_sources(cw)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.source.pattern == pattern)
+        .unwrap_or_else(|| panic!("{pattern} is listed"))
+}
+
+async fn add_combined(cw: &crate::Cliffwatch, pattern: &str) {
+    add_source(
+        cw,
+        pattern,
+        Some(Format::Combined),
+        None,
+        None,
+        serde_json::Value::Null,
+    )
+    .await
+    .unwrap();
+}
+
+/// `[ok1, bad, ok2]` as three sources, and `[bad.gz, ok]` in one: the ok files are read, the
+/// bad ones are listed with their error, and a rescan of an unchanged bad file is a stat.
+async fn bad_file_case(tmp: &std::path::Path, bad: &std::path::Path) {
+    let cw = open_cw(tmp).await;
+    let ok1 = tmp.join("ok1.log");
+    let ok2 = tmp.join("ok2.log");
+    append(&ok1, &line(1, 402));
+    append(&ok2, &line(2, 402));
+    for p in [&ok1, bad, &ok2] {
+        add_combined(&cw, p.to_str().unwrap()).await;
+    }
+    let dir = tmp.join("rotated");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("a.log.1.gz"), b"not gzip at all, only its name").unwrap();
+    append(&dir.join("b.log"), &line(3, 402));
+    let glob = dir.join("*").to_string_lossy().into_owned();
+    add_combined(&cw, &glob).await;
+
+    let r = scan_all(&cw, None).await.expect(
+        "one unreadable file must not fail the scan: it used to abort every source after it",
+    );
+    assert_eq!(
+        urls(&stored(cw.pool()).await),
+        want(&[1, 2, 3]),
+        "the sources after the bad file, and the file beside the corrupt .gz, are read"
+    );
+    let errors: Vec<&str> = r.files.iter().filter_map(|f| f.error.as_deref()).collect();
+    assert_eq!(errors.len(), 2, "both bad files are reported: {r:?}");
+    let row = listed(&cw, bad.to_str().unwrap()).await;
+    assert_eq!(row.file_errors, 1, "the bad file is counted on its source");
+    assert!(
+        row.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains(bad.to_str().unwrap())),
+        "its error names it: {:?}",
+        row.last_error
+    );
+    let row = listed(&cw, &glob).await;
+    assert_eq!(
+        (row.file_errors, row.events),
+        (1, 1),
+        "the corrupt .gz is counted, the good file's event too"
+    );
+    assert!(
+        row.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("a.log.1.gz")),
+        "{:?}",
+        row.last_error
+    );
+    assert_eq!(listed(&cw, ok1.to_str().unwrap()).await.file_errors, 0);
+
+    let again = scan_all(&cw, None).await.unwrap();
+    let bad_again: Vec<&FileReport> = again.files.iter().filter(|f| f.error.is_some()).collect();
+    assert_eq!(bad_again.len(), 2, "still reported: {again:?}");
+    assert!(
+        bad_again.iter().all(|f| f.unchanged) && again.bytes_read == 0,
+        "an unchanged broken file costs only a stat: {again:?}"
+    );
+
+    // Fixed: read at the next scan, and the error is gone.
+    std::fs::write(dir.join("a.log.1.gz"), gz_bytes(line(4, 402).as_bytes())).unwrap();
+    scan_all(&cw, None).await.unwrap();
+    assert_eq!(urls(&stored(cw.pool()).await), want(&[1, 2, 3, 4]));
+    assert_eq!(
+        listed(&cw, &glob).await.file_errors,
+        0,
+        "a read that commits clears the error"
+    );
+}
+
+#[tokio::test]
+async fn a_corrupt_gz_is_reported_on_it_and_the_other_files_and_sources_scan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.log.gz");
+    std::fs::write(&bad, b"\x1f\x8b but not really gzip").unwrap();
+    bad_file_case(tmp.path(), &bad).await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_mode_000_file_is_reported_on_it_and_the_other_files_and_sources_scan() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("secret.log");
+    append(&bad, &line(9, 402));
+    std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::File::open(&bad).is_ok() {
+        eprintln!(
+            "skipped: running as root, a mode-000 file is readable (the corrupt-gz, truncated-gz \
+             and vanished-file tests cover this path)"
+        );
+        return;
+    }
+    bad_file_case(tmp.path(), &bad).await;
+    // chmod back: its ctime changes, so it is tried again although its size did not.
+    std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let cw = open_cw(tmp.path()).await;
+    scan_all(&cw, None).await.unwrap();
+    assert_eq!(
+        urls(&stored(cw.pool()).await),
+        want(&[1, 2, 3, 4, 9]),
+        "made readable: read at the next scan"
+    );
+    assert_eq!(listed(&cw, bad.to_str().unwrap()).await.file_errors, 0);
+}
+
+#[tokio::test]
+async fn a_truncated_gz_keeps_what_was_read_and_is_a_stat_until_it_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("app.log.1.gz");
+    let text: String = (0..400)
+        .map(|i| line(i, if i < 10 { 402 } else { 200 }))
+        .collect();
+    let full = gz_bytes(text.as_bytes());
+    std::fs::write(&p, &full[..full.len() / 2]).unwrap();
+    let pool = crate::db::open_in_memory().await.unwrap();
+    let src = source(&pool, p.to_str().unwrap(), "combined").await;
+    let r = scan_source(&pool, &src, &opts(4096), None)
+        .await
+        .expect("a gzip cut mid-stream is an error on that file, not on the scan");
+    let f = &r.files[0];
+    assert!(
+        f.error
+            .as_deref()
+            .is_some_and(|e| e.contains("app.log.1.gz")),
+        "{r:?}"
+    );
+    assert_eq!(
+        stored(&pool).await.len(),
+        10,
+        "the complete lines before the cut are kept (the ten 402s come first)"
+    );
+    let again = scan_source(&pool, &src, &opts(4096), None).await.unwrap();
+    assert!(
+        again.files[0].unchanged && again.files[0].error.is_some() && again.bytes_read == 0,
+        "unchanged since it failed: not inflated again from the start: {again:?}"
+    );
+    std::fs::write(&p, &full).unwrap();
+    let done = scan_source(&pool, &src, &opts(4096), None).await.unwrap();
+    assert_eq!(done.files[0].error, None, "complete now: {done:?}");
+    assert_eq!(stored(&pool).await.len(), 10, "and nothing stored twice");
+}
+
+#[tokio::test]
+async fn a_file_that_vanishes_mid_scan_is_reported_and_the_next_one_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        tmp.path().join("a.log"),
+        tmp.path().join("b.log"),
+        tmp.path().join("c.log"),
+    );
+    let t0 = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+    for (i, p) in [&a, &b, &c].into_iter().enumerate() {
+        append(p, &line(i + 1, 402));
+        std::fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(t0 + std::time::Duration::from_secs(i as u64))
+            .unwrap();
+    }
+    let pool = crate::db::open_in_memory().await.unwrap();
+    let src = source(
+        &pool,
+        tmp.path().join("*.log").to_str().unwrap(),
+        "combined",
+    )
+    .await;
+    // Read oldest first: a, then b is deleted (after the walk listed it), then c.
+    let gone = std::sync::atomic::AtomicBool::new(false);
+    let progress = |p: &Progress| {
+        if p.files_done == 1 && !gone.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::fs::remove_file(&b).unwrap();
+        }
+    };
+    let r = scan_source(&pool, &src, &opts(DEFAULT_BATCH_BYTES), Some(&progress))
+        .await
+        .expect("a file deleted between the walk and its read is skipped");
+    assert!(gone.load(std::sync::atomic::Ordering::SeqCst));
+    assert_eq!(
+        urls(&stored(&pool).await),
+        want(&[1, 3]),
+        "a and c are read"
+    );
+    let fb = r
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("b.log"))
+        .expect("b is reported");
+    assert!(fb.error.is_some(), "{r:?}");
+    let (errors,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM log_files WHERE last_error IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(errors, 0, "a file that is gone keeps no error row");
+}
+
+#[tokio::test]
+async fn a_parser_panic_is_caught_skipped_and_reported_without_its_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("crash.log");
+    let ok = tmp.path().join("ok.log");
+    append(&p, &(line(1, 402) + &line(666, 402)));
+    append(&ok, &line(2, 402));
+    let pool = crate::db::open_in_memory().await.unwrap();
+    let src = source(
+        &pool,
+        tmp.path().join("*.log").to_str().unwrap(),
+        "combined",
+    )
+    .await;
+    super::tail::PANIC_ON.with(|c| c.set(Some(b"/r666?")));
+    let r = scan_source(&pool, &src, &opts(DEFAULT_BATCH_BYTES), None).await;
+    super::tail::PANIC_ON.with(|c| c.set(None));
+    let r = r.expect("a panicking parser is an error on its file, not a crashed scan");
+    assert_eq!(
+        urls(&stored(&pool).await),
+        want(&[2]),
+        "the other file is read"
+    );
+    let err = r
+        .files
+        .iter()
+        .find_map(|f| f.error.clone())
+        .expect("the crash is reported on its file");
+    assert!(
+        err.contains("crash.log") && err.contains("crashed"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("SECRET") && !err.contains("planted"),
+        "the panic's message (which quotes the line, key included) is never shown: {err}"
+    );
+}
+
+#[tokio::test]
+async fn a_source_that_cannot_be_scanned_does_not_stop_the_sources_after_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cw = open_cw(tmp.path()).await;
+    let (a, b) = (tmp.path().join("a.log"), tmp.path().join("b.log"));
+    append(&a, &line(1, 402));
+    append(&b, &line(2, 402));
+    add_combined(&cw, a.to_str().unwrap()).await;
+    // A zone this build does not know (renamed, or from a newer version): only scanning finds it.
+    ls::insert(
+        cw.pool(),
+        "/nowhere/*.log",
+        "combined",
+        Some("Mars/Olympus"),
+        None,
+        fixed_time(),
+    )
+    .await
+    .unwrap();
+    add_combined(&cw, b.to_str().unwrap()).await;
+    let r = scan_all(&cw, None)
+        .await
+        .expect("a bad source used to fail the whole scan");
+    assert_eq!(urls(&stored(cw.pool()).await), want(&[1, 2]));
+    assert_eq!(r.errors.len(), 1, "{r:?}");
+    assert!(
+        r.errors[0].message.contains("Mars/Olympus") && r.errors[0].pattern == "/nowhere/*.log",
+        "{:?}",
+        r.errors
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounded work: decompressed sizes, line lengths, directory walks.
+
+/// The process's peak resident memory (Linux), after resetting it to the current size.
+fn reset_peak_rss() -> Option<u64> {
+    std::fs::write("/proc/self/clear_refs", "5").ok()?;
+    peak_rss()
+}
+
+fn peak_rss() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = s
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb << 10)
+}
+
+#[tokio::test]
+async fn a_har_gz_is_bounded_by_what_it_inflates_to() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("session.har.gz");
+    // 512 MiB of spaces inside a HAR, in about 0.5 MB: one 1 MiB gzip member, repeated.
+    let mut file = gz_bytes(b"{\"log\": {\"entries\": [");
+    let spaces = gz_with(&vec![b' '; 1 << 20], flate2::Compression::best());
+    for _ in 0..512 {
+        file.extend_from_slice(&spaces);
+    }
+    file.extend(gz_bytes(b"]}}"));
+    std::fs::write(&p, &file).unwrap();
+    assert!(file.len() < 1 << 20, "{} bytes on disk", file.len());
+    let pool = crate::db::open_in_memory().await.unwrap();
+    let src = source(&pool, p.to_str().unwrap(), "har").await;
+    let mut o = opts(DEFAULT_BATCH_BYTES);
+    o.max_document = 4 << 20;
+    let before = reset_peak_rss();
+    let r = scan_source(&pool, &src, &o, None).await.unwrap();
+    let after = peak_rss();
+    if let (Some(b), Some(a)) = (before, after) {
+        assert!(
+            a.saturating_sub(b) < 128 << 20,
+            "inflating stopped at the cap: the peak grew by {} MiB (the whole 512 MiB used to \
+             be read into memory)",
+            a.saturating_sub(b) >> 20
+        );
+    }
+    let err = r.files[0].error.as_deref().unwrap_or_default();
+    assert!(
+        err.contains("larger than 4 MiB decompressed"),
+        "over the cap once inflated (its size on disk is under it): {r:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_gz_bomb_of_lines_stops_at_the_inflate_cap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("app.log.1.gz");
+    let mut file = gz_bytes(line(1, 402).as_bytes());
+    let mut junk = vec![b' '; 1 << 20];
+    junk.push(b'\n');
+    let junk = gz_with(&junk, flate2::Compression::best());
+    for _ in 0..64 {
+        file.extend_from_slice(&junk);
+    }
+    std::fs::write(&p, &file).unwrap();
+    let pool = crate::db::open_in_memory().await.unwrap();
+    let src = source(&pool, p.to_str().unwrap(), "combined").await;
+    let mut o = opts(1 << 20);
+    o.max_inflated = 1 << 20;
+    let r = scan_source(&pool, &src, &o, None).await.unwrap();
+    assert!(
+        r.files[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("inflates to more than")),
+        "64 MiB from {} bytes is past 200 times its size: {r:?}",
+        file.len()
+    );
+    let (offset,): (i64,) = sqlx::query_as("SELECT byte_offset FROM log_files")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(
+        offset > 0 && offset < 32 << 20,
+        "stopped at the cap, {offset} bytes in"
+    );
+    assert_eq!(
+        stored(&pool).await.len(),
+        1,
+        "the line before the cap is kept"
+    );
+}
+
+#[tokio::test]
+async fn an_over_long_line_is_skipped_and_the_lines_around_it_are_read() {
+    for batch in [64 * 1024, DEFAULT_BATCH_BYTES] {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("app.log");
+        // The long line ends like a 402 line: parsed, it would be an event.
+        let long = "x".repeat(1 << 20) + &line(8, 402);
+        append(&p, &(line(1, 402) + &long + &line(2, 402)));
+        let pool = crate::db::open_in_memory().await.unwrap();
+        let src = source(&pool, p.to_str().unwrap(), "combined").await;
+        let mut o = opts(batch);
+        o.max_line = 100 * 1024;
+        let r = scan_source(&pool, &src, &o, None).await.unwrap();
+        assert_eq!(
+            urls(&stored(&pool).await),
+            want(&[1, 2]),
+            "batch {batch}: the line before and after are read, the long one is not parsed"
+        );
+        let note = r.files[0].note.as_deref().unwrap_or_default();
+        assert!(
+            note.contains("1 line(s) longer than 100 KiB"),
+            "batch {batch}: {r:?}"
+        );
+        assert_eq!(r.bytes_read, std::fs::metadata(&p).unwrap().len());
+    }
+}
+
+#[tokio::test]
+async fn an_over_long_line_still_being_written_is_skipped_across_scans() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("app.log");
+    append(&p, &(line(1, 402) + &"x".repeat(300 * 1024)));
+    let pool = crate::db::open_in_memory().await.unwrap();
+    let src = source(&pool, p.to_str().unwrap(), "combined").await;
+    let mut o = opts(64 * 1024);
+    o.max_line = 100 * 1024;
+    let first = scan_source(&pool, &src, &o, None).await.unwrap();
+    assert_eq!(
+        first.bytes_read,
+        std::fs::metadata(&p).unwrap().len(),
+        "the offset advances past the skipped bytes: {first:?}"
+    );
+    // The rest of the long line, which alone would parse as a 402, then a real one.
+    append(&p, &(line(8, 402) + &line(2, 402)));
+    scan_source(&pool, &src, &o, None).await.unwrap();
+    assert_eq!(
+        urls(&stored(&pool).await),
+        want(&[1, 2]),
+        "the next scan goes on skipping to the newline, rather than parse the line's tail"
+    );
+}
+
+#[tokio::test]
+async fn the_newline_search_is_linear_in_a_long_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("app.log");
+    append(
+        &p,
+        &("x".repeat(4 << 20) + "\n" + &line(1, 402) + &line(2, 402)),
+    );
+    let size = std::fs::metadata(&p).unwrap().len();
+    let pool = crate::db::open_in_memory().await.unwrap();
+    let src = source(&pool, p.to_str().unwrap(), "combined").await;
+    super::tail::SEARCHED.with(|c| c.set(0));
+    scan_source(&pool, &src, &opts(64 * 1024), None)
+        .await
+        .unwrap();
+    let searched = super::tail::SEARCHED.with(|c| c.get());
+    assert_eq!(urls(&stored(&pool).await), want(&[1, 2]));
+    assert!(
+        searched <= 2 * size,
+        "{searched} bytes searched for {size}: the whole buffer used to be searched again after \
+         every 64 KiB read (about 130 MiB here)"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn symlink_loops_neither_multiply_events_nor_hang_the_walk() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("logs");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    append(&dir.join("a.log"), &line(1, 402));
+    append(&dir.join("sub/b.log"), &line(2, 402));
+    let mut deep = dir.clone();
+    for i in 0..(MAX_DEPTH_FOR_TEST + 2) {
+        deep = deep.join(format!("d{i}"));
+    }
+    std::fs::create_dir_all(&deep).unwrap();
+    append(&deep.join("too-deep.log"), &line(3, 402));
+    let counts = |r: &ScanReport| (r.events_new, r.files.len());
+    let plain = {
+        let pool = crate::db::open_in_memory().await.unwrap();
+        let src = source(&pool, dir.to_str().unwrap(), "combined").await;
+        counts(&run(&pool, &src).await)
+    };
+    assert_eq!(
+        plain,
+        (2, 2),
+        "the file below the depth cap is not walked to"
+    );
+    std::os::unix::fs::symlink(".", dir.join("loop")).unwrap();
+    std::os::unix::fs::symlink("..", dir.join("sub/up")).unwrap();
+    std::os::unix::fs::symlink("a.log", dir.join("alias.log")).unwrap();
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    append(&elsewhere.join("c.log"), &line(4, 402));
+    std::os::unix::fs::symlink(&elsewhere, dir.join("linked")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.join("linked-again")).unwrap();
+    for pattern in [
+        dir.to_string_lossy().into_owned(),
+        dir.join("**/*.log").to_string_lossy().into_owned(),
+    ] {
+        let pool = crate::db::open_in_memory().await.unwrap();
+        let src = source(&pool, &pattern, "combined").await;
+        let r = run(&pool, &src).await;
+        assert_eq!(
+            counts(&r),
+            (3, 3),
+            "{pattern}: a, b and the linked folder's c, each once (the glob walked `loop` and \
+             `up` again and again, and `linked` twice): {:?}",
+            r.files.iter().map(|f| &f.path).collect::<Vec<_>>()
+        );
+        assert!(
+            r.files.iter().all(|f| !f.path.contains("alias")),
+            "a link to a file is the file: the real name is kept"
+        );
+    }
+    let (files, _) = matching_files(dir.join("*.log").to_str().unwrap(), 100).unwrap();
+    assert_eq!(
+        files,
+        vec![dir.join("a.log")],
+        "one level: * does not cross a /, and the alias is the same file"
+    );
+}
+
+const MAX_DEPTH_FOR_TEST: usize = super::tail::MAX_DEPTH;
+
+#[tokio::test]
+async fn the_walk_caps_the_files_of_a_source_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    for i in 0..5 {
+        append(&tmp.path().join(format!("{i}.log")), &line(i, 402));
+    }
+    let pool = crate::db::open_in_memory().await.unwrap();
+    let src = source(
+        &pool,
+        tmp.path().join("*.log").to_str().unwrap(),
+        "combined",
+    )
+    .await;
+    let mut o = opts(DEFAULT_BATCH_BYTES);
+    o.max_files = 3;
+    let r = scan_source(&pool, &src, &o, None).await.unwrap();
+    assert_eq!(r.events_new, 3, "{r:?}");
+    assert!(
+        r.errors
+            .iter()
+            .any(|e| e.message.contains("more than 3 files")),
+        "{r:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concurrent scanners: the app and the CLI on one database.
+
+/// A Claude Code line: a 402 (`error`) or a usage record without ids (keyed by file and offset).
+fn cc_line(i: usize, error: bool) -> String {
+    if error {
+        format!(
+            "{{\"timestamp\":\"2026-11-21T10:00:00Z\",\"isApiErrorMessage\":true,\"apiErrorStatus\":402,\"message\":{{\"content\":[{{\"type\":\"text\",\"text\":\"API Error: 402 credit balance is too low #{i}\"}}]}}}}\n"
+        )
+    } else {
+        format!(
+            "{{\"timestamp\":\"2026-11-21T10:00:00Z\",\"message\":{{\"model\":\"claude-x\",\"usage\":{{\"input_tokens\":{i},\"output_tokens\":1}}}}}}\n"
+        )
+    }
+}
+
+/// (events, usage records, input tokens) in the store.
+async fn ledger(pool: &SqlitePool) -> (i64, i64, i64) {
+    let (e,): (i64,) = sqlx::query_as("SELECT count(*) FROM cliff_events")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let (u, t): (i64, i64) =
+        sqlx::query_as("SELECT count(*), coalesce(sum(input_tokens), 0) FROM usage_records")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    (e, u, t)
+}
+
+/// Appends `n` lines from `next` on to `p`, every fourth a 402; returns the new `next`.
+fn grow(p: &std::path::Path, next: usize, n: usize, want: &mut (i64, i64, i64)) -> usize {
+    let mut s = String::new();
+    for i in next..next + n {
+        let error = i % 4 == 0;
+        if error {
+            want.0 += 1;
+        } else {
+            want.1 += 1;
+            want.2 += i as i64;
+        }
+        s.push_str(&cc_line(i, error));
+    }
+    append(p, &s);
+    next + n
+}
+
+/// Scanner A looked at the files, then scanner B read further before A got to them: A must
+/// not take the file that grew for a truncated one, start it over under a new row and store
+/// its lines again.
+#[tokio::test]
+async fn a_scanner_with_a_stale_view_stores_nothing_twice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("cw.db");
+    let dir = tmp.path().join("logs");
+    std::fs::create_dir(&dir).unwrap();
+    let (a, b) = (dir.join("a.jsonl"), dir.join("b.jsonl"));
+    let mut want = (0, 0, 0);
+    let mut next = grow(&a, 0, 8, &mut want);
+    next = grow(&b, next, 8, &mut want);
+    let t0 = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(&a)
+        .unwrap()
+        .set_modified(t0)
+        .unwrap();
+    let pool = crate::db::open(&db).await.unwrap();
+    let pattern = dir.join("*.jsonl").to_string_lossy().into_owned();
+    let src = source(&pool, &pattern, "claude-code").await;
+    run(&pool, &src).await;
+    assert_eq!(ledger(&pool).await, want);
+
+    next = grow(&a, next, 8, &mut want);
+    std::fs::File::options()
+        .write(true)
+        .open(&a)
+        .unwrap()
+        .set_modified(t0)
+        .unwrap();
+    grow(&b, next, 8, &mut want);
+    let want = Arc::new(std::sync::Mutex::new(want));
+    let (want_now, b2, db2, src2) = (want.clone(), b.clone(), db.clone(), src.clone());
+    let once = std::sync::atomic::AtomicBool::new(false);
+    // After A's first commit (of a.jsonl), b.jsonl grows and scanner B, with its own pool,
+    // reads it to the end.
+    let progress = move |_: &Progress| {
+        if once.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        grow(&b2, 10_000, 8, &mut want_now.lock().unwrap());
+        let (db2, src2) = (db2.clone(), src2.clone());
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(async {
+                    let pool = crate::db::open(&db2).await.unwrap();
+                    scan_source(&pool, &src2, &opts(DEFAULT_BATCH_BYTES), None)
+                        .await
+                        .unwrap();
+                    pool.close().await;
+                })
+        })
+        .join()
+        .unwrap();
+    };
+    let r = scan_source(&pool, &src, &opts(DEFAULT_BATCH_BYTES), Some(&progress))
+        .await
+        .unwrap();
+    run(&pool, &src).await;
+    let want = *want.lock().unwrap();
+    assert_eq!(
+        ledger(&pool).await,
+        want,
+        "each line once: B's offset is past what A saw of b.jsonl, which A took for a \
+         truncation and read again from 0 under a new row: {r:?}"
+    );
+}
+
+/// Scanner A is reading app.log when it is rotated and scanner B follows the rotation (moves
+/// A's row to app.log.1, and starts a row for the new app.log). A's next commit must not move
+/// the row back: that broke the path's uniqueness, and failed A's scan.
+#[tokio::test]
+async fn a_rotation_followed_by_another_scanner_is_not_undone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("cw.db");
+    let dir = tmp.path().join("logs");
+    std::fs::create_dir(&dir).unwrap();
+    let p = dir.join("app.log");
+    let mut want = 0;
+    let mut text = String::new();
+    for i in 0..1000 {
+        let status = if i % 10 == 0 { 402 } else { 200 };
+        want += usize::from(status == 402);
+        text.push_str(&line(i, status));
+    }
+    append(&p, &text);
+    let pool = crate::db::open(&db).await.unwrap();
+    let pattern = dir.join("app.log*").to_string_lossy().into_owned();
+    let src = source(&pool, &pattern, "combined").await;
+    // After A's first batch (64 KiB of the 130), app.log is rotated and B scans.
+    let (p2, db2, src2) = (p.clone(), db.clone(), src.clone());
+    let once = std::sync::atomic::AtomicBool::new(false);
+    let progress = move |_: &Progress| {
+        if once.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        std::fs::rename(&p2, p2.with_extension("log.1")).unwrap();
+        append(&p2, &(line(5000, 402) + &line(5001, 402)));
+        let (db2, src2) = (db2.clone(), src2.clone());
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(async {
+                    let pool = crate::db::open(&db2).await.unwrap();
+                    scan_source(&pool, &src2, &opts(DEFAULT_BATCH_BYTES), None)
+                        .await
+                        .unwrap();
+                    pool.close().await;
+                })
+        })
+        .join()
+        .unwrap();
+    };
+    let r = scan_source(&pool, &src, &opts(1), Some(&progress))
+        .await
+        .expect("the row B moved is left where B put it");
+    assert!(
+        r.files
+            .iter()
+            .any(|f| f.note.as_deref() == Some(super::tail::LOST_RACE_FOR_TEST)),
+        "A stops reading the file B took over: {:?}",
+        r.files
+    );
+    run(&pool, &src).await;
+    assert_eq!(
+        stored(&pool).await.len(),
+        want + 2,
+        "every 402 of the rotated file and of the new one, once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_scanners_at_once_store_each_line_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("cw.db");
+    let dir = tmp.path().join("logs");
+    std::fs::create_dir(&dir).unwrap();
+    let (p, q) = (dir.join("session.jsonl"), dir.join("other.jsonl"));
+    let one = crate::db::open(&db).await.unwrap();
+    let two = crate::db::open(&db).await.unwrap();
+    let src = source(&one, dir.join("*.jsonl").to_str().unwrap(), "claude-code").await;
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // The logs grow while three scanners read them: two futures on one pool, and one on a
+    // second pool (the app and the CLI).
+    let writer = {
+        let done = done.clone();
+        tokio::task::spawn_blocking(move || {
+            let (mut want, mut next) = ((0, 0, 0), 0);
+            for k in 0..120 {
+                next = grow(if k % 2 == 0 { &p } else { &q }, next, 3, &mut want);
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            want
+        })
+    };
+    let scanner = |pool: SqlitePool| {
+        let (done, src) = (done.clone(), src.clone());
+        async move {
+            let o = opts(512);
+            let mut scans = 0;
+            loop {
+                let last = done.load(std::sync::atomic::Ordering::SeqCst);
+                scan_source(&pool, &src, &o, None)
+                    .await
+                    .unwrap_or_else(|e| panic!("scan {scans}: {e}"));
+                scans += 1;
+                if last {
+                    return scans;
+                }
+            }
+        }
+    };
+    let (want, x, y, z) = tokio::join!(
+        writer,
+        scanner(one.clone()),
+        scanner(one.clone()),
+        scanner(two.clone())
+    );
+    let want = want.unwrap();
+    assert_eq!(
+        ledger(&one).await,
+        want,
+        "the events and usage of one scan, each line once (after {x}, {y} and {z} scans)"
+    );
+    let (distinct,): (i64,) = sqlx::query_as("SELECT count(DISTINCT message) FROM cliff_events")
+        .fetch_one(&one)
+        .await
+        .unwrap();
+    assert_eq!(distinct, want.0, "each 402 once (each has its own message)");
+}

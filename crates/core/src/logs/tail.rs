@@ -19,6 +19,22 @@
 //!
 //! A file whose device, inode and size are what the last scan left costs one `stat` and one
 //! indexed lookup.
+//!
+//! Faults and hostile files:
+//! - a file that cannot be read (permissions, a corrupt or cut `.gz`, over a size cap, a parser
+//!   that panicked) gets its error on its row and is skipped; the other files and sources are
+//!   read. While it stays as it was when it failed (device, inode, size, mtime and ctime), a
+//!   rescan costs a stat; the next read that commits clears the error;
+//! - sizes are bounded by what a file inflates to (a `.har.gz` by [`MAX_DOCUMENT`], a line
+//!   `.gz` by [`MAX_INFLATED`]), a line longer than [`MAX_LINE`] is skipped to its newline
+//!   unparsed, and the newline search never goes over a byte twice;
+//! - a source's folders are walked once each, symbolic links included ([`matching_files`]).
+//!
+//! Two scanners on one database (the app and the CLI) may read the same file at once: each
+//! batch's commit first advances the row *from the offset and path its scanner started at*
+//! ([`ls::advance_file`]); the one that loses rolls back and leaves the file to the other. A row
+//! is never reset to 0 by a scanner that thought the file new, and a file is looked at only
+//! after its row is read, so one scanner's progress never looks like a truncation to another.
 
 use super::prices::PriceTable;
 use super::{
@@ -33,8 +49,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 use sqlx::SqlitePool;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{Read, Seek, SeekFrom};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -50,12 +67,24 @@ const MIN_CONTENT_MATCH: usize = 64;
 /// short (tens of ms) while making commit overhead negligible at 500 MB/s.
 pub const DEFAULT_BATCH_BYTES: usize = 8 << 20;
 
-/// The longest line buffered while waiting for its newline (Claude Code tool results reach
-/// several MiB).
-const MAX_LINE: usize = 64 << 20;
+/// The longest line parsed (Claude Code tool results reach several MiB). A longer one is not a
+/// log line (a binary file, a runaway writer): it is skipped up to its newline, with a note.
+pub const MAX_LINE: usize = 64 << 20;
 
-/// Whole-document formats (HAR) larger than this are skipped with a note.
-const MAX_DOCUMENT: u64 = 512 << 20;
+/// Whole-document formats (HAR) larger than this, decompressed, are skipped with an error on
+/// the file: a document is parsed in memory.
+pub const MAX_DOCUMENT: u64 = 512 << 20;
+
+/// A `.gz` is inflated to at most this, or to [`GZ_RATIO`] times its size if that is more: a
+/// 1 MB gzip bomb holds 4 GB of spaces, while real logs compress 10 to 30 times.
+pub const MAX_INFLATED: u64 = 4 << 30;
+const GZ_RATIO: u64 = 200;
+
+/// Directory levels a `**` descends below a source's root.
+pub const MAX_DEPTH: usize = 32;
+
+/// Files one source may match; past it the rest are reported, not read (narrow the glob).
+pub const MAX_FILES: usize = 100_000;
 
 /// New events kept in a [`ScanReport`] for printing; the count goes on past it.
 const MAX_REPORTED_EVENTS: usize = 10_000;
@@ -65,6 +94,16 @@ const DETECT_BYTES: usize = 64 * 1024;
 
 /// Rotated siblings looked at when a file's old self must be found.
 const MAX_SIBLINGS: usize = 1000;
+
+#[cfg(test)]
+thread_local! {
+    /// A byte string that makes the parse step panic on a line holding it: the real parsers
+    /// have no known panic left for the test of the catch to rely on.
+    pub(crate) static PANIC_ON: std::cell::Cell<Option<&'static [u8]>> =
+        const { std::cell::Cell::new(None) };
+    /// Bytes searched for a newline, to show that the search is linear in a long line.
+    pub(crate) static SEARCHED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
 
 /// Backfill progress of one source, reported after every committed batch (the dashboard draws
 /// it as a bar on the source's row).
@@ -99,6 +138,12 @@ pub struct ScanOptions {
     /// Set from elsewhere to stop the scan after the batch in progress (each batch is one
     /// transaction with its offset, so stopping between batches loses and repeats nothing).
     pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// Limits on untrusted files ([`MAX_LINE`], [`MAX_DOCUMENT`], [`MAX_INFLATED`],
+    /// [`MAX_FILES`]); tests lower them to stay fast.
+    pub max_line: usize,
+    pub max_document: u64,
+    pub max_inflated: u64,
+    pub max_files: usize,
 }
 
 impl ScanOptions {
@@ -109,6 +154,10 @@ impl ScanOptions {
             now,
             prices,
             cancel: None,
+            max_line: MAX_LINE,
+            max_document: MAX_DOCUMENT,
+            max_inflated: MAX_INFLATED,
+            max_files: MAX_FILES,
         }
     }
 
@@ -131,6 +180,17 @@ pub struct FileReport {
     pub unchanged: bool,
     /// Rotation, truncation, an unknown format …
     pub note: Option<String>,
+    /// Why the file could not be read (it is skipped until it changes; `logs list` shows it).
+    pub error: Option<String>,
+}
+
+/// A source that could not be scanned, or part of it (a bad glob or zone, a directory that
+/// cannot be listed, too many files). The other sources are scanned all the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceError {
+    pub source_id: LogSourceId,
+    pub pattern: String,
+    pub message: String,
 }
 
 /// What a scan did.
@@ -146,11 +206,15 @@ pub struct ScanReport {
     pub events: Vec<CliffEvent>,
     /// Codex rate-limit readings seen, in order.
     pub rate_limits: Vec<RateLimit>,
+    /// Sources (or parts of them) that could not be scanned; files that could not be read are
+    /// in `files`, with their `error`.
+    pub errors: Vec<SourceError>,
 }
 
 impl ScanReport {
     fn absorb(&mut self, other: ScanReport) {
         self.files.extend(other.files);
+        self.errors.extend(other.errors);
         self.bytes_read += other.bytes_read;
         self.events_new += other.events_new;
         self.usage_records += other.usage_records;
@@ -260,9 +324,30 @@ pub async fn scan_all_until(
         if opts.cancelled() {
             break;
         }
-        report.absorb(scan_source(cw.pool(), &s, &opts, progress).await?);
+        // One source that cannot be scanned (a zone that no longer exists, a bad glob from an
+        // older version) must not keep the ones after it from being read.
+        match scan_source(cw.pool(), &s, &opts, progress).await {
+            Ok(r) => report.absorb(r),
+            Err(e) if is_store_error(&e) => return Err(e),
+            Err(e) => report.errors.push(SourceError {
+                source_id: s.id,
+                pattern: s.pattern.clone(),
+                message: e.to_string(),
+            }),
+        }
     }
     Ok(report)
+}
+
+/// Errors of the store itself: every other source would fail the same way.
+fn is_store_error(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Database(_)
+            | Error::Migration(_)
+            | Error::ReadOnlyDatabase { .. }
+            | Error::CorruptDatabase { .. }
+    )
 }
 
 /// All log sources, oldest first.
@@ -344,6 +429,8 @@ struct Stat {
     ino: i64,
     size: u64,
     mtime: DateTime<Utc>,
+    /// The inode's change time in ns (Unix `ctime`): a chmod changes it, the size does not.
+    changed: i64,
     gz: bool,
 }
 
@@ -353,29 +440,202 @@ impl Stat {
     fn shorter_than(&self, offset: i64) -> bool {
         !self.gz && self.size < offset.max(0) as u64
     }
+
+    /// What a file that failed looked like: while a rescan finds the same, it is not tried
+    /// again (a chmod, a rewrite or a new inode changes it).
+    fn fingerprint(&self) -> String {
+        format!(
+            "{}:{}:{}:{}:{}",
+            self.dev,
+            self.ino,
+            self.size,
+            self.mtime.timestamp_nanos_opt().unwrap_or_default(),
+            self.changed
+        )
+    }
 }
 
 fn stat(path: &Path) -> std::io::Result<Stat> {
-    let m = std::fs::metadata(path)?;
+    Ok(stat_of(path, &std::fs::metadata(path)?))
+}
+
+fn stat_of(path: &Path, m: &std::fs::Metadata) -> Stat {
     #[cfg(unix)]
-    let (dev, ino) = {
+    let (dev, ino, changed) = {
         use std::os::unix::fs::MetadataExt;
-        (m.dev() as i64, m.ino() as i64)
+        (
+            m.dev() as i64,
+            m.ino() as i64,
+            m.ctime().saturating_mul(1_000_000_000) + m.ctime_nsec(),
+        )
     };
     #[cfg(not(unix))]
-    let (dev, ino) = (0i64, 0i64);
+    let (dev, ino, changed) = (0i64, 0i64, 0i64);
     let mtime = m
         .modified()
         .ok()
         .map(DateTime::<Utc>::from)
         .unwrap_or_default();
-    Ok(Stat {
+    Stat {
         dev,
         ino,
         size: m.len(),
         mtime,
+        changed,
         gz: is_gz(path),
-    })
+    }
+}
+
+/// A directory's or file's identity, to walk each once (`None` where there is no inode).
+fn identity(m: &std::fs::Metadata) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = m;
+        None
+    }
+}
+
+/// The files a source's pattern matches, sorted by path, with what went wrong listing them.
+///
+/// Walks from the longest prefix without glob characters, following symbolic links (a log
+/// folder is often one) but entering no directory twice and yielding no file twice (by device
+/// and inode: `ln -s . loop` or two links to one folder would otherwise count every event again,
+/// and two loops would never end), at most [`MAX_DEPTH`] levels deep for `**` and exactly as
+/// deep as the pattern otherwise, and at most `max_files` files.
+pub fn matching_files(pattern: &str, max_files: usize) -> Result<(Vec<PathBuf>, Vec<String>)> {
+    let (files, errors) = walk(pattern, max_files)?;
+    Ok((files.into_iter().map(|(p, _)| p).collect(), errors))
+}
+
+/// The files found (with what they looked like) and the errors met on the way.
+type Walked = (Vec<(PathBuf, Stat)>, Vec<String>);
+
+fn walk(pattern: &str, max_files: usize) -> Result<Walked> {
+    let bad = |e: glob::PatternError| {
+        Error::InvalidInput(format!("`{pattern}` is not a valid glob: {e}"))
+    };
+    let full = source_glob(pattern);
+    glob::Pattern::new(&full).map_err(bad)?;
+    let mut root = PathBuf::new();
+    let mut rest: Vec<String> = Vec::new();
+    for comp in Path::new(&full).components() {
+        let c = comp.as_os_str().to_string_lossy();
+        if !rest.is_empty() || c.contains(['*', '?', '[']) {
+            rest.push(c.into_owned());
+        } else {
+            root.push(comp);
+        }
+    }
+    let mut files: Vec<(PathBuf, Stat)> = Vec::new();
+    let mut errors = Vec::new();
+    if rest.is_empty() {
+        // A plain file.
+        match std::fs::metadata(&root) {
+            Ok(m) if m.is_file() => files.push((root.clone(), stat_of(&root, &m))),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => errors.push(format!("cannot read {}: {e}", root.display())),
+        }
+        return Ok((files, errors));
+    }
+    let opts = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
+    let rest_pat = glob::Pattern::new(&rest.join("/")).map_err(bad)?;
+    // `prefix[d - 1]` matches a directory `d` levels down that can hold a match (none once a
+    // `**` is passed: anything can).
+    let mut prefix = Vec::new();
+    for d in 1..rest.len() {
+        if rest[..d].iter().any(|c| c.contains("**")) {
+            break;
+        }
+        prefix.push(glob::Pattern::new(&rest[..d].join("/")).map_err(bad)?);
+    }
+    let depth = if rest.iter().any(|c| c.contains("**")) {
+        MAX_DEPTH
+    } else {
+        rest.len()
+    };
+    let walk_root: &Path = if root.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        &root
+    };
+    let mut dirs: HashSet<(u64, u64)> = HashSet::new();
+    let mut seen: HashMap<(u64, u64), usize> = HashMap::new();
+    let mut via_link: Vec<bool> = Vec::new();
+    let mut it = walkdir::WalkDir::new(walk_root)
+        .follow_links(true)
+        .max_depth(depth)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = it.next() {
+        let entry = match entry {
+            Ok(e) => e,
+            // A link back to a folder being walked: its files are walked already.
+            Err(e) if e.loop_ancestor().is_some() => continue,
+            Err(e) => {
+                let path = e.path().unwrap_or(walk_root).to_path_buf();
+                match e.into_io_error() {
+                    // Gone since it was listed, a dangling link, a root not created yet.
+                    Some(io) if io.kind() == std::io::ErrorKind::NotFound => {}
+                    Some(io) => errors.push(format!("cannot read {}: {io}", path.display())),
+                    None => errors.push(format!("cannot read {}", path.display())),
+                }
+                continue;
+            }
+        };
+        let Ok(meta) = entry.metadata() else { continue };
+        let rel = entry.path().strip_prefix(walk_root).unwrap_or(entry.path());
+        if entry.file_type().is_dir() {
+            let fresh = identity(&meta).is_none_or(|id| dirs.insert(id));
+            let reachable = entry.depth() == 0
+                || prefix
+                    .get(entry.depth() - 1)
+                    .is_none_or(|p| p.matches_path_with(rel, opts));
+            if !fresh || !reachable {
+                it.skip_current_dir();
+            }
+            continue;
+        }
+        if entry.depth() == 0 || !meta.is_file() || !rest_pat.matches_path_with(rel, opts) {
+            continue;
+        }
+        let path = if root.as_os_str().is_empty() {
+            rel.to_path_buf()
+        } else {
+            entry.path().to_path_buf()
+        };
+        let link = entry.path_is_symlink();
+        if let Some(id) = identity(&meta) {
+            if let Some(&i) = seen.get(&id) {
+                // One file under two names: keep the real one over a link to it.
+                if via_link[i] && !link {
+                    files[i] = (path.clone(), stat_of(&path, &meta));
+                    via_link[i] = false;
+                }
+                continue;
+            }
+            seen.insert(id, files.len());
+        }
+        if files.len() >= max_files {
+            errors.push(format!(
+                "more than {max_files} files match `{pattern}`: only the first {max_files} are read; narrow the pattern"
+            ));
+            break;
+        }
+        files.push((path.clone(), stat_of(&path, &meta)));
+        via_link.push(link);
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok((files, errors))
 }
 
 fn is_gz(path: &Path) -> bool {
@@ -501,16 +761,32 @@ pub async fn scan_source(
 
     let mut report = ScanReport::default();
     let mut todo: Vec<Pending> = Vec::new();
-    let paths = glob::glob(&pattern)
-        .map_err(|e| Error::InvalidInput(format!("`{}` is not a valid glob: {e}", source.pattern)))?
-        .filter_map(std::result::Result::ok)
-        .filter(|p| p.is_file());
-    for path in paths {
-        let Ok(st) = stat(&path) else { continue };
+    let (found, walk_errors) = walk(&source.pattern, opts.max_files)?;
+    report
+        .errors
+        .extend(walk_errors.into_iter().map(|message| SourceError {
+            source_id: source.id,
+            pattern: source.pattern.clone(),
+            message,
+        }));
+    for (path, st) in found {
         let path_s = path.to_string_lossy().into_owned();
-        let row = ls::get_file(pool, source.id, &path_s).await?;
+        let row = ls::get_file_row(pool, source.id, &path_s).await?;
         let pending = match &row {
-            Some((_, f))
+            // It failed last time and has not changed since: only a stat.
+            Some(r)
+                if r.last_error.is_some()
+                    && r.last_error_stat.as_deref() == Some(st.fingerprint().as_str()) =>
+            {
+                report.files.push(FileReport {
+                    path: path_s,
+                    unchanged: true,
+                    error: r.last_error.clone(),
+                    ..Default::default()
+                });
+                continue;
+            }
+            Some(ls::FileRow { state: f, .. })
                 if f.device == Some(st.dev)
                     && f.inode == Some(st.ino)
                     && f.size_seen == st.size as i64 =>
@@ -522,14 +798,14 @@ pub async fn scan_source(
                 });
                 continue;
             }
-            Some((_, f)) => st.size.saturating_sub(f.byte_offset.max(0) as u64),
+            Some(r) => st.size.saturating_sub(r.state.byte_offset.max(0) as u64),
             None => st.size,
         };
         todo.push(Pending {
             path,
             stat: st,
             pending,
-            row,
+            row: row.map(|r| (r.id, r.state)),
         });
     }
     todo.sort_by(|a, b| {
@@ -551,8 +827,38 @@ pub async fn scan_source(
             break;
         }
         prog.path = p.path.to_string_lossy().into_owned();
-        let r = scan_file(pool, &cx, &p.path, p.stat, p.row, &mut prog, progress).await?;
-        report.absorb(r);
+        match scan_file(pool, &cx, &p.path, p.stat, p.row, &mut prog, progress).await {
+            Ok(r) => report.absorb(r),
+            // One file that cannot be read is reported on that file and skipped; the others
+            // are read. Errors of the store still end the scan.
+            Err(e @ Error::LogFile { .. }) => {
+                let message = e.to_string();
+                let gone = matches!(std::fs::metadata(&p.path),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+                // A file that vanished has nothing to keep an error on. Otherwise the error is
+                // keyed on the stat taken *before* the read: a file that changed since is tried
+                // again at the next scan.
+                if !gone {
+                    ls::set_file_error(
+                        pool,
+                        source.id,
+                        &prog.path,
+                        Some(p.stat.dev),
+                        Some(p.stat.ino),
+                        &p.stat.fingerprint(),
+                        &message,
+                        opts.now,
+                    )
+                    .await?;
+                }
+                report.files.push(FileReport {
+                    path: prog.path.clone(),
+                    error: Some(message),
+                    ..Default::default()
+                });
+            }
+            Err(e) => return Err(e),
+        }
         prog.files_done += 1;
         if let Some(f) = progress {
             f(&prog);
@@ -573,16 +879,19 @@ async fn scan_file(
 ) -> Result<ScanReport> {
     let mut report = ScanReport::default();
     let path_s = path.to_string_lossy().into_owned();
-    let head = read_head(path, HEAD_LEN).map_err(|e| io_err(path, e))?;
     let mut note = None;
-    let mut new_row = false;
-    // The pre-pass row may be stale: following a rotation earlier in this scan can have moved a
-    // row to this path. Only a source with rows can have rotations to follow.
-    let existing = if cx.had_rows {
-        ls::get_file(pool, cx.source.id, &path_s).await?
+    // The pre-pass row may be stale: following a rotation earlier in this scan, or another
+    // scanner, can have moved or advanced it (a first backfill, with no rows, skips this). The
+    // file is looked at *after* its row is read: another scanner's offset (and head hash) then
+    // never reaches past what this one sees, so a file that only grew is not taken for a
+    // truncated or replaced one.
+    let (existing, st) = if cx.had_rows || existing.is_some() {
+        let row = ls::get_file(pool, cx.source.id, &path_s).await?;
+        (row, stat(path).map_err(|e| io_err(path, e))?)
     } else {
-        existing
+        (existing, st)
     };
+    let head = read_head(path, HEAD_LEN).map_err(|e| io_err(path, e))?;
 
     let mut row: Option<(i64, FileState)> = None;
     if let Some((id, f)) = existing {
@@ -602,40 +911,51 @@ async fn scan_file(
             } else {
                 "replaced or rotated: read from the start"
             });
-            report.absorb(follow_old_file(pool, cx, path, id, f, prog, progress).await?);
+            let (r, lost) = follow_old_file(pool, cx, path, id, f, prog, progress).await?;
+            report.absorb(r);
+            if lost {
+                report.files.push(FileReport {
+                    path: path_s,
+                    note: Some(LOST_RACE.into()),
+                    ..Default::default()
+                });
+                return Ok(report);
+            }
         }
     }
     let row = match row {
-        Some(r) => r,
+        Some((id, f)) => Some((id, f.path.clone(), f, false)),
         None => match if cx.had_rows {
             adopt(pool, cx, path, &st, &head).await?
         } else {
             None
         } {
-            Some(r) => {
+            Some((id, f)) => {
                 note.get_or_insert("rotated: continued where the old name left off");
-                r
+                Some((id, f.path.clone(), f, false))
             }
-            None => {
-                let f = FileState {
-                    source_id: cx.source.id,
-                    path: path_s.clone(),
-                    device: Some(st.dev),
-                    inode: Some(st.ino),
-                    head_hash: None,
-                    byte_offset: 0,
-                    size_seen: -1,
-                };
-                new_row = true;
-                (ls::upsert_file(pool, &f, cx.opts.now).await?, f)
-            }
+            None => new_row(pool, cx, &path_s, &st).await?,
         },
     };
-    let (id, mut f) = row;
+    let Some((id, expected_path, mut f, new_row)) = row else {
+        report.files.push(FileReport {
+            path: path_s,
+            note: Some(LOST_RACE.into()),
+            ..Default::default()
+        });
+        return Ok(report);
+    };
+    let expected = ls::Expected {
+        byte_offset: f.byte_offset,
+        path: expected_path,
+    };
     f.path = path_s.clone();
     f.device = Some(st.dev);
     f.inode = Some(st.ino);
-    let mut r = read_file(pool, cx, id, f, new_row, path, st, &head, prog, progress).await?;
+    let (mut r, _) = read_file(
+        pool, cx, id, f, expected, new_row, path, st, &head, prog, progress,
+    )
+    .await?;
     if let Some(n) = note {
         if let Some(fr) = r.files.last_mut() {
             fr.note.get_or_insert_with(|| n.to_owned());
@@ -645,8 +965,76 @@ async fn scan_file(
     Ok(report)
 }
 
+/// Said of a file another scanner (the app and the CLI on one database) read first.
+const LOST_RACE: &str = "another scanner read this file further: left to it";
+#[cfg(test)]
+pub(crate) const LOST_RACE_FOR_TEST: &str = LOST_RACE;
+
+/// A row for a file seen for the first time: `(id, the row's path, its state, whether it is
+/// fresh)`. Another scanner may have made it a moment ago and read from it: then its state is
+/// taken as it is, never reset. `None` when a stale row holds the path and cannot be retired
+/// (another scanner is moving it).
+async fn new_row(
+    pool: &SqlitePool,
+    cx: &SourceCx<'_>,
+    path_s: &str,
+    st: &Stat,
+) -> Result<Option<(i64, String, FileState, bool)>> {
+    let fresh = FileState {
+        source_id: cx.source.id,
+        path: path_s.to_owned(),
+        device: Some(st.dev),
+        inode: Some(st.ino),
+        head_hash: None,
+        byte_offset: 0,
+        size_seen: -1,
+    };
+    for _ in 0..2 {
+        let (id, stored) = ls::insert_or_get_file(pool, &fresh, cx.opts.now).await?;
+        if stored.device == fresh.device && stored.inode == fresh.inode {
+            let is_fresh = stored == fresh;
+            return Ok(Some((id, stored.path.clone(), stored, is_fresh)));
+        }
+        // A row of another file at this path (its rotation could not be followed to the end,
+        // e.g. a half-written document): retire it, and start this file under a new row.
+        let expected = ls::Expected {
+            byte_offset: stored.byte_offset,
+            path: stored.path.clone(),
+        };
+        if !ls::retire_file_if(pool, id, &expected, cx.opts.now).await? {
+            return Ok(None);
+        }
+    }
+    Ok(None)
+}
+
 fn io_err(path: &Path, e: std::io::Error) -> Error {
-    Error::InvalidInput(format!("cannot read {}: {e}", path.display()))
+    Error::LogFile {
+        path: path.to_owned(),
+        detail: e.to_string(),
+    }
+}
+
+/// A parser that panicked. The payload is never formatted: it may quote the line, and a line
+/// may hold a key.
+fn crashed(path: &Path) -> Error {
+    Error::LogFile {
+        path: path.to_owned(),
+        detail: "the parser crashed on it (a bug in Cliffwatch, please report it); the file is \
+                 skipped until it changes"
+            .into(),
+    }
+}
+
+/// `n` bytes in words: "512 MiB", "4 KiB", "100 bytes".
+fn size_text(n: u64) -> String {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 /// A row of this source that is this file under an older name (renamed, copied, compressed),
@@ -687,6 +1075,8 @@ async fn adopt(
                 }
             }
         }
+        // Moved to this name by the first commit of `read_file`, on the condition that the row
+        // is still where and as it was here (another scanner may adopt it at the same time).
         return Ok(Some((id, f)));
     }
     Ok(None)
@@ -695,7 +1085,7 @@ async fn adopt(
 /// The file a row was reading is no longer at its path. Look for it beside (renamed by
 /// rotation, or copied by copytruncate, maybe compressed), read its unread tail there, and move
 /// the row to that name (or retire it when the source's pattern does not cover that name or
-/// the old file cannot be found).
+/// the old file cannot be found). Also returns whether another scanner changed the row first.
 async fn follow_old_file(
     pool: &SqlitePool,
     cx: &SourceCx<'_>,
@@ -704,11 +1094,15 @@ async fn follow_old_file(
     f: FileState,
     prog: &mut Progress,
     progress: Option<&ProgressFn<'_>>,
-) -> Result<ScanReport> {
-    let found = find_sibling(path, &f);
+) -> Result<(ScanReport, bool)> {
+    let expected = ls::Expected {
+        byte_offset: f.byte_offset,
+        path: f.path.clone(),
+    };
+    let found = find_sibling(path, &f)?;
     let Some((q, qst, qhead)) = found else {
-        ls::retire_file(pool, id, cx.opts.now).await?;
-        return Ok(ScanReport::default());
+        let retired = ls::retire_file_if(pool, id, &expected, cx.opts.now).await?;
+        return Ok((ScanReport::default(), !retired));
     };
     let q_s = q.to_string_lossy().into_owned();
     let target =
@@ -721,26 +1115,33 @@ async fn follow_old_file(
     moved.path = target;
     moved.device = Some(qst.dev);
     moved.inode = Some(qst.ino);
-    let mut r = read_file(pool, cx, id, moved, false, &q, qst, &qhead, prog, progress).await?;
+    let (mut r, lost) = read_file(
+        pool, cx, id, moved, expected, false, &q, qst, &qhead, prog, progress,
+    )
+    .await?;
     if let Some(fr) = r.files.last_mut() {
-        fr.note = Some(format!("unread tail of the rotated {}", path.display()));
+        if !lost {
+            fr.note = Some(format!("unread tail of the rotated {}", path.display()));
+        }
     }
-    Ok(r)
+    Ok((r, lost))
 }
 
-fn find_sibling(path: &Path, f: &FileState) -> Option<(PathBuf, Stat, Vec<u8>)> {
+fn find_sibling(path: &Path, f: &FileState) -> Result<Option<(PathBuf, Stat, Vec<u8>)>> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path.file_name()?.to_string_lossy().into_owned();
+    let Some(name) = path.file_name() else {
+        return Ok(None);
+    };
+    let name = name.to_string_lossy().into_owned();
     let stem = name.split('.').next().unwrap_or(&name).to_owned();
     let mut by_content = None;
-    for entry in std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok())
-        .take(MAX_SIBLINGS)
-    {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(None);
+    };
+    for entry in entries.filter_map(|e| e.ok()).take(MAX_SIBLINGS) {
         let p = entry.path();
         let n = entry.file_name().to_string_lossy().into_owned();
         if p == path || !n.starts_with(&stem) {
@@ -751,8 +1152,10 @@ fn find_sibling(path: &Path, f: &FileState) -> Option<(PathBuf, Stat, Vec<u8>)> 
             continue;
         }
         if !st.gz && f.device == Some(st.dev) && f.inode == Some(st.ino) {
-            let head = read_head(&p, HEAD_LEN).ok()?;
-            return Some((p, st, head));
+            // The old file itself: if it cannot be read, say so rather than retire its row
+            // with its tail unread.
+            let head = read_head(&p, HEAD_LEN).map_err(|e| io_err(&p, e))?;
+            return Ok(Some((p, st, head)));
         }
         if by_content.is_none() {
             if let Some(h) = f.head_hash.as_deref() {
@@ -766,23 +1169,26 @@ fn find_sibling(path: &Path, f: &FileState) -> Option<(PathBuf, Stat, Vec<u8>)> 
             }
         }
     }
-    by_content
+    Ok(by_content)
 }
 
-/// Reads a file from its row's offset to the end, committing each batch with its offset.
+/// Reads a file from its row's offset to the end, committing each batch with its offset (each
+/// commit on the condition that the row is still as `expected`). Returns the report and
+/// whether another scanner moved the row first (then this one stopped reading the file).
 #[allow(clippy::too_many_arguments)]
 async fn read_file(
     pool: &SqlitePool,
     cx: &SourceCx<'_>,
     id: i64,
     mut f: FileState,
+    mut expected: ls::Expected,
     new_row: bool,
     path: &Path,
     st: Stat,
     head: &[u8],
     prog: &mut Progress,
     progress: Option<&ProgressFn<'_>>,
-) -> Result<ScanReport> {
+) -> Result<(ScanReport, bool)> {
     let mut report = ScanReport::default();
     let mut fr = FileReport {
         path: path.to_string_lossy().into_owned(),
@@ -810,9 +1216,13 @@ async fn read_file(
                 None => {
                     fr.note = Some("format not recognised: give --format".into());
                     f.size_seen = st.size as i64;
-                    ls::update_file(pool, id, &f, None, cx.opts.now).await?;
+                    let moved =
+                        ls::advance_file(pool, id, &expected, &f, None, cx.opts.now).await?;
+                    if !moved {
+                        fr.note = Some(LOST_RACE.into());
+                    }
                     report.files.push(fr);
-                    return Ok(report);
+                    return Ok((report, !moved));
                 }
             }
         }
@@ -830,40 +1240,60 @@ async fn read_file(
     let mut batch = Batch::new(cx, id, st.mtime);
 
     if parser.is_document() {
-        if st.size > MAX_DOCUMENT {
-            fr.note = Some(format!("larger than {} MiB: skipped", MAX_DOCUMENT >> 20));
-            report.files.push(fr);
-            return Ok(report);
+        let cap = cx.opts.max_document;
+        if !st.gz && st.size > cap {
+            return Err(Error::LogFile {
+                path: path.to_owned(),
+                detail: format!("larger than {}: skipped", size_text(cap)),
+            });
         }
-        let mut doc = Vec::with_capacity(st.size as usize);
+        // Bounded by what it inflates to, not by its size on disk: a 1 MB .har.gz can hold
+        // gigabytes.
+        let mut doc = Vec::with_capacity(st.size.min(cap) as usize);
         open_at(path, 0)
-            .and_then(|mut r| r.read_to_end(&mut doc))
+            .and_then(|r| r.take(cap.saturating_add(1)).read_to_end(&mut doc))
             .map_err(|e| io_err(path, e))?;
-        let mut out = Vec::new();
-        let complete = parser.parse_document(
-            &doc,
-            &mut ParseCx {
-                zone: cx.zone,
-                memory: &mut memory,
-            },
-            &mut out,
-        );
+        if doc.len() as u64 > cap {
+            return Err(Error::LogFile {
+                path: path.to_owned(),
+                detail: format!("larger than {} decompressed: skipped", size_text(cap)),
+            });
+        }
+        let complete = catch_unwind(AssertUnwindSafe(|| {
+            let mut out = Vec::new();
+            let complete = parser.parse_document(
+                &doc,
+                &mut ParseCx {
+                    zone: cx.zone,
+                    memory: &mut memory,
+                },
+                &mut out,
+            );
+            if complete {
+                batch.add(out);
+            }
+            complete
+        }))
+        .map_err(|_| crashed(path))?;
         if !complete {
             fr.note = Some("not a complete document yet: will retry when it changes".into());
             report.files.push(fr);
-            return Ok(report);
+            return Ok((report, false));
         }
-        batch.add(out);
         f.byte_offset = doc.len() as i64;
         f.size_seen = st.size as i64;
         fr.bytes_read = doc.len() as u64;
-        batch
-            .commit(pool, &f, &memory, &mut report, &mut fr)
+        let moved = batch
+            .commit(pool, &mut expected, &f, &memory, &mut report, &mut fr)
             .await?;
+        if !moved {
+            fr.note = Some(LOST_RACE.into());
+            fr.bytes_read = 0;
+        }
         prog.bytes_done += fr.bytes_read;
         report.bytes_read += fr.bytes_read;
         report.files.push(fr);
-        return Ok(report);
+        return Ok((report, !moved));
     }
 
     // Built once per source (an aho-corasick automaton is not free); per file only when the
@@ -877,59 +1307,169 @@ async fn read_file(
             &own_prefilter
         }
     };
+    let max_line = cx.opts.max_line;
     let mut offset = f.byte_offset.max(0) as u64;
-    let mut reader = open_at(path, offset).map_err(|e| io_err(path, e))?;
+    // Offsets in a .gz count decompressed bytes: a gzip bomb stops at the cap.
+    let inflate_cap = st
+        .gz
+        .then(|| cx.opts.max_inflated.max(st.size.saturating_mul(GZ_RATIO)));
+    let over_cap = |cap: u64, offset: u64| Error::LogFile {
+        path: path.to_owned(),
+        detail: format!(
+            "it inflates to more than {}: read up to byte {offset}, the rest skipped",
+            size_text(cap)
+        ),
+    };
+    if let Some(cap) = inflate_cap.filter(|cap| offset > *cap) {
+        return Err(over_cap(cap, offset));
+    }
+    // The offset of an over-long line being skipped up to its newline. A scan that starts
+    // where the previous one stopped in the middle of one (not after a newline) goes on
+    // skipping it.
+    let mut skipping: Option<u64> = None;
+    let mut continued = false;
+    let mut reader = if offset > 0 {
+        let mut r = open_at(path, offset - 1).map_err(|e| io_err(path, e))?;
+        let mut before = [0u8; 1];
+        r.read_exact(&mut before).map_err(|e| io_err(path, e))?;
+        if before[0] != b'\n' {
+            skipping = Some(offset);
+            continued = true;
+        }
+        r
+    } else {
+        open_at(path, 0).map_err(|e| io_err(path, e))?
+    };
+    let mut inflated = offset;
+    let mut skipped_lines = 0usize;
+    let mut first_skipped: Option<u64> = None;
+    let mut lost = false;
     // One buffer per scan, reused file after file: a fresh 8 MiB allocation per file would
     // page-fault its way through every file's bytes again.
     let mut buf = std::mem::take(&mut *cx.buf.lock().unwrap_or_else(|e| e.into_inner()));
     buf.clear();
+    // `buf[..searched_to]` is known to hold no newline: each byte is searched once, however
+    // long the line (searching the whole buffer again after every read is quadratic in it).
+    let mut searched_to = 0usize;
     loop {
         let want = cx.opts.batch_bytes.saturating_sub(buf.len()).max(64 * 1024);
-        let n = (&mut reader)
-            .take(want as u64)
-            .read_to_end(&mut buf)
-            .map_err(|e| io_err(path, e))?;
-        let eof = n < want;
-        // Complete lines only; a rotated .gz file is final, so its last line needs no newline.
-        let complete = match memchr::memrchr(b'\n', &buf) {
-            Some(i) => i + 1,
-            // A "line" this long is not a log line (a binary file): take it as one and move on
-            // rather than buffer without bound.
-            None if buf.len() >= MAX_LINE => buf.len(),
-            None if eof && st.gz => buf.len(),
-            None => 0,
-        };
-        let complete = if eof && st.gz { buf.len() } else { complete };
-        if complete > 0 {
-            let mut out = Vec::new();
-            let mut pcx = ParseCx {
-                zone: cx.zone,
-                memory: &mut memory,
-            };
-            prefilter.for_each_line(&buf[..complete], |start, line| {
-                parser.parse_line(line, offset + start as u64, &mut pcx, &mut out);
-            });
-            batch.add(out);
-            offset += complete as u64;
-            f.byte_offset = offset as i64;
-            // Only the last batch may say "seen at this size": a crash mid-file must not make
-            // the rest look unchanged.
-            f.size_seen = if eof { st.size as i64 } else { -1 };
-            batch
-                .commit(pool, &f, &memory, &mut report, &mut fr)
-                .await?;
-            buf.drain(..complete);
-            fr.bytes_read += complete as u64;
-            prog.bytes_done += complete as u64;
-            if let Some(cb) = progress {
-                cb(prog);
+        let had = buf.len();
+        // A read that fails (a .gz cut mid-stream) still stores the complete lines before the
+        // failure, then reports it.
+        let read = (&mut reader).take(want as u64).read_to_end(&mut buf);
+        let n = buf.len() - had;
+        let eof = n < want || read.is_err();
+        inflated += n as u64;
+        if let Some(cap) = inflate_cap.filter(|cap| inflated > *cap) {
+            return Err(over_cap(cap, offset));
+        }
+        // A rotated .gz file is final, so its last line needs no newline (unless it is cut).
+        let final_line = eof && st.gz && read.is_ok();
+        // 1. The rest of an over-long line: dropped up to and including its newline.
+        let mut start = 0;
+        if let Some(at) = skipping {
+            match memchr::memchr(b'\n', &buf) {
+                Some(i) => {
+                    start = i + 1;
+                    skipping = None;
+                }
+                None => {
+                    start = buf.len();
+                    if final_line {
+                        skipping = None;
+                    }
+                }
             }
-        } else if eof {
-            // Nothing new, or only a partial line: remember the size so an idle file is a stat.
-            f.size_seen = st.size as i64;
-            batch
-                .commit(pool, &f, &memory, &mut report, &mut fr)
-                .await?;
+            if continued && start > 0 {
+                skipped_lines += 1;
+                first_skipped.get_or_insert(at);
+            }
+            continued = false;
+            searched_to = start;
+        }
+        // 2. Complete lines after it.
+        let from = start.max(searched_to);
+        #[cfg(test)]
+        SEARCHED.with(|c| c.set(c.get() + (buf.len() - from) as u64));
+        let mut complete = match memchr::memrchr(b'\n', &buf[from..]) {
+            Some(i) => from + i + 1,
+            None => start,
+        };
+        if final_line {
+            complete = buf.len();
+        }
+        // 3. A partial line already longer than a line may be: skip it up to its newline.
+        let mut consumed = complete;
+        if buf.len() - complete > max_line {
+            skipping = Some(offset + complete as u64);
+            skipped_lines += 1;
+            first_skipped.get_or_insert(offset + complete as u64);
+            consumed = buf.len();
+        }
+        if complete > start {
+            let base = offset + start as u64;
+            let lines = &buf[start..complete];
+            let parsed = catch_unwind(AssertUnwindSafe(|| {
+                let mut out = Vec::new();
+                let mut pcx = ParseCx {
+                    zone: cx.zone,
+                    memory: &mut memory,
+                };
+                prefilter.for_each_line(lines, |at, line| {
+                    let at = base + at as u64;
+                    #[cfg(test)]
+                    if PANIC_ON
+                        .with(|p| p.get())
+                        .is_some_and(|n| memchr::memmem::find(line, n).is_some())
+                    {
+                        panic!("planted: {}", String::from_utf8_lossy(line));
+                    }
+                    if line.len() > max_line {
+                        skipped_lines += 1;
+                        first_skipped.get_or_insert(at);
+                    } else {
+                        parser.parse_line(line, at, &mut pcx, &mut out);
+                    }
+                });
+                batch.add(out);
+            }));
+            if parsed.is_err() {
+                return Err(crashed(path));
+            }
+        }
+        if consumed > 0 {
+            offset += consumed as u64;
+            f.byte_offset = offset as i64;
+        }
+        if consumed > 0 || eof {
+            // Only the last batch may say "seen at this size": a crash mid-file must not make
+            // the rest look unchanged. At the end, an idle file (nothing new, or only a
+            // partial line) is then a stat.
+            f.size_seen = if eof && read.is_ok() {
+                st.size as i64
+            } else {
+                -1
+            };
+            if !batch
+                .commit(pool, &mut expected, &f, &memory, &mut report, &mut fr)
+                .await?
+            {
+                fr.note = Some(LOST_RACE.into());
+                lost = true;
+                break;
+            }
+            if consumed > 0 {
+                buf.drain(..consumed);
+                fr.bytes_read += consumed as u64;
+                prog.bytes_done += consumed as u64;
+                if let Some(cb) = progress {
+                    cb(prog);
+                }
+            }
+        }
+        searched_to = buf.len();
+        if let Err(e) = read {
+            return Err(io_err(path, e));
         }
         if eof || cx.opts.cancelled() {
             break;
@@ -937,9 +1477,17 @@ async fn read_file(
     }
     buf.clear();
     *cx.buf.lock().unwrap_or_else(|e| e.into_inner()) = buf;
+    if let (Some(at), false) = (first_skipped, lost) {
+        fr.note.get_or_insert_with(|| {
+            format!(
+                "{skipped_lines} line(s) longer than {} skipped unparsed (the first at byte {at})",
+                size_text(max_line as u64)
+            )
+        });
+    }
     report.bytes_read += fr.bytes_read;
     report.files.push(fr);
-    Ok(report)
+    Ok((report, lost))
 }
 
 /// Records of one batch, turned into rows and committed with the offset.
@@ -1025,20 +1573,41 @@ impl<'a> Batch<'a> {
         }
     }
 
-    /// One transaction: the batch's events, its usage, and the file state that produced them.
+    /// One transaction: the batch's events, its usage, and the file state that produced them,
+    /// on the condition that the file's row is still as `expected` (then `expected` becomes
+    /// `f`). `false`: another scanner moved the row first, and nothing was stored.
     async fn commit(
         &mut self,
         pool: &SqlitePool,
+        expected: &mut ls::Expected,
         f: &FileState,
         memory: &FileMemory,
         report: &mut ScanReport,
         fr: &mut FileReport,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let memory_json = (*memory != FileMemory::default())
             .then(|| serde_json::to_string(memory))
             .transpose()
             .map_err(|e| Error::Malformed(format!("parser memory: {e}")))?;
         let mut tx = crate::db::begin_write(pool).await?;
+        // First: a scanner that lost the race (the app and the CLI at once) stores nothing, and
+        // the write lock is held from here to the commit.
+        if !ls::advance_file(
+            &mut *tx,
+            self.file_id,
+            expected,
+            f,
+            memory_json.as_deref(),
+            self.cx.opts.now,
+        )
+        .await?
+        {
+            tx.rollback().await?;
+            self.events.clear();
+            self.usage.clear();
+            self.rate_limits.clear();
+            return Ok(false);
+        }
         let mut stored = Vec::new();
         for e in self.events.drain(..) {
             if let Some(id) = cliff_events::insert(&mut *tx, &e).await? {
@@ -1049,15 +1618,11 @@ impl<'a> Batch<'a> {
         }
         let usage: Vec<UsageRecord> = self.usage.drain().map(|(_, v)| v).collect();
         usage_records::upsert_many(&mut tx, &usage).await?;
-        ls::update_file(
-            &mut *tx,
-            self.file_id,
-            f,
-            memory_json.as_deref(),
-            self.cx.opts.now,
-        )
-        .await?;
         tx.commit().await?;
+        *expected = ls::Expected {
+            byte_offset: f.byte_offset,
+            path: f.path.clone(),
+        };
         fr.events += stored.len();
         fr.usage_records += usage.len();
         report.events_new += stored.len();
@@ -1065,6 +1630,6 @@ impl<'a> Batch<'a> {
         let room = MAX_REPORTED_EVENTS.saturating_sub(report.events.len());
         report.events.extend(stored.into_iter().take(room));
         report.rate_limits.append(&mut self.rate_limits);
-        Ok(())
+        Ok(true)
     }
 }

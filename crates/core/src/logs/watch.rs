@@ -7,8 +7,10 @@
 //! the task.
 
 use super::tail::{scan_all_until, source_glob, Progress, ScanReport};
+use crate::model::ErrorDto;
 use crate::{Cliffwatch, Result};
 use notify::{RecursiveMode, Watcher as _};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -140,18 +142,26 @@ async fn run(
     let (fs_tx, mut fs_rx) = mpsc::channel::<()>(1);
     let make = || {
         let tx = fs_tx.clone();
-        notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            if res.is_ok_and(|e| !e.kind.is_access()) {
-                // A full channel already holds a wake-up: that is the coalescing.
-                let _ = tx.try_send(());
-            }
-        })
+        // Symbolic links are not followed into: `ln -s . loop` would be watched without end,
+        // and the periodic re-scan (which follows each linked folder once) catches their files.
+        notify::RecommendedWatcher::new(
+            move |res: notify::Result<notify::Event>| {
+                if res.is_ok_and(|e| !e.kind.is_access()) {
+                    // A full channel already holds a wake-up: that is the coalescing.
+                    let _ = tx.try_send(());
+                }
+            },
+            notify::Config::default().with_follow_symlinks(false),
+        )
     };
     let mut watcher = make().ok();
     let mut watched: Vec<PathBuf> = Vec::new();
     let mut tick = tokio::time::interval(RESCAN_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut rewatch = true;
+    // Errors reported by the last scan: a file or source that keeps failing is told once, not
+    // every minute (`logs list` and the Logs screen keep showing it).
+    let mut told: HashSet<String> = HashSet::new();
     loop {
         if rewatch {
             rewatch = false;
@@ -192,17 +202,41 @@ async fn run(
             runtime.block_on(scan_all_until(&scan_cw, Some(&progress), Some(scan_cancel)))
         })
         .await
-        .unwrap_or_else(|e| {
-            Err(crate::Error::Internal(format!(
-                "the log scan ended abnormally ({e}); it resumes at the next change"
-            )))
+        // The panic's message is not shown: it may quote a log line, and a line may hold a key.
+        .unwrap_or_else(|_| {
+            Err(crate::Error::Internal(
+                "the log scan crashed; it resumes at the next change".into(),
+            ))
         });
         match scanned {
-            Ok(r) if r.events_new > 0 || r.usage_records > 0 => sink(WatcherEvent::Scanned(r)),
-            Ok(_) => {}
+            Ok(r) => {
+                let now = scan_errors(&r);
+                for e in now.iter().filter(|e| !told.contains(&e.message)) {
+                    sink(WatcherEvent::Failed(e.clone()));
+                }
+                told = now.into_iter().map(|e| e.message).collect();
+                if r.events_new > 0 || r.usage_records > 0 {
+                    sink(WatcherEvent::Scanned(r));
+                }
+            }
             Err(e) => sink(WatcherEvent::Failed((&e).into())),
         }
     }
+}
+
+/// The files and sources a scan could not read, as the errors the watcher reports.
+fn scan_errors(r: &ScanReport) -> Vec<ErrorDto> {
+    let files = r.files.iter().filter_map(|f| {
+        f.error.as_ref().map(|m| ErrorDto {
+            kind: "log_file".into(),
+            message: m.clone(),
+        })
+    });
+    let sources = r.errors.iter().map(|e| ErrorDto {
+        kind: "log_source".into(),
+        message: format!("log source `{}`: {}", e.pattern, e.message),
+    });
+    files.chain(sources).collect()
 }
 
 #[cfg(test)]
