@@ -108,7 +108,8 @@ pub async fn list(db: impl SqliteExecutor<'_>) -> Result<Vec<Stored>> {
     let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts ORDER BY label"))
         .fetch_all(db)
         .await?;
-    rows.into_iter().map(Stored::try_from).collect()
+    // One unreadable row must not stop every other account's polling, alerts and view.
+    Ok(crate::db::lenient("accounts", rows, Stored::try_from))
 }
 
 /// The account with this label.

@@ -168,7 +168,8 @@ pub async fn list(db: impl SqliteExecutor<'_>, open_only: bool) -> Result<Vec<Al
     .bind(open_only as i64)
     .fetch_all(db)
     .await?;
-    rows.into_iter().map(Alert::try_from).collect()
+    // One unreadable row must not stop every other account's polling, alerts and view.
+    Ok(crate::db::lenient("alerts", rows, Alert::try_from))
 }
 
 #[cfg(test)]

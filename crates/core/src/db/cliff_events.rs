@@ -78,7 +78,8 @@ pub async fn insert(db: impl SqliteExecutor<'_>, e: &CliffEvent) -> Result<Optio
     )
     .bind(e.account_id)
     .bind(&e.provider)
-    .bind(to_db(e.occurred_at))
+    // A time the store could not read back would fail every later read of the history.
+    .bind(crate::clock::to_db_checked(e.occurred_at)?)
     .bind(e.origin.as_str())
     .bind(e.outcome.as_str())
     .bind(e.status)
@@ -121,7 +122,12 @@ pub async fn list(db: impl SqliteExecutor<'_>, f: &Filter) -> Result<Vec<CliffEv
     .bind(f.limit.unwrap_or(-1))
     .fetch_all(db)
     .await?;
-    rows.into_iter().map(CliffEvent::try_from).collect()
+    // One unreadable row (an older version's) must not hide the rest of the 402 history.
+    Ok(crate::db::lenient(
+        "cliff_events",
+        rows,
+        CliffEvent::try_from,
+    ))
 }
 
 #[cfg(test)]
@@ -254,6 +260,37 @@ mod tests {
         assert_eq!(
             recent[0].occurred_at, all[0].occurred_at,
             "since + newest first"
+        );
+    }
+
+    #[tokio::test]
+    async fn one_unreadable_row_does_not_hide_the_402_history_and_none_is_written() {
+        let db = crate::db::open_in_memory().await.unwrap();
+        insert(&db, &event(0, Outcome::OutOfCredit, None))
+            .await
+            .unwrap();
+        // An epoch in µs read as ms by an older version: year ~56 000, which RFC 3339 cannot
+        // hold. Before, this one row made every read of the history fail.
+        let mut far = event(1, Outcome::OutOfCredit, None);
+        far.occurred_at = DateTime::from_timestamp_millis(1_716_723_772_500_000).unwrap();
+        assert!(
+            insert(&db, &far).await.is_err(),
+            "refused: it could not be read back"
+        );
+        sqlx::query(
+            "INSERT INTO cliff_events (provider, occurred_at, origin, outcome) \
+             VALUES ('x', '56372-01-01T00:00:00.000Z', 'log', 'out_of_credit')",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
+        let listed = list(&db, &Filter::default())
+            .await
+            .expect("the list still reads");
+        assert_eq!(
+            listed.len(),
+            1,
+            "the good event, without the unreadable one"
         );
     }
 }
