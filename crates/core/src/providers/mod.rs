@@ -520,6 +520,10 @@ fn describe_non_json(body: &[u8]) -> String {
         .to_ascii_lowercase();
     if head.starts_with("<!doctype html") || head.starts_with("<html") {
         "an HTML page".into()
+    } else if body.starts_with(&[0x1f, 0x8b]) {
+        // Cliffwatch sends no Accept-Encoding and inflates nothing (a 1 KiB gzip can hold
+        // gigabytes): a compressed answer is refused as it came.
+        "a gzip-compressed body, which Cliffwatch did not ask for".into()
     } else if body.is_empty() {
         "an empty body".into()
     } else {
