@@ -4,6 +4,8 @@
 
 mod cli_accounts;
 mod cli_errors;
+mod faults_kill9;
+mod loopback_provider;
 mod log_file_errors;
 mod planted_secret;
 mod poll_all_providers;
