@@ -19,7 +19,7 @@ pub mod prices;
 mod python_http;
 mod scrapy;
 mod tail;
-mod time;
+pub mod time;
 mod watch;
 
 pub use crate::redact::redact_url;
@@ -351,6 +351,26 @@ pub fn parse_bytes(
         }
         start = end + 1;
     }
+    out
+}
+
+/// [`parse_bytes`] the way a scan reads lines: through the format's prefilter, so lines the
+/// prefilter skips are skipped here too (the fuzz targets check scans with it).
+pub fn parse_bytes_as_scanned(
+    format: &dyn LogFormat,
+    bytes: &[u8],
+    zone: Tz,
+    memory: &mut FileMemory,
+) -> Vec<Located> {
+    if format.is_document() {
+        return parse_bytes(format, bytes, zone, memory);
+    }
+    let mut out = Vec::new();
+    let mut cx = ParseCx { zone, memory };
+    prefilter::Prefilter::new(format.needles(), format.needles_ignore_case())
+        .for_each_line(bytes, |at, line| {
+            format.parse_line(line, at as u64, &mut cx, &mut out)
+        });
     out
 }
 
