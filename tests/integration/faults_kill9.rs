@@ -210,11 +210,10 @@ fn kill9_of_watch_loses_and_doubles_nothing() {
     let seed: u64 = std::env::var("CLIFFWATCH_KILL9_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
+        // A fresh seed each run (std's hasher keys are random), printed for replay.
         .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_nanos() as u64)
-                | 1
+            use std::hash::BuildHasher;
+            std::collections::hash_map::RandomState::new().hash_one(std::process::id()) | 1
         });
     eprintln!("kill9: {runs} runs, CLIFFWATCH_KILL9_SEED={seed}");
     let started = Instant::now();

@@ -4,9 +4,10 @@
 
 mod cli_accounts;
 mod cli_errors;
+mod disk_full;
 mod faults_kill9;
-mod loopback_provider;
 mod log_file_errors;
+mod loopback_provider;
 mod planted_secret;
 mod poll_all_providers;
 mod support;

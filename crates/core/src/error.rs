@@ -48,7 +48,7 @@ pub enum Error {
     #[error("cannot write to the database {path}: {detail}")]
     ReadOnlyDatabase { path: PathBuf, detail: String },
 
-    #[error("database error: {0}")]
+    #[error("{}", database_message(.0))]
     Database(#[from] sqlx::Error),
 
     #[error("database migration failed: {0}")]
@@ -71,6 +71,24 @@ pub enum Error {
     /// A background task ended abnormally (it panicked): a bug to report.
     #[error("{0}: this is a bug in Cliffwatch, please report it")]
     Internal(String),
+}
+
+/// SQLite's result code for a write that found no space (`SQLITE_FULL`).
+const SQLITE_FULL: &str = "13";
+
+/// A database error as a sentence: a full disk says what to do, the rest say what SQLite said.
+fn database_message(e: &sqlx::Error) -> String {
+    if let sqlx::Error::Database(d) = e {
+        if d.code().as_deref() == Some(SQLITE_FULL) {
+            // Each write is one transaction with the offset or reading that produced it, so a
+            // failed one left nothing behind: the next run picks up where the last commit was.
+            return format!(
+                "the disk holding the database is full ({}): free some space; nothing was half-written, and Cliffwatch picks up where it stopped",
+                d.message()
+            );
+        }
+    }
+    format!("database error: {e}")
 }
 
 impl Error {
@@ -96,5 +114,45 @@ impl Error {
             Error::LogFile { .. } => "log_file",
             Error::Internal(_) => "internal",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+    use sqlx::Connection;
+
+    /// A full disk without root: `max_page_count` makes SQLite answer `SQLITE_FULL` exactly as
+    /// it does on a full filesystem (tests/integration/disk_full.rs does that one as root).
+    #[tokio::test]
+    async fn a_full_disk_says_so_and_what_to_do() {
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (x BLOB)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query("PRAGMA max_page_count = 8")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let mut full = None;
+        for _ in 0..64 {
+            if let Err(e) = sqlx::query("INSERT INTO t VALUES (zeroblob(4096))")
+                .execute(&mut conn)
+                .await
+            {
+                full = Some(Error::from(e));
+                break;
+            }
+        }
+        let e = full.expect("8 pages fill up");
+        let msg = e.to_string();
+        assert_eq!(e.kind(), "database", "callers branch on the kind as before");
+        assert!(
+            msg.contains("disk holding the database is full") && msg.contains("free some space"),
+            "a full disk is named, with what to do (not SQLite's bare `(code: 13)`): {msg}"
+        );
     }
 }

@@ -130,7 +130,11 @@ fn print_event(e: &EngineEvent, json: bool) {
             EngineEvent::Logs(WatcherEvent::Scanned(r)) => {
                 serde_json::json!({"event": "logs", "events_new": r.events_new, "usage_records": r.usage_records})
             }
-            EngineEvent::Failed(err) => serde_json::json!({"event": "error", "error": err}),
+            // A failed log scan too: a watcher that cannot store (a full disk) must say so
+            // in JSON mode as it does in text.
+            EngineEvent::Logs(WatcherEvent::Failed(err)) | EngineEvent::Failed(err) => {
+                serde_json::json!({"event": "error", "error": err})
+            }
             _ => return,
         };
         println!("{v}");
