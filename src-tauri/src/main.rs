@@ -2,5 +2,6 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
+    cliffwatch_core::panic_hook::install();
     cliffwatch_desktop::run();
 }

@@ -23,6 +23,7 @@ pub mod forecast;
 pub mod http;
 pub mod logs;
 pub mod model;
+pub mod panic_hook;
 pub mod paths;
 pub mod poll;
 pub mod providers;

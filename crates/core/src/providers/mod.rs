@@ -354,7 +354,7 @@ impl<'a> PollContext<'a> {
                 .flatten()
             {
                 if !key.is_empty() && field.contains(key) {
-                    *field = field.replace(key, "***");
+                    *field = field.replace(key, crate::redact::REDACTED);
                 }
             }
         }

@@ -125,7 +125,7 @@ mod tests {
             .unwrap_err();
         assert_kind(&e, "invalid_key");
         assert!(
-            e.to_string().contains("Invalid api key: ***"),
+            e.to_string().contains("Invalid api key: REDACTED") && !e.to_string().contains(KEY),
             "the echoed key is scrubbed, the rest of the message kept: {e}"
         );
 
