@@ -837,3 +837,16 @@ fn no_prefix_shields_a_planted_key() {
         );
     }
 }
+
+#[test]
+fn a_quoted_key_followed_by_a_colon_is_still_redacted() {
+    // Found by the `redact` fuzz target: hostile text after the value (` : 401`) made the key
+    // look like the next pair's name, and it survived.
+    let key = "6g0wxsgikxm7i6g9i0wxsgi9i12j231i6g0y5sgi";
+    let text = format!(" \"apiSecret\": \"{key}\" : 401, \"body\": {{\"401, \"{{\"status\": 429");
+    let out = redact_text(&text);
+    assert!(!out.contains(key), "{out}");
+    // The case the rule exists for still holds: a quoted secret name is the next pair's name.
+    let out = redact_text(&format!("key = \"apiSecret\": \"{key}\""));
+    assert!(!out.contains(key), "{out}");
+}
