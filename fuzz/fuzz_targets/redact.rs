@@ -37,6 +37,11 @@ fuzz_target!(|data: &[u8]| {
         key.push('Q');
     }
     let text = String::from_utf8_lossy(kb);
+    // The key must be findable only where it was planted: text that already holds it (the
+    // fuzzer can write 40 z's around a key of 40 z's) proves nothing.
+    if text.contains(&key) {
+        return;
+    }
     let planted = FORMS[usize::from(*form) % FORMS.len()].replace("{K}", &key);
     let cut = text
         .char_indices()
