@@ -60,6 +60,14 @@ impl PollResult {
     /// An account left alone by [`poll_due`], with the reason.
     fn skipped(a: &crate::model::Account, now: DateTime<Utc>, why: String) -> Self {
         PollResult {
+            skipped: Some(why),
+            ..PollResult::nothing_yet(a, now)
+        }
+    }
+
+    /// The result of a poll of `a` at `now` before anything is known of its answer.
+    fn nothing_yet(a: &crate::model::Account, now: DateTime<Utc>) -> Self {
+        PollResult {
             account: a.label.clone(),
             account_id: a.id,
             provider: a.provider.clone(),
@@ -74,7 +82,7 @@ impl PollResult {
             is_topup: false,
             state: a.state,
             error: None,
-            skipped: Some(why),
+            skipped: None,
             last: LastPoll::Ok,
         }
     }
@@ -369,24 +377,7 @@ async fn run(cw: &Cliffwatch, http: &Http, label: &str, store: Store) -> Result<
     let info = providers::find(&account.provider)?;
     let adapter = providers::adapter(&account.provider)?;
     let now = cw.clock().now();
-    let mut result = PollResult {
-        account: account.label.clone(),
-        account_id: account.id,
-        provider: account.provider.clone(),
-        polled_at: now,
-        remaining: None,
-        limit: None,
-        used: None,
-        unit: None,
-        currency: None,
-        resets_at: None,
-        note: None,
-        is_topup: false,
-        state: account.state,
-        error: None,
-        skipped: None,
-        last: LastPoll::Ok,
-    };
+    let mut result = PollResult::nothing_yet(&account, now);
 
     let secret = match cw.secret_for(label).await {
         Ok(s) => s,
