@@ -281,35 +281,6 @@ pub async fn get_file_by_id(
     Ok(row.map(|r| (r.state, r.memory)))
 }
 
-/// Rewrites a file's whole state by id (path included: a rotated file moves with its row, so
-/// the events already stored under its id keep pointing at it), and clears its last error.
-/// Unconditional: scans use [`advance_file`].
-pub async fn update_file(
-    db: impl SqliteExecutor<'_>,
-    id: i64,
-    f: &FileState,
-    memory: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query(
-        "UPDATE log_files SET path = ?, device = ?, inode = ?, head_hash = ?, byte_offset = ?, \
-           size_seen = ?, memory = ?, updated_at = ?, last_error = NULL, last_error_at = NULL, \
-           last_error_stat = NULL WHERE id = ?",
-    )
-    .bind(&f.path)
-    .bind(f.device)
-    .bind(f.inode)
-    .bind(&f.head_hash)
-    .bind(f.byte_offset)
-    .bind(f.size_seen)
-    .bind(memory)
-    .bind(to_db(now))
-    .bind(id)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
 /// What a scanner read of a row before it read the file: the row may be advanced only from
 /// there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -318,7 +289,8 @@ pub struct Expected {
     pub path: String,
 }
 
-/// [`update_file`] as a compare-and-swap: only when the row still has the offset and path the
+/// Rewrites a file's state by id (path included: a rotated file moves with its row) and clears
+/// its last error, as a compare-and-swap: only when the row still has the offset and path the
 /// scanner started from. `false` means another scanner (the app and the CLI on one database)
 /// moved it first; the caller rolls back what it read. Run it first in the transaction that
 /// stores the events read up to `f.byte_offset`, so the write lock is taken before any insert.
@@ -351,22 +323,9 @@ pub async fn advance_file(
     Ok(res.rows_affected() == 1)
 }
 
-/// Marks a row whose file is gone (deleted, or rotated away out of the source's reach): its
-/// path gets a `\0retired:<id>` suffix, so a new file at the same path gets a fresh row (and
-/// fresh dedupe keys) while the old events keep theirs.
-pub async fn retire_file(db: impl SqliteExecutor<'_>, id: i64, now: DateTime<Utc>) -> Result<()> {
-    sqlx::query(
-        "UPDATE log_files SET path = path || char(0) || 'retired:' || id, updated_at = ? \
-         WHERE id = ? AND instr(path, char(0)) = 0",
-    )
-    .bind(to_db(now))
-    .bind(id)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-/// [`retire_file`] only when the row still is as `expected` (another scanner may have moved it
+/// Retires a file's row (its path gets a `\0retired:<id>` suffix, so a new file at the same
+/// path gets a fresh row and fresh dedupe keys while the old events keep theirs), only when
+/// the row still is as `expected` (another scanner may have moved it
 /// to the file's new name, or read further). Returns whether it was retired.
 pub async fn retire_file_if(
     db: impl SqliteExecutor<'_>,
@@ -634,7 +593,11 @@ mod tests {
             size_seen: 600,
         };
         let id = upsert_file(&db, &st, now()).await.unwrap();
-        retire_file(&db, id, now()).await.unwrap();
+        let was = Expected {
+            byte_offset: 500,
+            path: "/l/a.log".into(),
+        };
+        assert!(retire_file_if(&db, id, &was, now()).await.unwrap());
         assert!(
             file_id(&db, src, "/l/a.log").await.unwrap().is_none(),
             "the path is free for a new file"
@@ -650,10 +613,14 @@ mod tests {
         assert_eq!(c[0].1.byte_offset, 500, "with its offset");
         let (mut back, mem) = get_file_by_id(&db, id).await.unwrap().unwrap();
         assert_eq!(mem, None);
+        let retired = Expected {
+            byte_offset: back.byte_offset,
+            path: back.path.clone(),
+        };
         back.path = "/l/a.log.1".into();
-        update_file(&db, id, &back, Some("{}"), now())
+        assert!(advance_file(&db, id, &retired, &back, Some("{}"), now())
             .await
-            .unwrap();
+            .unwrap());
         assert_eq!(
             file_id(&db, src, "/l/a.log.1").await.unwrap(),
             Some(id),
