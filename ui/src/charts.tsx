@@ -13,7 +13,12 @@ function cssVar(name: string, fallback: string): string {
   return v || fallback;
 }
 
-/** A 120×34 line of the last week, no axes: the shape of the drain at a glance. */
+/** Size of a sparkline in CSS px (styles.css `.spark` matches): small enough for the accounts
+ * table to fit the default window. */
+export const SPARK_W = 88;
+export const SPARK_H = 30;
+
+/** A line of the last week, no axes: the shape of the drain at a glance. */
 export function Sparkline({ points, tone }: { points: Point[]; tone: string }) {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -21,8 +26,8 @@ export function Sparkline({ points, tone }: { points: Point[]; tone: string }) {
     const color = cssVar(`--${tone}`, "#4263eb");
     const plot = new uPlot(
       {
-        width: 110,
-        height: 34,
+        width: SPARK_W,
+        height: SPARK_H,
         pxAlign: false,
         cursor: { show: false },
         legend: { show: false },

@@ -1,6 +1,5 @@
 import { render } from "preact";
 import { act } from "preact/test-utils";
-import type { AccountRow } from "./bindings/AccountRow";
 import type { ProviderInfo } from "./bindings/ProviderInfo";
 
 const invoke = vi.fn();
@@ -10,50 +9,8 @@ vi.mock("./charts", () => ({ Sparkline: () => null, HistoryChart: () => null }))
 import { AccountsTable } from "./views/Accounts";
 import { filterProviders } from "./views/Wizard";
 import { BackfillBar, SourceErrors } from "./views/Logs";
-import { PaymentLinkButton, barPos } from "./ui";
-
-function row(id: number, label: string, p50: number | null, remaining: number, unit: string): AccountRow {
-  return {
-    account: {
-      id,
-      provider: "openrouter",
-      label,
-      base_url: null,
-      secret: "keychain",
-      secret_hint: "…abcd",
-      budget: null,
-      budget_set_at: null,
-      options: {},
-      state: "ok",
-      state_message: null,
-      poll_interval_s: null,
-      created_at: "2026-11-20T00:00:00Z",
-      updated_at: "2026-11-21T00:00:00Z",
-    },
-    provider_name: "OpenRouter",
-    category: "llm",
-    top_up_url: "https://openrouter.ai/settings/credits",
-    latest: { account_id: id, observed_at: "2026-11-21T11:58:00Z", remaining, limit: null, used: null, unit, resets_at: null, is_topup: false },
-    forecast: {
-      account_id: id,
-      as_of: "2026-11-21T12:00:00Z",
-      remaining,
-      unit,
-      observed_at: "2026-11-21T11:58:00Z",
-      rate_per_day: 20,
-      runway_hours: p50 === null ? null : { p10: p50 * 0.6, p50, p90: p50 * 1.5 },
-      exhausts_at: null,
-      resets_at: null,
-      runs_out_before_reset: null,
-      state: p50 === null ? "learning" : "ok",
-      message: p50 === null ? "learning: 5 more hours of readings needed for a forecast" : "",
-      history_hours: 40,
-      calibrated_with: 0,
-    },
-    sparkline: [],
-    last_event: null,
-  };
-}
+import { PaymentLinkButton, StateChip, barPos } from "./ui";
+import { accountRow as row } from "./test-fixtures";
 
 function mount(el: preact.ComponentChild): HTMLElement {
   const host = document.createElement("div");
@@ -66,13 +23,13 @@ describe("AccountsTable", () => {
   it("shows remaining with its unit, the runway band, and is keyboard navigable", () => {
     const onOpen = vi.fn();
     const host = mount(
-      <AccountsTable rows={[row(1, "llm-main", 14, 12.5, "usd"), row(2, "scraper", null, 4820, "credits")]} now={new Date("2026-11-21T12:00:00Z")} onOpen={onOpen} />,
+      <AccountsTable rows={[row(1, "llm-main", 14, 12.5, "usd", "critical"), row(2, "scraper", null, 4820, "credits")]} now={new Date("2026-11-21T12:00:00Z")} onOpen={onOpen} />,
     );
     const trs = host.querySelectorAll<HTMLTableRowElement>("tbody tr");
     expect(trs[0].textContent).toContain("$12.50");
     expect(trs[0].textContent).toContain("~14 h");
     expect(trs[0].textContent).toContain("8–21 h");
-    expect(trs[0].querySelector(".runway-main")?.className).toContain("tone-crit"); // P10 < 24 h
+    expect(trs[0].querySelector(".runway-main")?.className).toContain("tone-crit"); // core rated it critical
     expect(trs[0].querySelector(".chip")?.textContent).toBe("critical"); // answers fine, runs out soon
     expect(trs[1].querySelector(".chip")?.textContent).toBe("ok"); // learning: no runway yet
     expect(trs[1].textContent).toContain("4,820 credits");
@@ -86,6 +43,60 @@ describe("AccountsTable", () => {
       trs[1].dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
     });
     expect(onOpen).toHaveBeenCalledWith(2);
+  });
+});
+
+describe("severity in the window", () => {
+  it("follows core's rating, not a threshold of its own", () => {
+    // A week of runway that the user's own warning threshold (say 10 days) makes a warning,
+    // and a 14 h runway that a low critical threshold leaves ok: the window shows what core says.
+    const host = mount(
+      <AccountsTable
+        rows={[row(1, "long", 24 * 7, 50, "usd", "warning"), row(2, "short", 14, 5, "usd", "ok"), row(3, "failing", 30, 8, "usd", "error")]}
+        now={new Date("2026-11-21T12:00:00Z")}
+        onOpen={() => {}}
+      />,
+    );
+    const trs = host.querySelectorAll<HTMLTableRowElement>("tbody tr");
+    expect(trs[0].querySelector(".chip")?.textContent).toBe("warning");
+    expect(trs[0].querySelector(".runway-main")?.className).toContain("tone-warn");
+    expect(trs[1].querySelector(".chip")?.textContent).toBe("ok");
+    expect(trs[1].querySelector(".runway-main")?.className).toContain("tone-ok");
+    // The key works (state ok) but the last poll failed: red like an error chip.
+    expect(trs[2].querySelector(".runway-main")?.className).toContain("tone-crit");
+  });
+  it("shows the account's own state when its key does not work", () => {
+    const r = row(1, "revoked", 14, 5, "usd", "critical");
+    r.account.state = "invalid_key";
+    const host = mount(<AccountsTable rows={[r]} now={new Date("2026-11-21T12:00:00Z")} onOpen={() => {}} />);
+    expect(host.querySelector(".chip")?.textContent).toBe("invalid key");
+  });
+  it("says out now, in violet, for an account out of credit", () => {
+    const r = row(1, "dry", 14, 0, "credits", "out_of_credit");
+    r.account.state = "out_of_credit";
+    const host = mount(<AccountsTable rows={[r]} now={new Date("2026-11-21T12:00:00Z")} onOpen={() => {}} />);
+    const main = host.querySelector(".runway-main");
+    expect(main?.textContent).toBe("out now");
+    expect(main?.className).toContain("tone-ooc");
+    expect(host.querySelector(".chip")?.textContent).toBe("out of credit");
+  });
+  it("keeps a poll result's chip to the state (no severity there)", () => {
+    const host = mount(<StateChip state="ok" />);
+    expect(host.textContent).toBe("ok");
+  });
+});
+
+describe("AccountsTable layout", () => {
+  it("sits in a card that scrolls sideways, with long names cut and titled", () => {
+    const r = row(1, "a-very-long-account-label-that-would-widen-the-table", 30, 1e6, "credits");
+    r.provider_name = "A Provider With A Long Name";
+    const host = mount(<AccountsTable rows={[r]} now={new Date("2026-11-21T12:00:00Z")} onOpen={() => {}} />);
+    expect(host.querySelector("table.accounts")?.parentElement?.className).toContain("table-scroll");
+    expect(host.querySelector(".acc-label")?.getAttribute("title")).toBe(r.account.label);
+    expect(host.querySelector(".acc-provider")?.getAttribute("title")).toBe(r.provider_name);
+    const remaining = host.querySelector("td.remaining")!;
+    expect(remaining.textContent).toBe("1,000,000 credits");
+    expect(remaining.querySelector(".amount-unit")?.textContent).toBe("credits");
   });
 });
 

@@ -2,29 +2,59 @@
 
 import type { AccountState } from "./bindings/AccountState";
 import type { Outcome } from "./bindings/Outcome";
+import table from "./bindings/amounts.json";
 
-const CURRENCY_SYMBOL: Record<string, string> = { usd: "$", eur: "€", cny: "¥", gbp: "£", jpy: "¥" };
+/** Currency codes written with a symbol before the number, from the table core writes
+ * (`format::SYMBOLS`), so the two formatters share one list. */
+const SYMBOLS: Readonly<Record<string, string>> = table.symbols;
 
-/** "$12.35", "¥-3.50", "4,820 credits", "12.00 CHF". */
-export function formatAmount(value: number | null | undefined, unit: string | null | undefined): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
-  const u = (unit ?? "").toLowerCase();
-  const sym = CURRENCY_SYMBOL[u];
-  if (sym) return `${sym}${value.toFixed(2)}`;
-  if (u.length === 3) return `${value.toFixed(2)} ${u.toUpperCase()}`;
-  const n = Math.abs(value) >= 100 || Number.isInteger(value) ? Math.round(value) : Math.round(value * 10) / 10;
-  return `${n.toLocaleString("en-US")}${u ? ` ${u}` : ""}`;
+/** A unit is money when it is a 3-letter currency code (`usd`, `chf`); anything else is a count
+ * (`credits`, `searches`, `tokens`). Compared lower-case. */
+export function isMoney(unit: string | null | undefined): boolean {
+  return /^[a-z]{3}$/.test(normalUnit(unit));
 }
 
-/** Spend per day: "$3.20/day", "1,200 credits/day", "—" when unknown. */
+/** Trimmed, ASCII letters lower-cased (as core's `to_ascii_lowercase`: other letters stay). */
+function normalUnit(unit: string | null | undefined): string {
+  return (unit ?? "").trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+/** The whole part of a non-negative number with "," between thousands, never in exponent form. */
+function group(v: number): string {
+  return BigInt(Math.trunc(v))
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/**
+ * The window's twin of core's `format_amount`, held to the same table (bindings/amounts.json):
+ * "$1,234.50", "-¥3.50", "12.00 CHF", "4,820 credits", "12.5 credits", "—" when unknown. Money
+ * has cents; a count is whole from 100 up (or when whole) and keeps one decimal below. A sign
+ * only on what rounds to non-zero: never "-$0.00".
+ */
+export function formatAmount(value: number | null | undefined, unit: string | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
+  const u = normalUnit(unit);
+  const a = Math.abs(value);
+  if (isMoney(u)) {
+    const cents = Math.round(a * 100);
+    const sign = value < 0 && cents > 0 ? "-" : "";
+    const digits = `${group(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;
+    const symbol = Object.prototype.hasOwnProperty.call(SYMBOLS, u) ? SYMBOLS[u] : undefined;
+    return symbol !== undefined ? `${sign}${symbol}${digits}` : `${sign}${digits} ${u.toUpperCase()}`;
+  }
+  const tenths = a >= 100 || Number.isInteger(value) ? Math.round(a) * 10 : Math.round(a * 10);
+  const sign = value < 0 && tenths > 0 ? "-" : "";
+  const frac = tenths % 10;
+  return `${sign}${group(tenths / 10)}${frac !== 0 ? `.${frac}` : ""}${u ? ` ${u}` : ""}`;
+}
+
+/** Spend per day: "$3.20/day", "12.00 CHF/day", "1,200/day" (a count drops its unit: the
+ * remaining column names it), "idle" at zero, "—" when unknown. */
 export function formatRate(perDay: number | null | undefined, unit: string | null | undefined): string {
   if (perDay === null || perDay === undefined || !Number.isFinite(perDay)) return "—";
   if (perDay <= 0) return "idle";
-  const amount = formatAmount(perDay, unit);
-  // Counts drop their unit (the remaining column names it): "3,563/day", "$20.07/day".
-  const i = amount.indexOf(" ");
-  const isCount = i > 0 && !/^\d/.test(amount.slice(i + 1)) && amount.slice(i + 1).length > 3;
-  return `${isCount ? amount.slice(0, i) : amount}/day`;
+  return `${formatAmount(perDay, isMoney(unit) ? unit : "")}/day`;
 }
 
 /** Hours in the unit people think in: "<1 h", "14 h", "3.5 d", "> 30 d". */

@@ -1,43 +1,27 @@
-// Small shared pieces: chips, the runway band bar, dialogs, error banners, data loading.
+// Small shared visual pieces: chips, the runway band bar, dialogs, error banners. Data hooks
+// are in hooks.ts, severity's colours and words in severity.ts.
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
+import type { AccountSeverity } from "./bindings/AccountSeverity";
 import type { AccountState } from "./bindings/AccountState";
 import type { Outcome } from "./bindings/Outcome";
 import type { Forecast } from "./bindings/Forecast";
 import type { PaymentLink } from "./bindings/PaymentLink";
 import type { PollResult } from "./bindings/PollResult";
 import { ApiError, api } from "./api";
-import { formatAmount, formatBand, formatHours, outcomeLabel, stateLabel } from "./format";
+import { formatAmount, formatBand, formatHours, outcomeLabel } from "./format";
+import { severityTone, stateChip } from "./severity";
 
-/** The account's state in one word. A key that answers fine but runs out soon says so:
- * "critical" when the early end of its runway (P10) is under 24 h, "warning" under 72 h, the
- * thresholds of the default alert rules and of the tray colour. */
-export function StateChip({ state, forecast }: { state: AccountState; forecast?: Forecast }) {
-  if (state === "ok" && forecast) {
-    const t = tone(forecast, state);
-    if (t === "crit") return <span class="chip chip-critical">critical</span>;
-    if (t === "warn") return <span class="chip chip-warning">warning</span>;
-    if (t === "ooc") return <span class="chip chip-out_of_credit">{stateLabel("out_of_credit")}</span>;
-  }
-  return <span class={`chip chip-${state}`}>{stateLabel(state)}</span>;
+/** The account's state in one word. With core's severity, a key that answers fine but runs
+ * out soon says "warning" or "critical" (by the user's alert thresholds, as the tray and the
+ * alerts do). Without one (a poll result, a row just added) the state alone. */
+export function StateChip({ state, severity }: { state: AccountState; severity?: AccountSeverity | null }) {
+  const chip = stateChip(state, severity);
+  return <span class={`chip chip-${chip.kind}`}>{chip.label}</span>;
 }
 
 export function OutcomeChip({ outcome }: { outcome: Outcome }) {
   return <span class={`chip outcome-${outcome}`}>{outcomeLabel(outcome)}</span>;
-}
-
-/** The colour family of a runway: what the user should feel. */
-export function tone(f: Forecast, state: AccountState): "ok" | "warn" | "crit" | "ooc" | "unknown" {
-  // A failed poll is shown by the state chip; the runway keeps the forecast's colour.
-  if (state === "out_of_credit" || f.state === "out_of_credit") return "ooc";
-  const p10 = f.runway_hours?.p10;
-  if (f.state === "ok" && p10 !== undefined) {
-    if (p10 < 24) return "crit";
-    if (p10 < 72) return "warn";
-    return "ok";
-  }
-  if (f.state === "idle") return "ok";
-  return "unknown";
 }
 
 /** Scale of the runway bar: 0 at the left, a week at the right edge (log-ish so hours show). */
@@ -48,9 +32,9 @@ export function barPos(h: number): number {
 }
 
 /** "~14 h" with the P10–P90 band under it and a bar: where the cliff is, and how sure. */
-export function Runway({ f, state }: { f: Forecast; state: AccountState }) {
-  const t = tone(f, state);
-  if (f.state === "out_of_credit" || state === "out_of_credit") {
+export function Runway({ f, severity }: { f: Forecast; severity: AccountSeverity }) {
+  const t = severityTone(severity);
+  if (severity === "out_of_credit" || f.state === "out_of_credit") {
     return (
       <div class="runway">
         <span class={`runway-main tone-${t}`}>out now</span>
@@ -72,6 +56,7 @@ export function Runway({ f, state }: { f: Forecast; state: AccountState }) {
       </div>
     );
   }
+  // No runway to colour (learning, idle, no forecast): the words stay neutral.
   const word = f.state === "learning" ? "learning" : f.state === "idle" ? "> 30 d" : "—";
   return (
     <div class="runway" title={f.message}>
@@ -154,29 +139,6 @@ export function PaymentLinkButton({ link }: { link: PaymentLink }) {
       )}
     </>
   );
-}
-
-/** Loads `fn` whenever `deps` change; keeps the previous data while reloading (no flicker). */
-export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): { data: T | null; error: ApiError | null; reload: () => void } {
-  const [data, setData] = useState<T | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [n, setN] = useState(0);
-  useEffect(() => {
-    let live = true;
-    fn().then(
-      (d) => {
-        if (!live) return;
-        setData(d);
-        setError(null);
-      },
-      (e: ApiError) => live && setError(e instanceof ApiError ? e : new ApiError("ipc", String(e))),
-    );
-    return () => {
-      live = false;
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, n]);
-  return { data, error, reload: () => setN((x) => x + 1) };
 }
 
 /** "Test connection" / "Poll now": the parsed reading, or the classified error in words. */

@@ -7,8 +7,12 @@ import type { EventRow } from "../bindings/EventRow";
 import { HistoryChart } from "../charts";
 import { formatAgo, formatAmount, formatHours, formatRate, formatTime } from "../format";
 import type { PollResult } from "../bindings/PollResult";
-import { ErrorBanner, Modal, OutcomeChip, PaymentLinkButton, PollOutcome, Runway, StateChip, tone, useLoad } from "../ui";
+import { useCoreNow, useLoad } from "../hooks";
+import { severityTone } from "../severity";
+import { ErrorBanner, Modal, OutcomeChip, PaymentLinkButton, PollOutcome, Runway, StateChip } from "../ui";
 
+/** One account; `version` is App's data version: it moves on a change event or an action
+ * (not on the minute tick, which only re-renders "last reading 3 min ago"). */
 export function AccountDetailView({ id, version, onBack, onRemoved }: { id: number; version: number; onBack: () => void; onRemoved: () => void }) {
   const { data, error } = useLoad(() => api.account(id), [id, version]);
   return (
@@ -27,11 +31,12 @@ function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
   const a = row.account;
   const f = row.forecast;
   const unit = d.unit ?? row.latest?.unit ?? null;
-  const t = tone(f, a.state);
+  const t = severityTone(row.severity);
   const [error, setError] = useState<ApiError | null>(null);
   const [confirmRemove, setConfirmRemove] = useState(false);
   const [editing, setEditing] = useState(false);
-  const now = new Date(f.as_of);
+  // Core's time of this forecast, aged by the window's minute tick.
+  const now = useCoreNow(f.as_of);
   const [polled, setPolled] = useState<PollResult | null>(null);
   const [busy, setBusy] = useState(false);
   const poll = (store: boolean) => {
@@ -46,7 +51,7 @@ function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
       <header class="detail-head">
         <div>
           <h2 class="detail-title">
-            {a.label} <StateChip state={a.state} forecast={row.forecast} />
+            {a.label} <StateChip state={a.state} severity={row.severity} />
           </h2>
           <div class="muted">
             {row.provider_name}
@@ -95,7 +100,7 @@ function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
         </div>
         <div class={`card border-${t}`}>
           <span class="card-label">Runway (P50, P10–P90)</span>
-          <Runway f={f} state={a.state} />
+          <Runway f={f} severity={row.severity} />
           <span class="card-sub">{f.exhausts_at && f.state === "ok" ? `around ${formatTime(f.exhausts_at)}` : f.message}</span>
         </div>
       </section>

@@ -3,11 +3,14 @@ import { useRef } from "preact/hooks";
 import type { Dashboard } from "../bindings/Dashboard";
 import type { AccountRow } from "../bindings/AccountRow";
 import { Sparkline } from "../charts";
-import { formatAgo, formatAmount, formatHours, formatRate } from "../format";
-import { Runway, StateChip, tone } from "../ui";
+import { formatAgo, formatAmount, formatHours, formatRate, formatTime } from "../format";
+import { useCoreNow } from "../hooks";
+import { severityTone } from "../severity";
+import { Runway, StateChip } from "../ui";
 
 export function AccountsView({ data, onOpen, onAdd }: { data: Dashboard; onOpen: (id: number) => void; onAdd: () => void }) {
-  const now = new Date(data.generated_at);
+  // Core's time of the dashboard, aged by the window's minute tick (no re-fetch for that).
+  const now = useCoreNow(data.generated_at);
   if (data.accounts.length === 0) return <EmptyState dataDir={data.data_dir} onAdd={onAdd} />;
   return (
     <>
@@ -19,9 +22,9 @@ export function AccountsView({ data, onOpen, onAdd }: { data: Dashboard; onOpen:
 
 function Summary({ data, onOpen }: { data: Dashboard; onOpen: (id: number) => void }) {
   const first = data.accounts[0];
-  const out = data.accounts.filter((a) => a.account.state === "out_of_credit" || a.forecast.state === "out_of_credit");
+  const out = data.accounts.filter((a) => a.severity === "out_of_credit");
   const critical = data.alerts.filter((a) => a.severity === "critical").length;
-  const t = first ? tone(first.forecast, first.account.state) : "unknown";
+  const t = severityTone(first?.severity);
   const p50 = first?.forecast.runway_hours?.p50;
   return (
     <section class="summary" id="summary">
@@ -66,55 +69,77 @@ export function AccountsTable({ rows, now, onOpen }: { rows: AccountRow[]; now: 
     }
   };
   return (
-    <table id="accounts" class="accounts" aria-label="Accounts, nearest cliff first">
-      <thead>
-        <tr>
-          <th>Account</th>
-          <th class="num">Remaining</th>
-          <th class="num">Burn</th>
-          <th>Runway</th>
-          <th>Last 7 days</th>
-          <th>State</th>
-          <th>Last reading</th>
-        </tr>
-      </thead>
-      <tbody ref={body}>
-        {rows.map((r, i) => {
-          const unit = r.latest?.unit ?? r.forecast.unit;
-          const remaining = r.forecast.remaining ?? r.latest?.remaining ?? null;
-          const t = tone(r.forecast, r.account.state);
-          return (
-            <tr
-              key={r.account.id}
-              data-account={r.account.label}
-              tabIndex={0}
-              class={`row tone-row-${t}`}
-              onClick={() => onOpen(r.account.id)}
-              onKeyDown={(e) => onKey(e, i, r.account.id)}
-            >
-              <td>
-                <div class="acc-label">{r.account.label}</div>
-                <div class="acc-provider">{r.provider_name}</div>
-              </td>
-              <td class="num remaining">{formatAmount(remaining, unit)}</td>
-              <td class="num muted">{formatRate(r.forecast.rate_per_day, unit)}</td>
-              <td>
-                <Runway f={r.forecast} state={r.account.state} />
-              </td>
-              <td>
-                <Sparkline points={r.sparkline} tone={t === "unknown" ? "accent" : t} />
-              </td>
-              <td title={r.account.state_message ?? ""}>
-                <StateChip state={r.account.state} forecast={r.forecast} />
-              </td>
-              <td class="muted">
-                {formatAgo(r.latest?.observed_at, now)}
-              </td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+    // The card scrolls sideways when the window is too narrow for the table (never clipped).
+    <div class="table-card table-scroll">
+      <table id="accounts" class="accounts" aria-label="Accounts, nearest cliff first">
+        <thead>
+          <tr>
+            <th>Account</th>
+            <th class="num">Remaining</th>
+            <th class="num">Burn</th>
+            <th>Runway</th>
+            <th>Last 7 days</th>
+            <th>State</th>
+            <th>Last reading</th>
+          </tr>
+        </thead>
+        <tbody ref={body}>
+          {rows.map((r, i) => {
+            const unit = r.latest?.unit ?? r.forecast.unit;
+            const remaining = r.forecast.remaining ?? r.latest?.remaining ?? null;
+            const t = severityTone(r.severity);
+            return (
+              <tr
+                key={r.account.id}
+                data-account={r.account.label}
+                tabIndex={0}
+                class={`row tone-row-${t}`}
+                onClick={() => onOpen(r.account.id)}
+                onKeyDown={(e) => onKey(e, i, r.account.id)}
+              >
+                <td class="acc">
+                  <div class="acc-label" title={r.account.label}>
+                    {r.account.label}
+                  </div>
+                  <div class="acc-provider" title={r.provider_name}>
+                    {r.provider_name}
+                  </div>
+                </td>
+                <td class="num remaining">
+                  <Amount text={formatAmount(remaining, unit)} />
+                </td>
+                <td class="num muted burn">{formatRate(r.forecast.rate_per_day, unit)}</td>
+                <td>
+                  <Runway f={r.forecast} severity={r.severity} />
+                </td>
+                <td>
+                  <Sparkline points={r.sparkline} tone={t === "unknown" ? "accent" : t} />
+                </td>
+                <td title={r.account.state_message ?? ""}>
+                  <StateChip state={r.account.state} severity={r.severity} />
+                </td>
+                <td class="muted ago" title={formatTime(r.latest?.observed_at)}>
+                  {formatAgo(r.latest?.observed_at, now)}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** An amount with its unit in small type ("4,820 credits", "1,234.56 CHF"); when the table
+ * is short of room the unit wraps under the number instead of widening the column. The text
+ * stays one line for readers of it ("4,820 credits"); a symbol stays in front ("$12.50"). */
+function Amount({ text }: { text: string }) {
+  const m = /^(\S+) ([A-Za-z][A-Za-z ]*)$/.exec(text);
+  if (!m) return <>{text}</>;
+  return (
+    <span title={text}>
+      {m[1]} <span class="amount-unit">{m[2]}</span>
+    </span>
   );
 }
 

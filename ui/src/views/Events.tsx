@@ -4,7 +4,8 @@ import { api } from "../api";
 import type { Outcome } from "../bindings/Outcome";
 import type { Dashboard } from "../bindings/Dashboard";
 import { formatTime, outcomeLabel } from "../format";
-import { ErrorBanner, OutcomeChip, PaymentLinkButton, useLoad } from "../ui";
+import { useLoad } from "../hooks";
+import { ErrorBanner, OutcomeChip, PaymentLinkButton } from "../ui";
 
 const OUTCOMES: Outcome[] = ["out_of_credit", "rate_limited", "unauthorized", "forbidden", "server_error", "client_error", "bad_response"];
 const RANGES: [string, number | null][] = [

@@ -5,7 +5,8 @@ import { api, ApiError } from "../api";
 import type { LogPreview } from "../bindings/LogPreview";
 import { formatAgo, formatBytes, formatTime, outcomeLabel } from "../format";
 import { progressShare, useBackfills } from "../live";
-import { ErrorBanner, useLoad } from "../ui";
+import { useLoad, useNow } from "../hooks";
+import { ErrorBanner } from "../ui";
 import type { LogProgress } from "../bindings/LogProgress";
 
 const FORMATS = ["auto", "combined", "caddy", "jsonl", "scrapy", "har", "python-http", "claude-code", "codex"];
@@ -13,7 +14,7 @@ const FORMATS = ["auto", "combined", "caddy", "jsonl", "scrapy", "har", "python-
 export function LogsView({ version }: { version: number }) {
   const { data, error, reload } = useLoad(() => api.logSources(), [version]);
   const backfills = useBackfills();
-  const now = new Date();
+  const now = useNow();
   return (
     <section id="logs-view">
       <AddSource onAdded={reload} />

@@ -6,7 +6,8 @@ import { api, ApiError, optionsFromForm } from "../api";
 import type { ProviderInfo } from "../bindings/ProviderInfo";
 import type { AccountRow } from "../bindings/AccountRow";
 import { formatAmount } from "../format";
-import { ErrorBanner, Modal, StateChip, TestConnection, useLoad } from "../ui";
+import { useLoad } from "../hooks";
+import { ErrorBanner, Modal, StateChip, TestConnection } from "../ui";
 
 const CATEGORY: Record<string, string> = {
   llm: "LLM credit",
