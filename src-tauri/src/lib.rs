@@ -1,23 +1,20 @@
 //! The Cliffwatch desktop shell: a tray icon and a dashboard window over cliffwatch-core.
-//! This crate only adapts: commands parse, call one core function and map the error; the
-//! behaviour lives in `crates/core`.
+//! This crate only adapts: commands parse, call one `api::` function and map the error; the
+//! engine decides and reports, [`events`] forwards its reports, the tray paints.
 
 mod commands;
 mod error;
+mod events;
+mod notify;
 mod tray;
 
-use cliffwatch_core::alerts::desktop::DesktopNotifier;
-use cliffwatch_core::alerts::{Notification, Notifier, StoreActions, UrlOpener};
-use cliffwatch_core::clock::Clock;
-use cliffwatch_core::clock::SystemClock;
-use cliffwatch_core::engine::{Engine, EngineEvent, EngineSink, Mode};
-use cliffwatch_core::model::AccountId;
-use cliffwatch_core::model::ErrorDto;
-use cliffwatch_core::poll::SchedulerConfig;
+use cliffwatch_core::alerts::Notifier;
+use cliffwatch_core::clock::{Clock, SystemClock};
+use cliffwatch_core::engine::{Engine, Mode};
+use cliffwatch_core::model::{AccountId, ErrorDto};
 use cliffwatch_core::secrets::os_keychain;
 use cliffwatch_core::Cliffwatch;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 
@@ -32,24 +29,28 @@ pub struct AppState {
     engine: Mutex<Option<Engine>>,
     /// Demo mode: temporary data, loopback providers, a compressed clock.
     pub demo: bool,
-    /// Alerts are held back until this time (Unix seconds): "Pause alerts 1 h".
-    paused_until: Arc<AtomicI64>,
-    /// The "notifications" setting: off keeps alerts in the app without desktop notifications.
-    notifications: Arc<AtomicBool>,
     /// The demo's temporary data directory, removed when the app exits.
     demo_dir: Option<PathBuf>,
-    /// Desktop notifications and the thread hearing their buttons; kept here so that a
-    /// notification shown before an engine restart still answers its clicks.
-    desktop: DesktopNotifier,
 }
 
 impl AppState {
     pub fn cliffwatch(&self) -> Result<&Cliffwatch, ErrorDto> {
         self.cliffwatch.as_ref().map_err(Clone::clone)
     }
+
+    fn with_engine(&self, f: impl FnOnce(&Engine)) {
+        if let Some(engine) = self
+            .engine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            f(engine);
+        }
+    }
 }
 
-/// Command-line options of the desktop app.
+/// Command-line options of the desktop app: `--data-dir DIR`, `--tray`, `--demo`.
 #[derive(Debug, Default)]
 struct Options {
     data_dir: Option<PathBuf>,
@@ -61,23 +62,31 @@ fn parse_args() -> Options {
     let mut opts = Options::default();
     let mut args = std::env::args_os().skip(1);
     while let Some(a) = args.next() {
-        if a == "--data-dir" {
-            opts.data_dir = args.next().map(PathBuf::from);
-        } else if a == "--tray" {
-            opts.tray_only = true;
-        } else if a == "--demo" {
-            opts.demo = true;
+        match a.to_str() {
+            Some("--data-dir") => opts.data_dir = args.next().map(PathBuf::from),
+            Some("--tray") => opts.tray_only = true,
+            Some("--demo") => opts.demo = true,
+            _ => {}
         }
     }
     opts
 }
 
-async fn open_data(opts: &Options) -> Result<Cliffwatch, ErrorDto> {
-    let dir = cliffwatch_core::paths::data_dir(opts.data_dir.as_deref())
-        .map_err(|e| ErrorDto::from(&e))?;
-    Cliffwatch::open(&dir, os_keychain(), Arc::new(SystemClock))
-        .await
-        .map_err(|e| ErrorDto::from(&e))
+/// The data directory (or a fresh demo), and the engine's mode for it.
+async fn open(opts: &Options) -> Result<(Cliffwatch, Mode, Option<PathBuf>), ErrorDto> {
+    if opts.demo {
+        let dir = std::env::temp_dir().join(format!("cliffwatch-demo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let demo = cliffwatch_core::demo::setup(&dir, SystemClock.now()).await?;
+        return Ok((
+            demo.cliffwatch.clone(),
+            Mode::Demo(Box::new(demo)),
+            Some(dir),
+        ));
+    }
+    let dir = cliffwatch_core::paths::data_dir(opts.data_dir.as_deref())?;
+    let cw = Cliffwatch::open(&dir, os_keychain(), Arc::new(SystemClock)).await?;
+    Ok((cw, Mode::Live, None))
 }
 
 /// Shows the dashboard, creating its window if it was closed (closing frees the webview; the
@@ -95,16 +104,17 @@ pub fn show_account<R: Runtime>(app: &AppHandle<R>, account: Option<AccountId>) 
         let _ = w.set_focus();
         if let Some(AccountId(id)) = account {
             use tauri::Emitter;
-            let _ = w.emit(cliffwatch_core::dashboard::OPEN_ACCOUNT_EVENT, id);
+            let _ = w.emit(cliffwatch_core::events::OPEN_ACCOUNT_EVENT, id);
         }
         return;
     }
-    let page = match account {
-        Some(AccountId(id)) => format!("index.html#account={id}"),
-        None => "index.html".into(),
-    };
+    let page = account.map_or_else(
+        || "index.html".into(),
+        |AccountId(id)| format!("index.html#account={id}"),
+    );
+    let demo = app.try_state::<AppState>().is_some_and(|s| s.demo);
     let built = WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::App(page.into()))
-        .title(if app.try_state::<AppState>().is_some_and(|s| s.demo) {
+        .title(if demo {
             "Cliffwatch — DEMO (loopback providers, temporary data)"
         } else {
             "Cliffwatch"
@@ -115,6 +125,42 @@ pub fn show_account<R: Runtime>(app: &AppHandle<R>, account: Option<AccountId>) 
     if let Err(e) = built {
         eprintln!("cliffwatch: cannot open the dashboard window: {e}");
     }
+}
+
+/// Opens the data, starts the engine inside Tauri's runtime, builds the tray.
+fn setup(app: &mut tauri::App, opts: &Options) -> Result<(), Box<dyn std::error::Error>> {
+    let opened = tauri::async_runtime::block_on(open(opts));
+    let handle = app.handle().clone();
+    let (cliffwatch, engine, demo_dir) = match opened {
+        Ok((cw, mode, dir)) => {
+            let notifier: Arc<dyn Notifier> =
+                Arc::new(notify::desktop_notifier(&handle, &cw, opts.demo));
+            let sink = events::engine_sink(handle.clone(), opts.demo);
+            let engine_cw = cw.clone();
+            let started = tauri::async_runtime::block_on(async move {
+                Engine::start(engine_cw, mode, notifier, sink)
+            });
+            let engine = started.map_err(|e| eprintln!("cliffwatch: {e}")).ok();
+            (Ok(cw), engine, dir)
+        }
+        Err(e) => {
+            eprintln!("cliffwatch: {}", e.message);
+            (Err(e), None, None)
+        }
+    };
+    app.manage(AppState {
+        cliffwatch,
+        engine: Mutex::new(engine),
+        demo: opts.demo,
+        demo_dir,
+    });
+    tray::build(&handle)?;
+    events::repaint(handle.clone(), opts.demo);
+    // `--tray` (the autostart entry) starts in the tray without a window.
+    if !opts.tray_only {
+        show_main_window(&handle);
+    }
+    Ok(())
 }
 
 pub fn run() {
@@ -137,53 +183,7 @@ pub fn run() {
         // Used from Rust only (top-up pages, https checked first); the webview has no opener
         // permission.
         .plugin(tauri_plugin_opener::init())
-        .setup(move |app| {
-            let (cliffwatch, demo, demo_dir) = if opts.demo {
-                match tauri::async_runtime::block_on(start_demo()) {
-                    Ok((demo, dir)) => (Ok(demo.cliffwatch.clone()), Some(demo), Some(dir)),
-                    Err(e) => (Err(e), None, None),
-                }
-            } else {
-                (tauri::async_runtime::block_on(open_data(&opts)), None, None)
-            };
-            if let Err(e) = &cliffwatch {
-                eprintln!("cliffwatch: {}", e.message);
-            }
-            let settings = match &cliffwatch {
-                Ok(cw) => {
-                    tauri::async_runtime::block_on(cliffwatch_core::dashboard::settings(cw)).ok()
-                }
-                Err(_) => None,
-            };
-            let notifications = Arc::new(AtomicBool::new(
-                settings.as_ref().is_none_or(|s| s.notifications),
-            ));
-            let desktop = match &cliffwatch {
-                Ok(cw) => desktop_notifier(app.handle(), cw, opts.demo),
-                Err(_) => DesktopNotifier::new(),
-            };
-            app.manage(AppState {
-                cliffwatch,
-                engine: Mutex::new(None),
-                demo: opts.demo,
-                paused_until: Arc::new(AtomicI64::new(0)),
-                notifications,
-                demo_dir,
-                desktop,
-            });
-            let mode = match demo {
-                Some(d) => Mode::Demo(Box::new(d)),
-                None => Mode::Live(live_config(settings.as_ref())),
-            };
-            start_engine(app.handle(), mode);
-            tray::build(app.handle())?;
-            repaint(app.handle().clone(), opts.demo);
-            // `--tray` (the autostart entry) starts in the tray without a window.
-            if !opts.tray_only {
-                show_main_window(app.handle());
-            }
-            Ok(())
-        })
+        .setup(move |app| setup(app, &opts))
         .invoke_handler(commands::handler())
         .build(tauri::generate_context!())
         .expect("error while building the Cliffwatch app");
@@ -195,14 +195,13 @@ pub fn run() {
         } => api.prevent_exit(),
         tauri::RunEvent::Exit => {
             let state = app.state::<AppState>();
-            if let Some(engine) = state
-                .engine
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take()
-            {
-                drop(engine);
-            }
+            drop(
+                state
+                    .engine
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take(),
+            );
             if let Some(dir) = &state.demo_dir {
                 let _ = std::fs::remove_dir_all(dir);
             }
@@ -211,196 +210,17 @@ pub fn run() {
     });
 }
 
-/// Starts the demo in a fresh temporary directory.
-async fn start_demo() -> Result<(cliffwatch_core::demo::Demo, PathBuf), ErrorDto> {
-    let dir = std::env::temp_dir().join(format!("cliffwatch-demo-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let demo = cliffwatch_core::demo::setup(&dir, SystemClock.now())
-        .await
-        .map_err(|e| ErrorDto::from(&e))?;
-    Ok((demo, dir))
-}
-
-/// Desktop notifications, held back while alerts are paused (the alert stays undelivered and
-/// goes out at the first evaluation after the pause).
-#[derive(Debug)]
-struct AppNotifier {
-    clock: Arc<dyn Clock>,
-    paused_until: Arc<AtomicI64>,
-    enabled: Arc<AtomicBool>,
-    desktop: DesktopNotifier,
-}
-
-impl Notifier for AppNotifier {
-    fn notify(&self, n: &Notification) -> cliffwatch_core::Result<()> {
-        if self.clock.now().timestamp() < self.paused_until.load(Ordering::Relaxed) {
-            return Err(cliffwatch_core::Error::InvalidInput(
-                "alerts are paused".into(),
-            ));
-        }
-        if !self.enabled.load(Ordering::Relaxed) {
-            // Notifications are off: the alert is stored and shown in the app only.
-            return Ok(());
-        }
-        self.desktop.notify(n)
-    }
-}
-
-/// "Top up" on a notification: the opener plugin, https only (checked in core before this).
-#[derive(Debug)]
-struct BrowserOpener(AppHandle);
-
-impl UrlOpener for BrowserOpener {
-    fn open(&self, url: &str) -> cliffwatch_core::Result<()> {
-        use tauri_plugin_opener::OpenerExt;
-        self.0.opener().open_url(url, None::<&str>).map_err(|e| {
-            cliffwatch_core::Error::InvalidInput(format!("cannot open the browser: {e}"))
-        })
-    }
-}
-
-/// Notifications whose "Snooze" snoozes the alert for a day (the tray and the dashboard then
-/// refresh) and whose "Top up" opens the provider's billing page.
-fn desktop_notifier(app: &AppHandle, cw: &Cliffwatch, demo: bool) -> DesktopNotifier {
-    let actions = StoreActions::new(
-        cw,
-        tauri::async_runtime::handle().inner().clone(),
-        Arc::new(BrowserOpener(app.clone())),
-        engine_sink(app.clone(), cw.clone(), demo),
-    );
-    DesktopNotifier::with_actions(Arc::new(actions)).unwrap_or_else(|e| {
-        eprintln!("cliffwatch: notifications without buttons: {e}");
-        DesktopNotifier::new()
-    })
-}
-
-/// The live scheduler's knobs from the user's settings.
-fn live_config(settings: Option<&cliffwatch_core::dashboard::Settings>) -> SchedulerConfig {
-    let mut config = SchedulerConfig::default();
-    if let Some(s) = settings {
-        config.default_interval =
-            std::time::Duration::from_secs(u64::from(s.poll_interval_s.max(1)));
-    }
-    config
-}
-
-/// Starts (or restarts) the engine; the previous one, if any, is dropped, which stops it.
-fn start_engine(app: &AppHandle, mode: Mode) {
-    let state = app.state::<AppState>();
-    let Ok(cw) = state.cliffwatch() else { return };
-    let notifier = Arc::new(AppNotifier {
-        clock: cw.clock().clone(),
-        paused_until: state.paused_until.clone(),
-        enabled: state.notifications.clone(),
-        desktop: state.desktop.clone(),
-    });
-    let sink = engine_sink(app.clone(), cw.clone(), state.demo);
-    let cw = cw.clone();
-    // Engine::start spawns onto the runtime it is called from: Tauri's. From setup (outside
-    // the runtime) enter it; from a command (inside it) a block_on would panic.
-    let started = if tokio::runtime::Handle::try_current().is_ok() {
-        Engine::start(cw, mode, notifier, sink)
-    } else {
-        tauri::async_runtime::block_on(async move { Engine::start(cw, mode, notifier, sink) })
-    };
-    let mut slot = state.engine.lock().unwrap_or_else(|e| e.into_inner());
-    match started {
-        Ok(e) => *slot = Some(e),
-        Err(e) => eprintln!("cliffwatch: {e}"),
-    }
-}
-
-/// Applies saved settings to the running app: the notifications switch at once, a new poll
-/// interval by restarting the live engine (the demo keeps its own clock).
-pub fn apply_settings(app: &AppHandle, s: &cliffwatch_core::dashboard::Settings) {
-    let state = app.state::<AppState>();
-    state
-        .notifications
-        .store(s.notifications, Ordering::Relaxed);
-    if !state.demo {
-        start_engine(app, Mode::Live(live_config(Some(s))));
-    }
-}
-
-/// Log sources were added or removed: the watcher re-reads them.
-pub fn log_sources_changed(app: &AppHandle) {
-    let state = app.state::<AppState>();
-    let engine = state.engine.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(engine) = engine.as_ref() {
-        engine.request_reload_logs();
-    }
-}
-
-/// Forwards engine events: every change re-reads the dashboard for the tray and tells the
-/// webview (which batches its re-fetches). Repaints are coalesced: while one is running,
-/// further changes only mark it dirty.
-fn engine_sink(app: AppHandle, _cw: Cliffwatch, demo: bool) -> EngineSink {
-    let busy = Arc::new(AtomicBool::new(false));
-    Arc::new(move |e| match e {
-        EngineEvent::Changed => {
-            use tauri::Emitter;
-            let _ = app.emit(cliffwatch_core::dashboard::CHANGED_EVENT, ());
-            if !busy.swap(true, Ordering::AcqRel) {
-                let app = app.clone();
-                let busy = busy.clone();
-                tauri::async_runtime::spawn(async move {
-                    // Let a burst of changes (a poll round) settle before re-reading.
-                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-                    busy.store(false, Ordering::Release);
-                    repaint_now(&app, demo).await;
-                });
-            }
-        }
-        EngineEvent::Logs(cliffwatch_core::logs::WatcherEvent::Progress(p)) => {
-            use tauri::Emitter;
-            let _ = app.emit(cliffwatch_core::dashboard::LOG_PROGRESS_EVENT, p);
-        }
-        EngineEvent::OpenRequested(account) => {
-            // Windows are made on the main thread.
-            let handle = app.clone();
-            let _ = app.run_on_main_thread(move || show_account(&handle, account));
-        }
-        EngineEvent::Failed(err) => eprintln!("cliffwatch: {}", err.message),
-        _ => {}
-    })
-}
-
-pub(crate) fn repaint(app: AppHandle, demo: bool) {
-    tauri::async_runtime::spawn(async move { repaint_now(&app, demo).await });
-}
-
-async fn repaint_now(app: &AppHandle, demo: bool) {
-    // One repaint at a time, each reading the dashboard afresh: two overlapping ones (a change
-    // from the window and the engine's) could otherwise finish out of order and leave the
-    // older picture in the tray.
-    static REPAINTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    let _one = REPAINTING.lock().await;
-    let cw = match app.state::<AppState>().cliffwatch() {
-        Ok(cw) => cw.clone(),
-        Err(_) => return,
-    };
-    if let Ok(d) = cliffwatch_core::dashboard::dashboard(&cw).await {
-        tray::show(app, &d, demo);
-    }
-}
-
 /// Tray "Refresh now": poll every account at once.
 pub fn refresh_now<R: Runtime>(app: &AppHandle<R>) {
-    let state = app.state::<AppState>();
-    let engine = state.engine.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(engine) = engine.as_ref() {
-        engine.request_refresh(None);
-    }
+    app.state::<AppState>()
+        .with_engine(|e| e.request_refresh(None));
 }
 
-/// Tray "Pause alerts": hold desktop notifications back for `d`.
+/// Tray "Pause alerts": the engine holds notifications back for `d` (alerts wait, then go out).
 pub fn pause_alerts<R: Runtime>(app: &AppHandle<R>, d: chrono::Duration) {
     let state = app.state::<AppState>();
-    let now = state
-        .cliffwatch()
-        .map(|cw| cw.clock().now())
-        .unwrap_or_default();
-    state
-        .paused_until
-        .store((now + d).timestamp(), Ordering::Relaxed);
+    let Ok(now) = state.cliffwatch().map(|cw| cw.clock().now()) else {
+        return;
+    };
+    state.with_engine(|e| e.pause_alerts(now + d));
 }

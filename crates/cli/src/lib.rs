@@ -102,6 +102,12 @@ pub enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// The settings (poll interval, notifications, alert thresholds, quiet hours), and
+    /// `settings set KEY VALUE`.
+    Settings {
+        #[command(subcommand)]
+        cmd: Option<commands::settings::SettingsCmd>,
+    },
     /// Token usage and cost from agent logs (Claude Code, Codex), per day and model.
     Usage {
         /// Only usage at or after this time (RFC 3339, a date, or an age such as 24h or 7d).
@@ -160,6 +166,7 @@ async fn run(cli: Cli) -> cliffwatch_core::Result<()> {
         Command::Forecast { account, as_of } => commands::forecast::run(&ctx, account, as_of).await,
         Command::Import(cmd) => commands::import::run(&ctx, cmd).await,
         Command::Alerts { cmd, all } => commands::alerts::run(&ctx, cmd, all).await,
+        Command::Settings { cmd } => commands::settings::run(&ctx, cmd).await,
     }
 }
 

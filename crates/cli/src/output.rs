@@ -83,35 +83,10 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-/// A number with its unit, the way people read balances: "$12.34", "4,820 credits".
+/// A number with its unit, the way people read balances: "$12.34", "4,820 credits" — core's
+/// one formatter, shared with the tray, notifications and the window.
 pub fn amount(value: Option<f64>, unit: &str) -> String {
-    let Some(v) = value else { return "—".into() };
-    match unit {
-        "usd" => format!("${v:.2}"),
-        "eur" => format!("€{v:.2}"),
-        "cny" => format!("¥{v:.2}"),
-        u if u.len() == 3 => format!("{v:.2} {}", u.to_uppercase()),
-        u => format!("{} {u}", group(v)),
-    }
-}
-
-fn group(v: f64) -> String {
-    if v.fract().abs() > 1e-9 {
-        return format!("{v:.2}");
-    }
-    let s = format!("{}", v.abs() as u64);
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if v < 0.0 {
-        format!("-{out}")
-    } else {
-        out
-    }
+    cliffwatch_core::format::format_amount_opt(value, unit)
 }
 
 #[cfg(test)]
@@ -152,7 +127,7 @@ mod tests {
         assert_eq!(amount(Some(4820.0), "credits"), "4,820 credits");
         assert_eq!(
             amount(Some(-3.5), "cny"),
-            "¥-3.50",
+            "-¥3.50",
             "Moonshot cash balance may be negative"
         );
         assert_eq!(amount(None, "usd"), "—");

@@ -312,14 +312,17 @@ pub async fn setup(dir: &Path, live_from: DateTime<Utc>) -> Result<Demo> {
         ("openrouter", "llm-main", "/openrouter", LLM_KEY),
         ("twocaptcha", "captcha", "/twocaptcha", CAPTCHA_KEY),
     ] {
-        cw.add_account(NewAccount {
-            provider: provider.into(),
-            label: label.into(),
-            base_url: Some(format!("{}{path}", server.base_url())),
-            secret: SecretInput::Keychain(Secret::new(key)?),
-            budget: None,
-            options: Default::default(),
-        })
+        crate::api::accounts::add(
+            &cw,
+            NewAccount {
+                provider: provider.into(),
+                label: label.into(),
+                base_url: Some(format!("{}{path}", server.base_url())),
+                secret: SecretInput::Keychain(Secret::new(key)?),
+                budget: None,
+                options: Default::default(),
+            },
+        )
         .await?;
     }
     let log = RequestLog {

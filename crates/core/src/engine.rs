@@ -5,19 +5,27 @@
 //! the demo's loopback providers are polled by the real adapters, its request log grows and is
 //! scanned, and the same alert rules run. Either way it reports through an [`EngineSink`], and
 //! stops when its handle is dropped.
+//!
+//! The engine reads its own settings (poll interval, notifications on or off) from the store
+//! and re-reads them when a save is announced ([`Change::Settings`]): no host translates
+//! settings into engine parameters, and no restart is needed. Whatever the front door announces
+//! reaches the hosts as [`EngineEvent::Changed`].
 
-use crate::alerts::{self, Notifier};
+use crate::alerts::{self, Delivery, Notifier};
+use crate::api::settings::{self as stored_settings, scheduler_config};
 use crate::clock::Clock;
 use crate::db::alerts::Alert;
 use crate::demo::{Demo, TICK_DEMO};
+use crate::events::Change;
 use crate::http::{Http, HttpConfig};
 use crate::logs::{self, Watcher, WatcherEvent};
 use crate::model::{AccountId, ErrorDto};
-use crate::poll::{self, PollResult, Scheduler, SchedulerConfig};
+use crate::poll::{self, PollResult, Scheduler};
 use crate::{Cliffwatch, Result};
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
 /// Alert rules run at least this often, so time-based ones (a runway shrinking, a snooze
 /// ending, quiet hours ending) fire without waiting for a poll.
@@ -44,14 +52,15 @@ pub type EngineSink = Arc<dyn Fn(EngineEvent) + Send + Sync>;
 /// How to run.
 #[derive(Debug)]
 pub enum Mode {
-    Live(SchedulerConfig),
+    /// Real accounts, on the cadence the settings give.
+    Live,
     Demo(Box<Demo>),
 }
 
 enum Cmd {
     RefreshNow(Option<String>),
-    /// Log sources were added or removed.
-    ReloadLogs,
+    /// Hold alerts back until then ("Pause alerts 1 h").
+    Pause(DateTime<Utc>),
     Stop,
 }
 
@@ -66,7 +75,7 @@ impl std::fmt::Debug for Cmd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Cmd::RefreshNow(l) => write!(f, "RefreshNow({l:?})"),
-            Cmd::ReloadLogs => f.write_str("ReloadLogs"),
+            Cmd::Pause(until) => write!(f, "Pause({until})"),
             Cmd::Stop => f.write_str("Stop"),
         }
     }
@@ -81,14 +90,16 @@ impl Engine {
         sink: EngineSink,
     ) -> Result<Self> {
         let (tx, rx) = mpsc::channel(16);
+        // Subscribed before the task runs, so nothing announced after `start` returns is missed.
+        let changes = cw.changes();
         let task = match mode {
-            Mode::Live(config) => {
+            Mode::Live => {
                 let http = Http::new(HttpConfig::default()).map_err(|e| {
                     crate::Error::InvalidInput(format!("cannot start the HTTP client: {e}"))
                 })?;
-                tokio::spawn(live(cw, http, config, notifier, sink, rx))
+                tokio::spawn(live(cw, http, notifier, sink, rx, changes))
             }
-            Mode::Demo(demo) => tokio::spawn(demo_loop(*demo, notifier, sink, rx)),
+            Mode::Demo(demo) => tokio::spawn(demo_loop(*demo, notifier, sink, rx, changes)),
         };
         Ok(Engine {
             commands: tx,
@@ -112,9 +123,10 @@ impl Engine {
             .try_send(Cmd::RefreshNow(label.map(str::to_owned)));
     }
 
-    /// Tells the log watcher that sources were added or removed (it re-reads them and scans).
-    pub fn request_reload_logs(&self) {
-        let _ = self.commands.try_send(Cmd::ReloadLogs);
+    /// Holds alerts back until `until`: raised alerts are stored and wait, and go out at the
+    /// first evaluation after it.
+    pub fn pause_alerts(&self, until: DateTime<Utc>) {
+        let _ = self.commands.try_send(Cmd::Pause(until));
     }
 
     /// Stops polling and watching, letting work in flight finish briefly.
@@ -139,8 +151,57 @@ impl Drop for Engine {
     }
 }
 
-async fn evaluate(cw: &Cliffwatch, notifier: &dyn Notifier, sink: &EngineSink) {
-    match alerts::evaluate(cw.pool(), cw.clock().now(), notifier).await {
+/// How alerts are delivered: the notifications setting and a pause.
+#[derive(Debug, Clone, Copy)]
+struct Policy {
+    notifications: bool,
+    paused_until: Option<DateTime<Utc>>,
+}
+
+impl Policy {
+    async fn read(cw: &Cliffwatch, sink: &EngineSink) -> (Self, Option<stored_settings::Settings>) {
+        match stored_settings::get(cw).await {
+            Ok(s) => (
+                Policy {
+                    notifications: s.notifications,
+                    paused_until: None,
+                },
+                Some(s),
+            ),
+            Err(e) => {
+                sink(EngineEvent::Failed(ErrorDto::from(&e)));
+                (
+                    Policy {
+                        notifications: true,
+                        paused_until: None,
+                    },
+                    None,
+                )
+            }
+        }
+    }
+
+    fn delivery(&self, now: DateTime<Utc>) -> Delivery {
+        if self.paused_until.is_some_and(|u| now < u) {
+            Delivery::Hold
+        } else if !self.notifications {
+            Delivery::Silent
+        } else {
+            Delivery::Notify
+        }
+    }
+}
+
+async fn evaluate(cw: &Cliffwatch, policy: &Policy, notifier: &dyn Notifier, sink: &EngineSink) {
+    let now = cw.clock().now();
+    let pass = alerts::evaluate_with(
+        cw.pool(),
+        now,
+        notifier,
+        policy.delivery(now),
+        Some(cw.forecasts()),
+    );
+    match pass.await {
         Ok(raised) if !raised.is_empty() => {
             sink(EngineEvent::Alerts(raised));
             sink(EngineEvent::Changed);
@@ -150,14 +211,26 @@ async fn evaluate(cw: &Cliffwatch, notifier: &dyn Notifier, sink: &EngineSink) {
     }
 }
 
+/// What the announcement channel gave: a change, or (a listener that fell behind) "something,
+/// re-read everything".
+fn heard(r: std::result::Result<Change, broadcast::error::RecvError>) -> Option<Option<Change>> {
+    match r {
+        Ok(c) => Some(Some(c)),
+        Err(broadcast::error::RecvError::Lagged(_)) => Some(None),
+        Err(broadcast::error::RecvError::Closed) => None,
+    }
+}
+
 async fn live(
     cw: Cliffwatch,
     http: Http,
-    config: SchedulerConfig,
     notifier: Arc<dyn Notifier>,
     sink: EngineSink,
     mut rx: mpsc::Receiver<Cmd>,
+    mut changes: broadcast::Receiver<Change>,
 ) {
+    let (mut policy, settings) = Policy::read(&cw, &sink).await;
+    let config = settings.as_ref().map(scheduler_config).unwrap_or_default();
     let scheduler = Scheduler::start(cw.clone(), http, config);
     let mut polled = scheduler.subscribe();
     let (log_tx, mut log_rx) = mpsc::unbounded_channel::<WatcherEvent>();
@@ -170,35 +243,52 @@ async fn live(
     };
     let mut every = tokio::time::interval(ALERT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut listening = true;
     loop {
         tokio::select! {
             cmd = rx.recv() => match cmd {
                 Some(Cmd::RefreshNow(label)) => scheduler.refresh_now(label.as_deref()).await,
-                Some(Cmd::ReloadLogs) => {
-                    if let Some(w) = &watcher {
-                        w.reload();
-                    }
-                }
+                Some(Cmd::Pause(until)) => policy.paused_until = Some(until),
                 Some(Cmd::Stop) | None => break,
+            },
+            r = changes.recv(), if listening => match heard(r) {
+                Some(change) => {
+                    if matches!(change, None | Some(Change::Settings)) {
+                        let paused_until = policy.paused_until;
+                        let (read, settings) = Policy::read(&cw, &sink).await;
+                        policy = Policy { paused_until, ..read };
+                        if let Some(s) = &settings {
+                            scheduler.configure(scheduler_config(s)).await;
+                        }
+                    }
+                    if matches!(change, None | Some(Change::LogSources)) {
+                        if let Some(w) = &watcher {
+                            w.reload();
+                        }
+                    }
+                    sink(EngineEvent::Changed);
+                    evaluate(&cw, &policy, notifier.as_ref(), &sink).await;
+                }
+                None => listening = false,
             },
             r = polled.recv() => match r {
                 Ok(result) => {
                     sink(EngineEvent::Polled(result));
                     sink(EngineEvent::Changed);
-                    evaluate(&cw, notifier.as_ref(), &sink).await;
+                    evaluate(&cw, &policy, notifier.as_ref(), &sink).await;
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => break,
             },
             Some(e) = log_rx.recv() => {
                 let stored = matches!(e, WatcherEvent::Scanned(_));
                 sink(EngineEvent::Logs(e));
                 if stored {
                     sink(EngineEvent::Changed);
-                    evaluate(&cw, notifier.as_ref(), &sink).await;
+                    evaluate(&cw, &policy, notifier.as_ref(), &sink).await;
                 }
             },
-            _ = every.tick() => evaluate(&cw, notifier.as_ref(), &sink).await,
+            _ = every.tick() => evaluate(&cw, &policy, notifier.as_ref(), &sink).await,
         }
     }
     scheduler.stop().await;
@@ -231,8 +321,10 @@ async fn demo_loop(
     notifier: Arc<dyn Notifier>,
     sink: EngineSink,
     mut rx: mpsc::Receiver<Cmd>,
+    mut changes: broadcast::Receiver<Change>,
 ) {
     let cw = demo.cliffwatch.clone();
+    let (mut policy, _) = Policy::read(&cw, &sink).await;
     // Play the history back at full speed, quietly: forecasts need days of readings to stand on.
     let quiet: EngineSink = Arc::new(|_| {});
     while demo.clock.now() < demo.live_from {
@@ -242,16 +334,29 @@ async fn demo_loop(
         sink(EngineEvent::Failed(ErrorDto::from(&e)));
     }
     sink(EngineEvent::Changed);
-    evaluate(&cw, notifier.as_ref(), &sink).await;
+    evaluate(&cw, &policy, notifier.as_ref(), &sink).await;
     let mut tick = tokio::time::interval(demo.tick);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tick.tick().await;
+    let mut listening = true;
     loop {
         tokio::select! {
             cmd = rx.recv() => match cmd {
                 // The demo polls and scans every tick anyway.
-                Some(Cmd::RefreshNow(_) | Cmd::ReloadLogs) => {}
+                Some(Cmd::RefreshNow(_)) => {}
+                Some(Cmd::Pause(until)) => policy.paused_until = Some(until),
                 Some(Cmd::Stop) | None => break,
+            },
+            // The demo keeps its own clock and cadence; the notifications switch still counts.
+            r = changes.recv(), if listening => match heard(r) {
+                Some(change) => {
+                    if matches!(change, None | Some(Change::Settings)) {
+                        let paused_until = policy.paused_until;
+                        policy = Policy { paused_until, ..Policy::read(&cw, &sink).await.0 };
+                    }
+                    sink(EngineEvent::Changed);
+                }
+                None => listening = false,
             },
             _ = tick.tick() => {
                 demo_step(&demo, &sink).await;
@@ -263,7 +368,7 @@ async fn demo_loop(
                     Err(e) => sink(EngineEvent::Failed(ErrorDto::from(&e))),
                 }
                 sink(EngineEvent::Changed);
-                evaluate(&cw, notifier.as_ref(), &sink).await;
+                evaluate(&cw, &policy, notifier.as_ref(), &sink).await;
             }
         }
     }
@@ -274,7 +379,12 @@ mod tests {
     use super::*;
     use crate::alerts::MemoryNotifier;
     use crate::model::AccountState;
-    use chrono::{TimeZone, Utc};
+    use chrono::TimeZone;
+
+    const POLICY: Policy = Policy {
+        notifications: true,
+        paused_until: None,
+    };
 
     /// The demo's whole path — loopback providers, real adapters, store, forecast, alerts, log
     /// scanning — runs to the scraper's cliff and past the LLM key's 402.
@@ -289,7 +399,7 @@ mod tests {
         while demo.clock.now() < live {
             demo_step(&demo, &quiet).await;
         }
-        let status = cw.status().await.unwrap();
+        let status = crate::api::overview::status(&cw).await.unwrap();
         for s in &status.accounts {
             assert!(
                 s.latest.is_some(),
@@ -304,15 +414,15 @@ mod tests {
                 s.account.state_message
             );
         }
-        evaluate(&cw, &notifier, &quiet).await;
+        evaluate(&cw, &POLICY, &notifier, &quiet).await;
         // 32 demo hours past live start: the scraper (10 h) and the LLM key (30 h) are dry, and
         // the scraper's owner has not topped up yet (34 h).
         for _ in 0..64 {
             demo_step(&demo, &quiet).await;
         }
         logs::scan_all(&cw, None).await.unwrap();
-        evaluate(&cw, &notifier, &quiet).await;
-        let status = cw.status().await.unwrap();
+        evaluate(&cw, &POLICY, &notifier, &quiet).await;
+        let status = crate::api::overview::status(&cw).await.unwrap();
         let state = |label: &str| {
             status
                 .accounts
@@ -367,7 +477,7 @@ mod tests {
         for _ in 0..8 {
             demo_step(&demo, &quiet).await;
         }
-        let status = cw.status().await.unwrap();
+        let status = crate::api::overview::status(&cw).await.unwrap();
         let scraper = status
             .accounts
             .iter()

@@ -1,6 +1,7 @@
 //! Cliffwatch's behaviour, with no UI and no Tauri: accounts and their secrets, the SQLite store,
-//! provider polling, log watching, forecasts and alerts. The desktop shell and the `cliffwatch`
-//! CLI are thin adapters over [`Cliffwatch`].
+//! provider polling, log watching, forecasts and alerts. Every host — the desktop shell, the
+//! `cliffwatch` CLI — is a thin adapter over the front door, [`api`], and the running
+//! [`engine`]; none of them reaches into [`db`].
 //!
 //! Core talks outward only through small injected traits ([`clock::Clock`],
 //! [`secrets::SecretStore`]) so that every rule can be tested without a display, a keychain or
@@ -12,14 +13,16 @@
 extern crate self as cliffwatch_core;
 
 pub mod alerts;
+pub mod api;
 pub mod classify;
 pub mod clock;
-pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod forecast;
+pub mod format;
 pub mod http;
 pub mod logs;
 pub mod model;
@@ -29,7 +32,10 @@ pub mod poll;
 pub mod providers;
 pub mod redact;
 pub mod secrets;
+pub mod urls;
 mod workspace;
 
+pub use api::accounts::{NewAccount, SecretInput};
 pub use error::{Error, Result};
-pub use workspace::{is_loopback, validate_base_url, Cliffwatch, NewAccount, SecretInput};
+pub use urls::{is_loopback, validate_base_url};
+pub use workspace::Cliffwatch;

@@ -143,7 +143,11 @@ pub async fn poll_all(cw: &Cliffwatch) -> Result<Vec<PollResult>> {
 
 /// [`poll_all`] with a given HTTP client.
 pub async fn poll_all_with(cw: &Cliffwatch, http: &Http) -> Result<Vec<PollResult>> {
-    let labels: Vec<String> = cw.accounts().await?.into_iter().map(|a| a.label).collect();
+    let labels: Vec<String> = crate::api::accounts::list(cw)
+        .await?
+        .into_iter()
+        .map(|a| a.label)
+        .collect();
     let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_POLLS));
     let mut set = JoinSet::new();
     for label in labels {
@@ -720,6 +724,9 @@ pub enum Command {
     /// Poll now: one account by label, or every account (`None`). Also wakes an account that
     /// waits for an edit or sits in a slow cadence.
     RefreshNow(Option<String>),
+    /// New knobs (the settings changed): later polls use them, and an account due later than
+    /// the new interval from now is brought forward to it.
+    Configure(SchedulerConfig),
     Stop,
 }
 
@@ -761,6 +768,11 @@ impl Scheduler {
             .await;
     }
 
+    /// Changes the knobs without a restart (see [`Command::Configure`]).
+    pub async fn configure(&self, config: SchedulerConfig) {
+        let _ = self.commands.send(Command::Configure(config)).await;
+    }
+
     /// Stops the task, letting polls in flight finish for up to 5 s.
     pub async fn stop(mut self) {
         let _ = self.commands.send(Command::Stop).await;
@@ -799,7 +811,7 @@ struct Slot {
 async fn scheduler_loop(
     cw: Cliffwatch,
     http: Http,
-    cfg: SchedulerConfig,
+    mut cfg: SchedulerConfig,
     mut commands: mpsc::Receiver<Command>,
     results: broadcast::Sender<PollResult>,
 ) {
@@ -812,11 +824,16 @@ async fn scheduler_loop(
     let mut tick = tokio::time::interval(cfg.tick);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut forced: Option<Option<String>> = None;
+    let mut reconfigured = false;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             cmd = commands.recv() => match cmd {
                 Some(Command::RefreshNow(label)) => forced = Some(label),
+                Some(Command::Configure(new)) => {
+                    cfg = new;
+                    reconfigured = true;
+                }
                 Some(Command::Stop) | None => break,
             },
             Some(joined) = polls.join_next(), if !polls.is_empty() => {
@@ -854,6 +871,15 @@ async fn scheduler_loop(
             if forced_here {
                 slot.waiting = false;
             }
+            if reconfigured && !slot.in_flight && !slot.waiting && slot.failures == 0 {
+                // A shorter interval takes effect now, not after the wait the old one set.
+                if let Ok(info) = providers::find(&a.provider) {
+                    let interval = base_interval(&cfg, info, a.poll_interval_s);
+                    slot.due = slot
+                        .due
+                        .min(now + chrono::Duration::from_std(interval).unwrap_or_default());
+                }
+            }
             if slot.waiting || slot.in_flight || !(forced_here || now >= slot.due) {
                 continue;
             }
@@ -866,6 +892,7 @@ async fn scheduler_loop(
             polls.spawn(async move { (id, poll_account_with(&cw, &http, &label).await) });
         }
         forced = None;
+        reconfigured = false;
     }
     // Bounded by Scheduler::stop's timeout; dropping the JoinSet aborts what is left.
     while let Some(joined) = polls.join_next().await {

@@ -146,14 +146,17 @@ async fn world() -> World {
 }
 
 async fn add_deepseek(cw: &Cliffwatch, label: &str, base_url: &str) {
-    cw.add_account(NewAccount {
-        provider: "deepseek".into(),
-        label: label.into(),
-        base_url: Some(base_url.into()),
-        secret: SecretInput::Keychain(Secret::new(KEY).unwrap()),
-        budget: None,
-        options: Default::default(),
-    })
+    cliffwatch_core::api::accounts::add(
+        &cw,
+        NewAccount {
+            provider: "deepseek".into(),
+            label: label.into(),
+            base_url: Some(base_url.into()),
+            secret: SecretInput::Keychain(Secret::new(KEY).unwrap()),
+            budget: None,
+            options: Default::default(),
+        },
+    )
     .await
     .unwrap();
 }

@@ -41,14 +41,17 @@ async fn world() -> World {
 }
 
 async fn add(cw: &Cliffwatch, provider: &str, label: &str, base_url: &str) {
-    cw.add_account(NewAccount {
-        provider: provider.into(),
-        label: label.into(),
-        base_url: Some(base_url.into()),
-        secret: SecretInput::Keychain(Secret::new(KEY).unwrap()),
-        budget: None,
-        options: Default::default(),
-    })
+    cliffwatch_core::api::accounts::add(
+        &cw,
+        NewAccount {
+            provider: provider.into(),
+            label: label.into(),
+            base_url: Some(base_url.into()),
+            secret: SecretInput::Keychain(Secret::new(KEY).unwrap()),
+            budget: None,
+            options: Default::default(),
+        },
+    )
     .await
     .unwrap();
 }
@@ -109,7 +112,10 @@ async fn readings_become_samples_and_a_rise_is_a_top_up() {
     let r = poll::poll_account_with(&w.cw, &h, "ds").await.unwrap();
     assert!(r.is_topup, "a rise is a top-up, not negative spend");
 
-    let acc = w.cw.accounts().await.unwrap().remove(0);
+    let acc = cliffwatch_core::api::accounts::list(&w.cw)
+        .await
+        .unwrap()
+        .remove(0);
     let samples = db::balance_samples::since(
         w.cw.pool(),
         acc.id,
@@ -187,7 +193,7 @@ async fn out_of_credit_marks_the_account_and_stores_one_cliff_event() {
         .contains("requires more credits"));
     assert_eq!(e.url, None, "no URL: it could carry a key");
     assert_eq!(
-        w.cw.accounts().await.unwrap()[0].state,
+        cliffwatch_core::api::accounts::list(&w.cw).await.unwrap()[0].state,
         AccountState::OutOfCredit
     );
 }
@@ -208,7 +214,8 @@ async fn a_key_replaced_during_a_poll_is_not_marked_by_the_old_keys_answer() {
         poll::poll_account_with(&cw, &http(Duration::from_secs(10)), "ds").await
     });
     tokio::time::sleep(Duration::from_millis(150)).await;
-    w.cw.replace_secret(
+    cliffwatch_core::api::accounts::replace_key(
+        &w.cw,
         "ds",
         SecretInput::Keychain(Secret::new("sk-new-key-0000aaaa").unwrap()),
     )
@@ -219,7 +226,7 @@ async fn a_key_replaced_during_a_poll_is_not_marked_by_the_old_keys_answer() {
         r.note.as_deref().is_some_and(|n| n.contains("replaced")),
         "the result says why it was dropped: {r:?}"
     );
-    let acc = &w.cw.accounts().await.unwrap()[0];
+    let acc = &cliffwatch_core::api::accounts::list(&w.cw).await.unwrap()[0];
     assert_eq!(
         acc.state,
         AccountState::Unknown,
@@ -243,7 +250,7 @@ async fn a_rejected_key_marks_the_account_invalid() {
         (r.state, r.last),
         (AccountState::InvalidKey, LastPoll::InvalidKey)
     );
-    let acc = &w.cw.accounts().await.unwrap()[0];
+    let acc = &cliffwatch_core::api::accounts::list(&w.cw).await.unwrap()[0];
     assert_eq!(acc.state, AccountState::InvalidKey);
     assert!(
         !acc.state_message.as_deref().unwrap().contains(KEY),
@@ -267,7 +274,7 @@ async fn the_dry_run_stores_nothing() {
         .await
         .unwrap();
     assert_eq!(r.remaining, Some(1.0), "the live reading is shown");
-    let acc = &w.cw.accounts().await.unwrap()[0];
+    let acc = &cliffwatch_core::api::accounts::list(&w.cw).await.unwrap()[0];
     assert_eq!(acc.state, AccountState::Unknown, "the state is untouched");
     assert!(
         db::balance_samples::latest(w.cw.pool(), acc.id)
@@ -362,7 +369,7 @@ async fn the_scheduler_polls_on_refresh_now_and_stops() {
     .expect("refresh-now polls the account");
     assert_eq!(r.remaining, Some(3.21));
     sched.stop().await;
-    let acc = &w.cw.accounts().await.unwrap()[0];
+    let acc = &cliffwatch_core::api::accounts::list(&w.cw).await.unwrap()[0];
     assert!(
         db::balance_samples::latest(w.cw.pool(), acc.id)
             .await
@@ -472,7 +479,8 @@ async fn poll_once_does_not_resend_a_rejected_key_or_poll_inside_the_providers_i
     poll::poll_due_with(&w.cw, &h, true, &cfg).await.unwrap();
     assert_eq!(requests(&bad).await, 2, "--force overrides");
     w.clock.advance(chrono::Duration::hours(1));
-    w.cw.replace_secret(
+    cliffwatch_core::api::accounts::replace_key(
+        &w.cw,
         "bad",
         SecretInput::Keychain(Secret::new("sk-new-key-0001").unwrap()),
     )

@@ -1,24 +1,20 @@
-//! Settings: poll interval, alert rules, quiet hours, notifications, theme.
+//! Settings: poll interval, alert rules, quiet hours, notifications, theme. The engine hears
+//! the save and re-reads what concerns it; nothing is restarted here.
 
-use super::changed;
 use crate::error::CommandResult;
 use crate::AppState;
-use cliffwatch_core::dashboard::{self, Settings};
-use tauri::{AppHandle, State};
+use cliffwatch_core::api::settings::{self, Settings};
+use tauri::State;
 
 #[tauri::command]
 pub async fn get_settings(state: State<'_, AppState>) -> CommandResult<Settings> {
-    Ok(dashboard::settings(state.cliffwatch()?).await?)
+    Ok(settings::get(state.cliffwatch()?).await?)
 }
 
 #[tauri::command]
 pub async fn save_settings(
-    app: AppHandle,
     state: State<'_, AppState>,
     settings: Settings,
 ) -> CommandResult<Settings> {
-    let saved = dashboard::save_settings(state.cliffwatch()?, &settings).await?;
-    crate::apply_settings(&app, &saved);
-    changed(&app);
-    Ok(saved)
+    Ok(settings::save(state.cliffwatch()?, &settings).await?)
 }

@@ -92,7 +92,8 @@ pub async fn run(ctx: &Context, cmd: AccountCmd) -> cliffwatch_core::Result<()> 
                 ));
             };
             let cw = ctx.open().await?;
-            let account = cw.replace_secret(&a.label, secret).await?;
+            let account =
+                cliffwatch_core::api::accounts::replace_key(&cw, &a.label, secret).await?;
             print_account(ctx, &account, |a, key| {
                 format!(
                     "Replaced the key of `{}`, now in {key}; it will be polled again.",
@@ -102,7 +103,7 @@ pub async fn run(ctx: &Context, cmd: AccountCmd) -> cliffwatch_core::Result<()> 
         }
         AccountCmd::Remove { label } => {
             let cw = ctx.open().await?;
-            let removed = cw.remove_account(&label).await?;
+            let removed = cliffwatch_core::api::accounts::remove(&cw, &label).await?;
             if ctx.json {
                 output::json(&removed)
             } else {
@@ -151,16 +152,18 @@ async fn add(ctx: &Context, a: AddArgs) -> cliffwatch_core::Result<()> {
         ));
     };
     let cw = ctx.open().await?;
-    let account = cw
-        .add_account(NewAccount {
+    let account = cliffwatch_core::api::accounts::add(
+        &cw,
+        NewAccount {
             provider: a.provider,
             label: a.label,
             base_url: a.base_url,
             secret,
             budget: a.budget,
             options,
-        })
-        .await?;
+        },
+    )
+    .await?;
     print_account(ctx, &account, |a, key| {
         format!("Added `{}` ({}), key in {key}.", a.label, a.provider)
     })
@@ -195,7 +198,7 @@ fn read_stdin_secret() -> cliffwatch_core::Result<Secret> {
 
 async fn list(ctx: &Context) -> cliffwatch_core::Result<()> {
     let cw = ctx.open().await?;
-    let accounts = cw.accounts().await?;
+    let accounts = cliffwatch_core::api::accounts::list(&cw).await?;
     if ctx.json {
         return output::json(&accounts);
     }

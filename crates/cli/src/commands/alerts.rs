@@ -17,7 +17,6 @@ pub enum AlertsCmd {
 
 pub async fn run(ctx: &Context, cmd: Option<AlertsCmd>, all: bool) -> cliffwatch_core::Result<()> {
     let cw = ctx.open().await?;
-    let now = cw.clock().now();
     if let Some(AlertsCmd::Snooze { id, duration }) = cmd {
         let how = match duration.as_str() {
             "1h" => Snooze::Hour,
@@ -29,7 +28,7 @@ pub async fn run(ctx: &Context, cmd: Option<AlertsCmd>, all: bool) -> cliffwatch
                 )))
             }
         };
-        let alert = cliffwatch_core::alerts::snooze(cw.pool(), AlertId(id), how, now).await?;
+        let alert = cliffwatch_core::api::history::snooze(&cw, AlertId(id), how).await?;
         return if ctx.json {
             output::json(&alert)
         } else {
@@ -37,7 +36,7 @@ pub async fn run(ctx: &Context, cmd: Option<AlertsCmd>, all: bool) -> cliffwatch
             Ok(())
         };
     }
-    let alerts = cliffwatch_core::db::alerts::list(cw.pool(), !all).await?;
+    let alerts = cliffwatch_core::api::history::alerts(&cw, all).await?;
     if ctx.json {
         return output::json(&alerts);
     }

@@ -1,7 +1,7 @@
 //! `cliffwatch events`: the 402 history (and other failed requests) from polls and logs.
 
 use crate::{output, when, Context};
-use cliffwatch_core::db::cliff_events::{self, Filter};
+use cliffwatch_core::api::{accounts, history, history::EventQuery};
 use cliffwatch_core::model::{CliffEvent, Outcome};
 
 pub async fn run(
@@ -13,13 +13,14 @@ pub async fn run(
 ) -> cliffwatch_core::Result<()> {
     let cw = ctx.open().await?;
     let now = cw.clock().now();
-    let filter = Filter {
+    let query = EventQuery {
         since: since.as_deref().map(|s| when::parse(s, now)).transpose()?,
         account: match account {
-            Some(label) => Some(cliffwatch_core::db::accounts::get_by_label(cw.pool(), &label).await?.account.id),
+            Some(label) => Some(accounts::get(&cw, &label).await?.id),
             None => None,
         },
         provider: None,
+        until: None,
         outcome: outcome.as_deref().map(Outcome::parse).transpose().map_err(|_| {
             cliffwatch_core::Error::InvalidInput(
                 "--outcome takes out_of_credit, rate_limited, unauthorized, forbidden, server_error, client_error or bad_response".into(),
@@ -27,7 +28,7 @@ pub async fn run(
         })?,
         limit,
     };
-    let events = cliff_events::list(cw.pool(), &filter).await?;
+    let events = history::cliff_events(&cw, &query).await?;
     if ctx.json {
         return output::json(&events);
     }

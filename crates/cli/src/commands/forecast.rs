@@ -1,7 +1,6 @@
 //! `cliffwatch forecast`: when each balance runs out, with a P10–P90 band.
 
 use crate::{output, when, Context};
-use cliffwatch_core::forecast;
 
 pub async fn run(
     ctx: &Context,
@@ -16,21 +15,11 @@ pub async fn run(
         .map(|s| when::parse(s, now))
         .transpose()?
         .unwrap_or(now);
-    let accounts = cw.accounts().await?;
-    let selected: Vec<_> = match &account {
-        Some(label) => {
-            let a = cliffwatch_core::db::accounts::get_by_label(cw.pool(), label)
-                .await?
-                .account;
-            vec![a]
-        }
-        None => accounts,
-    };
-    let mut rows = Vec::new();
-    for a in &selected {
-        let f = forecast::for_account(cw.pool(), a.id, as_of).await?;
-        rows.push((a.label.clone(), a.provider.clone(), f));
-    }
+    let rows: Vec<_> = cliffwatch_core::api::overview::forecasts(&cw, account.as_deref(), as_of)
+        .await?
+        .into_iter()
+        .map(|(a, f)| (a.label, a.provider, f))
+        .collect();
     if ctx.json {
         let out: Vec<_> = rows
             .iter()

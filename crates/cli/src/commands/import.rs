@@ -30,13 +30,9 @@ pub async fn run(ctx: &Context, cmd: ImportCmd) -> cliffwatch_core::Result<()> {
         cliffwatch_core::Error::InvalidInput(format!("cannot read {}: {e}", file.display()))
     })?;
     let cw = ctx.open().await?;
-    let id = cliffwatch_core::db::accounts::get_by_label(cw.pool(), &account)
-        .await?
-        .account
-        .id;
-    let report = cliffwatch_core::forecast::import_balances_csv(
-        cw.pool(),
-        id,
+    let report = cliffwatch_core::api::accounts::import_balances(
+        &cw,
+        &account,
         std::io::BufReader::new(f),
         unit,
     )

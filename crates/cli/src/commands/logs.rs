@@ -53,7 +53,7 @@ pub async fn run(ctx: &Context, cmd: LogsCmd) -> cliffwatch_core::Result<()> {
                 None => serde_json::Value::Null,
             };
             let cw = ctx.open().await?;
-            let source = logs::add_source(
+            let source = cliffwatch_core::api::logs::add(
                 &cw,
                 &path_or_glob,
                 format,
@@ -74,7 +74,7 @@ pub async fn run(ctx: &Context, cmd: LogsCmd) -> cliffwatch_core::Result<()> {
         }
         LogsCmd::List => {
             let cw = ctx.open().await?;
-            let rows = cliffwatch_core::dashboard::log_sources(&cw).await?;
+            let rows = cliffwatch_core::api::logs::list(&cw).await?;
             if ctx.json {
                 let listed: Vec<Listed<'_>> = rows.iter().map(Listed::from).collect();
                 return output::json(&listed);
@@ -179,8 +179,8 @@ struct Listed<'a> {
     last_error: Option<&'a str>,
 }
 
-impl<'a> From<&'a cliffwatch_core::dashboard::LogSourceRow> for Listed<'a> {
-    fn from(r: &'a cliffwatch_core::dashboard::LogSourceRow) -> Self {
+impl<'a> From<&'a cliffwatch_core::api::logs::LogSourceRow> for Listed<'a> {
+    fn from(r: &'a cliffwatch_core::api::logs::LogSourceRow) -> Self {
         Listed {
             source: &r.source,
             files: r.files,

@@ -8,6 +8,7 @@ pub mod import;
 pub mod logs;
 pub mod poll;
 pub mod providers;
+pub mod settings;
 pub mod status;
 pub mod usage;
 pub mod watch;

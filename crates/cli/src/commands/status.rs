@@ -4,7 +4,7 @@ use crate::{output, Context};
 
 pub async fn run(ctx: &Context) -> cliffwatch_core::Result<()> {
     let cw = ctx.open().await?;
-    let report = cw.status().await?;
+    let report = cliffwatch_core::api::overview::status(&cw).await?;
     if ctx.json {
         return output::json(&report);
     }

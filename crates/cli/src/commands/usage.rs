@@ -1,7 +1,7 @@
 //! `cliffwatch usage`: token usage and cost from agent logs, per day and model.
 
 use crate::{output, when, Context};
-use cliffwatch_core::db::usage_records;
+use cliffwatch_core::api::history;
 
 pub async fn run(ctx: &Context, since: Option<String>) -> cliffwatch_core::Result<()> {
     let cw = ctx.open().await?;
@@ -9,7 +9,7 @@ pub async fn run(ctx: &Context, since: Option<String>) -> cliffwatch_core::Resul
         .as_deref()
         .map(|s| when::parse(s, cw.clock().now()))
         .transpose()?;
-    let days = usage_records::daily_totals(cw.pool(), since).await?;
+    let days = history::usage_by_day(&cw, since).await?;
     if ctx.json {
         return output::json(&days);
     }

@@ -7,7 +7,6 @@ use cliffwatch_core::alerts::desktop::DesktopNotifier;
 use cliffwatch_core::alerts::{Notification, Notifier, StoreActions, UrlOpener};
 use cliffwatch_core::engine::{Engine, EngineEvent, EngineSink, Mode};
 use cliffwatch_core::logs::WatcherEvent;
-use cliffwatch_core::poll::SchedulerConfig;
 use cliffwatch_core::Cliffwatch;
 use std::sync::Arc;
 
@@ -106,7 +105,9 @@ pub async fn run(
         (d.cliffwatch.clone(), Mode::Demo(Box::new(d)), Some(dir))
     } else {
         let cw = ctx.open().await?;
-        (cw, Mode::Live(SchedulerConfig::default()), None)
+        // The engine reads the poll interval and the notifications switch from the settings
+        // (`cliffwatch settings`), as the app's does.
+        (cw, Mode::Live, None)
     };
     let notifier = Arc::new(Notify {
         desktop: (!no_desktop).then(|| desktop_notifier(&cw, json)),
@@ -149,13 +150,10 @@ fn print_event(e: &EngineEvent, json: bool) {
                 clean(&err.message)
             ),
             None => println!(
-                "poll {} ({}): {} {}",
+                "poll {} ({}): {}",
                 clean(&r.account),
                 clean(&r.provider),
-                r.remaining
-                    .map(|v| format!("{v}"))
-                    .unwrap_or_else(|| "?".into()),
-                r.unit.as_ref().map(|u| u.as_str()).unwrap_or("")
+                crate::output::amount(r.remaining, r.unit.as_ref().map_or("", |u| u.as_str()))
             ),
         },
         EngineEvent::Logs(WatcherEvent::Scanned(r)) => {

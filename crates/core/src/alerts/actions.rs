@@ -77,7 +77,7 @@ impl ActionHandler for StoreActions {
     }
 
     fn top_up(&self, _account: Option<AccountId>, url: &str) {
-        let opened = crate::dashboard::checked_https_url(url).and_then(|u| self.opener.open(&u));
+        let opened = crate::urls::checked_https_url(url).and_then(|u| self.opener.open(&u));
         if let Err(e) = opened {
             (self.sink)(EngineEvent::Failed(ErrorDto::from(&e)));
         }

@@ -15,7 +15,7 @@ pub mod rules;
 
 pub use actions::{ActionHandler, StoreActions, UrlOpener};
 pub use payment::{payment_link, payment_uri_in, PaymentLink};
-pub use rules::{AlertKind, AlertRules, Check, QuietHours, Severity, Snapshot};
+pub use rules::{AccountSeverity, AlertKind, AlertRules, Check, QuietHours, Severity, Snapshot};
 
 use crate::db::{self, alerts::Alert};
 use crate::forecast::{self, Forecast, ForecastState};
@@ -168,14 +168,51 @@ pub async fn evaluate(
     now: DateTime<Utc>,
     notifier: &dyn Notifier,
 ) -> Result<Vec<Alert>> {
+    evaluate_with(pool, now, notifier, Delivery::Notify, None).await
+}
+
+/// What an evaluation pass does with the alerts due for delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Hand them to the notifier.
+    Notify,
+    /// Notifications are off (the setting): alerts are stored and shown in the app, and count
+    /// as told, so they do not all go out when notifications are turned back on.
+    Silent,
+    /// Alerts are paused ("Pause alerts 1 h"): they stay undelivered and go out at the first
+    /// pass after the pause.
+    Hold,
+}
+
+/// [`evaluate`] with a delivery policy, reading forecasts through `forecasts` when given (the
+/// engine's shared cache) instead of computing them afresh.
+pub async fn evaluate_with(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+    notifier: &dyn Notifier,
+    delivery: Delivery,
+    forecasts: Option<&forecast::ForecastCache>,
+) -> Result<Vec<Alert>> {
     let quiet = quiet_hours(pool).await?.is_some_and(|q| q.contains(now));
+    let mut shared: std::collections::HashMap<AccountId, Forecast> = match forecasts {
+        Some(cache) => cache
+            .all(pool, now)
+            .await?
+            .into_iter()
+            .map(|f| (f.account_id, f))
+            .collect(),
+        None => Default::default(),
+    };
     let mut touched = Vec::new();
     let mut first_error = None;
     for stored in db::accounts::list(pool).await? {
         let account = stored.account;
         let rules = rules_for(pool, account.id).await?;
         let info = providers::find(&account.provider).ok();
-        let forecast = forecast::for_account(pool, account.id, now).await?;
+        let forecast = match shared.remove(&account.id) {
+            Some(f) => f,
+            None => forecast::for_account(pool, account.id, now).await?,
+        };
         let samples = db::balance_samples::since(
             pool,
             account.id,
@@ -284,6 +321,9 @@ pub async fn evaluate(
             }
         }
 
+        if delivery == Delivery::Hold {
+            continue;
+        }
         let plan = plan_delivery(&due, quiet, told);
         for id in plan.silent {
             db::alerts::mark_notified(pool, id, now).await?;
@@ -301,7 +341,11 @@ pub async fn evaluate(
                 top_up_url: top_up_url.clone(),
                 payment_link: payment.clone().filter(|_| kind == AlertKind::OutOfCredit),
             };
-            match notifier.notify(&n) {
+            let sent = match delivery {
+                Delivery::Silent => Ok(()),
+                _ => notifier.notify(&n),
+            };
+            match sent {
                 Ok(()) => {
                     db::alerts::mark_notified(pool, id, now).await?;
                     touched.push(id);
@@ -456,21 +500,9 @@ fn words(
     (title, body)
 }
 
-/// "5.20 USD", "1,234 credits".
+/// "$5.20", "1,234 credits": the one formatter every host uses.
 fn amount(v: f64, unit: &Unit) -> String {
-    if unit.is_money() {
-        format!("{v:.2} {}", unit.as_str().to_ascii_uppercase())
-    } else {
-        let whole = format!("{:.0}", v.abs());
-        let mut grouped = String::new();
-        for (i, c) in whole.chars().enumerate() {
-            if i > 0 && (whole.len() - i) % 3 == 0 {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
-        format!("{}{grouped} {unit}", if v < 0.0 { "-" } else { "" })
-    }
+    crate::format::format_amount(v, unit.as_str())
 }
 
 #[cfg(test)]

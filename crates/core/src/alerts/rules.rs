@@ -97,6 +97,68 @@ impl Severity {
     }
 }
 
+/// How bad one account stands, decided in core from its state, its forecast and the user's
+/// alert thresholds (the tray's colour, the window's tones). Ordered from good to worst, so
+/// the worst of many is their maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum AccountSeverity {
+    Ok,
+    /// Never polled: nothing is known yet.
+    Unknown,
+    /// The last poll failed (the provider or the network); the key may still be fine.
+    Error,
+    /// The runway's early end (P10) is below the warning threshold.
+    Warning,
+    /// P10 below the critical threshold, or the key was rejected.
+    Critical,
+    OutOfCredit,
+}
+
+impl AccountSeverity {
+    /// One account's severity: its state first, then its runway's early (P10) end against the
+    /// thresholds of `rules` (the same ones its runway alerts use).
+    pub fn of(
+        account: &crate::model::Account,
+        latest: Option<&crate::model::BalanceSample>,
+        forecast: &crate::forecast::Forecast,
+        rules: &AlertRules,
+    ) -> Self {
+        match account.state {
+            AccountState::OutOfCredit => return Self::OutOfCredit,
+            AccountState::InvalidKey => return Self::Critical,
+            AccountState::Error => return Self::Error,
+            AccountState::Unknown if latest.is_none() => return Self::Unknown,
+            _ => {}
+        }
+        if forecast.state == ForecastState::OutOfCredit {
+            return Self::OutOfCredit;
+        }
+        match forecast.runway_hours {
+            Some(r) if r.p10 < rules.runway_critical_hours => Self::Critical,
+            Some(r) if r.p10 < rules.runway_warning_hours => Self::Warning,
+            _ => Self::Ok,
+        }
+    }
+
+    /// The worst of `all`; `Unknown` when there are none.
+    pub fn worst(all: impl IntoIterator<Item = Self>) -> Self {
+        all.into_iter().max().unwrap_or(Self::Unknown)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Unknown => "unknown",
+            Self::Error => "error",
+            Self::Warning => "warning",
+            Self::Critical => "critical",
+            Self::OutOfCredit => "out_of_credit",
+        }
+    }
+}
+
 /// One account's alert rules. Stored as JSON in `settings` (`alerts.rules` for every account,
 /// `alerts.rules.<account id>` for one); missing fields take the defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

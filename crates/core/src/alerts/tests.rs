@@ -491,7 +491,7 @@ fn the_out_of_credit_body_names_the_real_status(
 }
 
 #[rstest]
-#[case(5.2, "usd", "5.20 USD")]
+#[case(5.2, "usd", "$5.20")]
 #[case(1234.0, "credits", "1,234 credits")]
 #[case(999.0, "searches", "999 searches")]
 fn amounts_in_plain_words(#[case] v: f64, #[case] unit: &str, #[case] want: &str) {

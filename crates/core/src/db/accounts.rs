@@ -133,6 +133,58 @@ pub async fn get(db: impl SqliteExecutor<'_>, id: AccountId) -> Result<Stored> {
         .try_into()
 }
 
+/// What every account's forecast is built from, in one short text per account: its row (state,
+/// budget, last change) and the count, newest id and cost total of its readings and logged
+/// requests. Two equal fingerprints mean the same inputs, whichever process wrote them.
+pub async fn forecast_fingerprints(
+    db: impl SqliteExecutor<'_>,
+) -> Result<std::collections::HashMap<AccountId, String>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT a.id, a.updated_at || '|' || a.state || '|' || COALESCE(a.budget, '') || '|' \
+           || COALESCE(a.budget_set_at, '') || '|' \
+           || (SELECT COUNT(*) || ':' || COALESCE(MAX(b.id), 0) FROM balance_samples b \
+                WHERE b.account_id = a.id) || '|' \
+           || (SELECT COUNT(*) || ':' || COALESCE(MAX(u.id), 0) || ':' || total(u.cost) \
+                FROM usage_records u WHERE u.account_id = a.id) \
+         FROM accounts a",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|(id, f)| (AccountId(id), f)).collect())
+}
+
+/// What the account editor writes.
+#[derive(Debug, Clone)]
+pub struct Settings<'a> {
+    pub base_url: Option<&'a str>,
+    pub budget: Option<f64>,
+    pub budget_set_at: Option<DateTime<Utc>>,
+    pub options: &'a serde_json::Value,
+    pub now: DateTime<Utc>,
+}
+
+/// Writes an account's edited settings and sets it back to "not polled" (the scheduler sees
+/// the newer `updated_at` and polls it afresh).
+pub async fn update_settings(
+    db: impl SqliteExecutor<'_>,
+    id: AccountId,
+    s: &Settings<'_>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE accounts SET base_url = ?, budget = ?, budget_set_at = ?, options = ?, \
+         state = 'unknown', state_message = NULL, updated_at = ? WHERE id = ?",
+    )
+    .bind(s.base_url)
+    .bind(s.budget)
+    .bind(s.budget_set_at.map(to_db))
+    .bind(s.options.to_string())
+    .bind(to_db(s.now))
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Deletes an account (its samples and alerts go with it; events and usage keep their rows).
 pub async fn delete(db: impl SqliteExecutor<'_>, id: AccountId) -> Result<()> {
     sqlx::query("DELETE FROM accounts WHERE id = ?")

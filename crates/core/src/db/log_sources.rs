@@ -76,6 +76,55 @@ pub async fn list(db: impl SqliteExecutor<'_>) -> Result<Vec<LogSource>> {
     rows.into_iter().map(LogSource::try_from).collect()
 }
 
+/// How far one source has been read: files matched (rotated-away ones not counted), bytes read,
+/// the events found and the newest one's time, and the files that cannot be read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Progress {
+    pub files: i64,
+    pub bytes_read: i64,
+    pub events: i64,
+    pub last_event_at: Option<DateTime<Utc>>,
+    pub file_errors: i64,
+    pub last_error: Option<String>,
+}
+
+/// [`Progress`] of source `id`.
+pub async fn progress(pool: &sqlx::SqlitePool, id: LogSourceId) -> Result<Progress> {
+    let (files, bytes_read): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(byte_offset), 0) FROM log_files \
+         WHERE source_id = ? AND instr(path, char(0)) = 0",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await?;
+    let (events, last): (i64, Option<String>) = sqlx::query_as(
+        "SELECT COUNT(*), MAX(e.occurred_at) FROM cliff_events e \
+         JOIN log_files f ON f.id = e.log_file_id WHERE f.source_id = ?",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await?;
+    let (file_errors, last_error): (i64, Option<String>) = sqlx::query_as(
+        "SELECT COUNT(*), (SELECT last_error FROM log_files WHERE source_id = ?1 \
+           AND last_error IS NOT NULL AND instr(path, char(0)) = 0 \
+           ORDER BY last_error_at DESC, id DESC LIMIT 1) \
+         FROM log_files WHERE source_id = ?1 AND last_error IS NOT NULL \
+           AND instr(path, char(0)) = 0",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await?;
+    Ok(Progress {
+        files,
+        bytes_read,
+        events,
+        // An unreadable time (written by a future version) shows as unknown; the row stays.
+        last_event_at: last.as_deref().and_then(|t| from_db(t).ok()),
+        file_errors,
+        last_error,
+    })
+}
+
 /// Removes a source and its per-file state (events already seen stay in the history).
 pub async fn delete(db: impl SqliteExecutor<'_>, id: LogSourceId) -> Result<()> {
     sqlx::query("DELETE FROM log_sources WHERE id = ?")

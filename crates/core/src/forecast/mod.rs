@@ -19,10 +19,12 @@
 //! balance sat at zero say nothing about demand and are filled with the usual spend of that
 //! hour, with or without logs.
 
+mod cache;
 pub mod engine;
 mod import;
 pub mod series;
 
+pub use cache::ForecastCache;
 pub use import::{import_balances_csv, parse_balances_csv, ImportReport};
 
 use crate::db;

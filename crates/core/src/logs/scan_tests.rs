@@ -963,8 +963,8 @@ fn gz_with(text: &[u8], level: flate2::Compression) -> Vec<u8> {
 }
 
 /// The Logs screen's row of the source with this pattern.
-async fn listed(cw: &crate::Cliffwatch, pattern: &str) -> crate::dashboard::LogSourceRow {
-    crate::dashboard::log_sources(cw)
+async fn listed(cw: &crate::Cliffwatch, pattern: &str) -> crate::api::logs::LogSourceRow {
+    crate::api::logs::list(cw)
         .await
         .unwrap()
         .into_iter()

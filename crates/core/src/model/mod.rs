@@ -226,6 +226,12 @@ pub struct ErrorDto {
     pub message: String,
 }
 
+impl From<crate::Error> for ErrorDto {
+    fn from(e: crate::Error) -> Self {
+        ErrorDto::from(&e)
+    }
+}
+
 impl From<&crate::Error> for ErrorDto {
     fn from(e: &crate::Error) -> Self {
         ErrorDto {

@@ -2,7 +2,7 @@
 
 use crate::error::CommandResult;
 use crate::AppState;
-use cliffwatch_core::dashboard::{self, EventQuery, EventRow};
+use cliffwatch_core::api::history::{self, EventQuery, EventRow};
 use tauri::State;
 
 #[tauri::command]
@@ -10,5 +10,5 @@ pub async fn list_events(
     state: State<'_, AppState>,
     query: EventQuery,
 ) -> CommandResult<Vec<EventRow>> {
-    Ok(dashboard::events(state.cliffwatch()?, &query).await?)
+    Ok(history::events(state.cliffwatch()?, &query).await?)
 }
