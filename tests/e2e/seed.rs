@@ -89,8 +89,9 @@ pub async fn seed(dir: &std::path::Path) {
         top_up,
     } in accounts
     {
-        let acc = cw
-            .add_account(NewAccount {
+        let acc = cliffwatch_core::api::accounts::add(
+            &cw,
+            NewAccount {
                 provider: provider.into(),
                 label: label.into(),
                 // The app's poller must not reach real providers from a test: port 9 on
@@ -99,9 +100,10 @@ pub async fn seed(dir: &std::path::Path) {
                 secret: SecretInput::Keychain(Secret::new("e2e-key-0123456789").unwrap()),
                 budget: None,
                 options: Default::default(),
-            })
-            .await
-            .unwrap();
+            },
+        )
+        .await
+        .unwrap();
         // Walk back from now, adding spend (and removing a top-up) to get each past level.
         let mut levels = Vec::new();
         let mut level = remaining;

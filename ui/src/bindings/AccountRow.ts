@@ -14,7 +14,12 @@ export type AccountRow = { account: Account, provider_name: string, category: Ca
 /**
  * The provider's billing page (always https), if it has one.
  */
-top_up_url: string | null, latest: BalanceSample | null, forecast: Forecast, severity: AccountSeverity, 
+top_up_url: string | null, latest: BalanceSample | null, forecast: Forecast, 
+/**
+ * How bad it stands, from its state, its forecast and the user's alert thresholds: the
+ * tray's colour and the window's tones, decided here once.
+ */
+severity: AccountSeverity, 
 /**
  * The last week of levels, thinned to [`SPARKLINE_POINTS`].
  */
