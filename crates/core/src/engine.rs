@@ -490,4 +490,101 @@ mod tests {
         );
         assert_eq!(scraper.account.state, AccountState::Ok);
     }
+
+    /// Waits (real time, the scheduler ticks every 5 s) until `done` holds, or fails.
+    async fn until<T>(what: &str, mut done: impl AsyncFnMut() -> Option<T>) -> T {
+        for _ in 0..200 {
+            if let Some(v) = done().await {
+                return v;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+
+    /// `cliffwatch watch` and the app run this same engine: it takes the poll interval and the
+    /// notifications switch from the stored settings, and a later save reaches it without a
+    /// restart. (Before, `watch` ran `SchedulerConfig::default()` and always notified.)
+    #[tokio::test]
+    async fn the_live_engine_reads_its_own_settings_and_hears_a_save() {
+        let tmp = tempfile::tempdir().unwrap();
+        let live = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let demo = crate::demo::setup(tmp.path(), live).await.unwrap();
+        let cw = demo.cliffwatch.clone();
+        let set = |k: &'static str, v: &'static str| {
+            let cw = cw.clone();
+            async move { crate::api::settings::set(&cw, k, v).await.unwrap() }
+        };
+        set("poll_interval_s", "3600").await;
+        set("notifications", "off").await;
+        // Every account with a balance is "low": an alert is raised at the first pass.
+        set("rules.low_balance_amount", "1000000000000").await;
+        let notifier = Arc::new(MemoryNotifier::default());
+        let sink: EngineSink = Arc::new(|_| {});
+        let engine = Engine::start(cw.clone(), Mode::Live, notifier.clone(), sink).unwrap();
+        let id = crate::api::accounts::get(&cw, "captcha").await.unwrap().id;
+        let polled_at = demo.clock.now();
+        let first = until("the first poll", async || {
+            let all = crate::db::poll_schedule::all(cw.pool()).await.ok()?;
+            all.get(&id)
+                .filter(|s| s.failures == 0)
+                .map(|s| s.next_due_at)
+        })
+        .await;
+        let wait = (first - polled_at).num_seconds();
+        assert!(
+            (3600..=3960).contains(&wait),
+            "the stored interval (1 h, +10 % jitter at most), not the default 5 min: {wait} s"
+        );
+        let alerts = until("an alert", async || {
+            let a = crate::db::alerts::list(cw.pool(), true).await.ok()?;
+            (!a.is_empty()).then_some(a)
+        })
+        .await;
+        assert!(
+            alerts.iter().all(|a| a.notified_at.is_some()),
+            "with notifications off an alert is stored and counts as told"
+        );
+        assert!(notifier.take().is_empty(), "…but no notification goes out");
+
+        // A save reaches the running engine: the shorter interval applies from now.
+        set("poll_interval_s", "600").await;
+        // The engine re-reads the settings as it hears the save; give it that moment before
+        // the clock moves (the new interval counts from when it was applied).
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        demo.clock.advance(chrono::Duration::seconds(601));
+        let moved_at = demo.clock.now();
+        let second = until("the poll at the new interval", async || {
+            let all = crate::db::poll_schedule::all(cw.pool()).await.ok()?;
+            all.get(&id).map(|s| s.next_due_at).filter(|d| *d != first)
+        })
+        .await;
+        let wait = (second - moved_at).num_seconds();
+        assert!(
+            (600..=660).contains(&wait),
+            "polled again at once under the new 10-min interval, not after the old hour: {wait} s"
+        );
+        engine.stop().await;
+    }
+
+    #[test]
+    fn a_pause_holds_alerts_and_the_switch_silences_them() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let paused = Policy {
+            notifications: true,
+            paused_until: Some(now + chrono::Duration::hours(1)),
+        };
+        assert_eq!(paused.delivery(now), Delivery::Hold, "paused: alerts wait");
+        assert_eq!(
+            paused.delivery(now + chrono::Duration::hours(2)),
+            Delivery::Notify,
+            "the pause ends by itself"
+        );
+        let off = Policy {
+            notifications: false,
+            paused_until: None,
+        };
+        assert_eq!(off.delivery(now), Delivery::Silent);
+        assert_eq!(POLICY.delivery(now), Delivery::Notify);
+    }
 }

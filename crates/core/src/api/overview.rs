@@ -469,4 +469,122 @@ mod tests {
             "first and last survive thinning"
         );
     }
+
+    /// The tray's colour and the window's tones come from the user's thresholds, the ones the
+    /// runway alerts use. (Before, the tray and the window used fixed 72/24 h.)
+    #[tokio::test]
+    async fn severity_follows_the_thresholds_the_user_saved() {
+        let (_tmp, cw) = open().await;
+        let id = account(&cw, "openrouter", "main").await;
+        drain(&cw, id, 48, 100.0, 1.0).await;
+        let row = |d: &Dashboard| d.accounts[0].clone();
+        let d = dashboard(&cw).await.unwrap();
+        let p10 = row(&d).forecast.runway_hours.expect("a runway").p10;
+        let set = |k: &'static str, v: f64| {
+            let cw = cw.clone();
+            async move {
+                super::super::settings::set(&cw, k, &v.to_string())
+                    .await
+                    .unwrap()
+            }
+        };
+        set("rules.runway_critical_hours", (p10 - 2.0).max(0.0)).await;
+        set("rules.runway_warning_hours", p10 - 1.0).await;
+        let d = dashboard(&cw).await.unwrap();
+        assert_eq!(
+            row(&d).severity,
+            AccountSeverity::Ok,
+            "P10 {p10} h is past both thresholds"
+        );
+        assert_eq!(
+            tray(&d, false).severity,
+            AccountSeverity::Ok,
+            "the tray paints the same"
+        );
+        set("rules.runway_warning_hours", p10 + 2.0).await;
+        let d = dashboard(&cw).await.unwrap();
+        assert_eq!(row(&d).severity, AccountSeverity::Warning);
+        set("rules.runway_critical_hours", p10 + 1.0).await;
+        let d = dashboard(&cw).await.unwrap();
+        assert_eq!(row(&d).severity, AccountSeverity::Critical);
+        assert_eq!(
+            tray(&d, false).severity,
+            AccountSeverity::Critical,
+            "the tray follows"
+        );
+    }
+
+    /// The tray says an amount exactly as the window and the CLI do: core's one formatter.
+    #[tokio::test]
+    async fn the_tray_prints_amounts_with_the_one_formatter() {
+        let (_tmp, cw) = open().await;
+        let id = account(&cw, "openrouter", "main").await;
+        drain(&cw, id, 2, 1234.5, 0.0).await;
+        let d = dashboard(&cw).await.unwrap();
+        let view = tray(&d, true);
+        assert_eq!(view.lines.len(), 1);
+        assert!(
+            view.lines[0].1.ends_with("  ·  $1,234.50"),
+            "the window's text for the same amount: {:?}",
+            view.lines[0].1
+        );
+        assert!(
+            view.tooltip
+                .starts_with("Cliffwatch (demo) · OpenRouter · main"),
+            "{}",
+            view.tooltip
+        );
+    }
+
+    /// The alert pass, the tray's repaint and the window's fetch of one moment share one
+    /// forecast computation per account; a new reading makes a new one.
+    #[tokio::test]
+    async fn forecasts_are_computed_once_per_change() {
+        let (_tmp, cw) = open().await;
+        let a = account(&cw, "openrouter", "a").await;
+        let b = account(&cw, "deepseek", "b").await;
+        drain(&cw, a, 48, 100.0, 1.0).await;
+        drain(&cw, b, 48, 100.0, 0.5).await;
+        let before = cw.forecasts().computed();
+        let now = cw.clock().now();
+        crate::alerts::evaluate_with(
+            cw.pool(),
+            now,
+            &crate::alerts::MemoryNotifier::default(),
+            crate::alerts::Delivery::Notify,
+            Some(cw.forecasts()),
+        )
+        .await
+        .unwrap();
+        let d = dashboard(&cw).await.unwrap();
+        account_detail(&cw, a).await.unwrap();
+        assert_eq!(
+            cw.forecasts().computed() - before,
+            2,
+            "one per account, shared by all three"
+        );
+        assert_eq!(
+            d.accounts
+                .iter()
+                .map(|r| r.forecast.clone())
+                .collect::<Vec<_>>()
+                .len(),
+            2
+        );
+        drain(&cw, a, 0, 40.0, 0.0).await;
+        let d2 = dashboard(&cw).await.unwrap();
+        assert_eq!(
+            cw.forecasts().computed() - before,
+            3,
+            "only the changed account again"
+        );
+        let fresh = crate::forecast::for_account(cw.pool(), a, now)
+            .await
+            .unwrap();
+        let shown = d2.accounts.iter().find(|r| r.account.id == a).unwrap();
+        assert_eq!(
+            shown.forecast, fresh,
+            "what is served is what a fresh computation gives"
+        );
+    }
 }
