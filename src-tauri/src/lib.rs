@@ -7,18 +7,19 @@ mod error;
 mod events;
 mod notify;
 mod tray;
+mod window;
+
+pub use window::{show_account, show_main_window, MAIN_WINDOW};
 
 use cliffwatch_core::alerts::Notifier;
 use cliffwatch_core::clock::{Clock, SystemClock};
 use cliffwatch_core::engine::{Engine, Mode};
-use cliffwatch_core::model::{AccountId, ErrorDto};
+use cliffwatch_core::model::ErrorDto;
 use cliffwatch_core::secrets::os_keychain;
 use cliffwatch_core::Cliffwatch;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
-
-pub const MAIN_WINDOW: &str = "main";
+use tauri::{AppHandle, Manager, Runtime};
 
 /// What the commands share. Opening the data directory can fail (a corrupt database, a
 /// read-only folder); the window still opens and shows the error instead of vanishing.
@@ -87,44 +88,6 @@ async fn open(opts: &Options) -> Result<(Cliffwatch, Mode, Option<PathBuf>), Err
     let dir = cliffwatch_core::paths::data_dir(opts.data_dir.as_deref())?;
     let cw = Cliffwatch::open(&dir, os_keychain(), Arc::new(SystemClock)).await?;
     Ok((cw, Mode::Live, None))
-}
-
-/// Shows the dashboard, creating its window if it was closed (closing frees the webview; the
-/// app lives on in the tray).
-pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
-    show_account(app, None);
-}
-
-/// Shows the dashboard, at `account` if given: an open window is told to navigate there, a new
-/// one starts there (`#account=<id>`).
-pub fn show_account<R: Runtime>(app: &AppHandle<R>, account: Option<AccountId>) {
-    if let Some(w) = app.get_webview_window(MAIN_WINDOW) {
-        let _ = w.unminimize();
-        let _ = w.show();
-        let _ = w.set_focus();
-        if let Some(AccountId(id)) = account {
-            use tauri::Emitter;
-            let _ = w.emit(cliffwatch_core::events::OPEN_ACCOUNT_EVENT, id);
-        }
-        return;
-    }
-    let page = account.map_or_else(
-        || "index.html".into(),
-        |AccountId(id)| format!("index.html#account={id}"),
-    );
-    let demo = app.try_state::<AppState>().is_some_and(|s| s.demo);
-    let built = WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::App(page.into()))
-        .title(if demo {
-            "Cliffwatch — DEMO (loopback providers, temporary data)"
-        } else {
-            "Cliffwatch"
-        })
-        .inner_size(1100.0, 720.0)
-        .min_inner_size(640.0, 420.0)
-        .build();
-    if let Err(e) = built {
-        eprintln!("cliffwatch: cannot open the dashboard window: {e}");
-    }
 }
 
 /// Opens the data, starts the engine inside Tauri's runtime, builds the tray.

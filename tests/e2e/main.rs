@@ -283,7 +283,7 @@ async fn wizard_adds_a_custom_loopback_account_then_sees_it_run_out() {
     let tray_host = tray::host_present();
     if tray_host {
         tray::wait_for("· loopback:", "the ok colour and the reading", |v| {
-            v.rgb == tray::OK && v.menu.iter().any(|l| l.contains("1234 credits"))
+            v.rgb == tray::OK && v.menu.iter().any(|l| l.contains("1,234 credits"))
         })
         .await;
     } else {
@@ -359,7 +359,7 @@ async fn wizard_adds_a_custom_loopback_account_then_sees_it_run_out() {
     );
     if tray_host {
         let v = tray::wait_for("· loopback:", "the ok colour again", |v| {
-            v.rgb == tray::OK && v.menu.iter().any(|l| l.contains("5000 credits"))
+            v.rgb == tray::OK && v.menu.iter().any(|l| l.contains("5,000 credits"))
         })
         .await;
         // Picking the account's line in the tray menu opens the dashboard at that account.

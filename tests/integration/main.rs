@@ -4,6 +4,7 @@
 
 mod cli_accounts;
 mod cli_errors;
+mod cli_settings;
 mod disk_full;
 mod faults_kill9;
 mod log_file_errors;

@@ -131,6 +131,6 @@ mod tests {
             "Moonshot cash balance may be negative"
         );
         assert_eq!(amount(None, "usd"), "—");
-        assert_eq!(amount(Some(1.0), "gbp"), "1.00 GBP");
+        assert_eq!(amount(Some(1.0), "chf"), "1.00 CHF");
     }
 }

@@ -6,6 +6,9 @@
 //! Anthropic's 400 "credit balance is too low", ScraperAPI's 403 …). Those rules are data in
 //! [`RULES`]; anything unknown falls back to the status code. A body is untrusted input: it is
 //! capped, never executed, and an HTML page is `bad_response`, never a crash.
+//!
+//! Why ~630 lines before its tests: one table of rules for every provider's disguised 402 and
+//! the reading of their bodies; splitting the table would hide which rule wins.
 
 use crate::model::Outcome;
 use serde::Serialize;

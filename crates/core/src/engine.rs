@@ -181,6 +181,20 @@ impl Policy {
         }
     }
 
+    /// Re-reads the settings after a save, keeping a pause; returns them for the scheduler.
+    async fn reread(
+        &mut self,
+        cw: &Cliffwatch,
+        sink: &EngineSink,
+    ) -> Option<stored_settings::Settings> {
+        let (read, settings) = Self::read(cw, sink).await;
+        *self = Policy {
+            paused_until: self.paused_until,
+            ..read
+        };
+        settings
+    }
+
     fn delivery(&self, now: DateTime<Utc>) -> Delivery {
         if self.paused_until.is_some_and(|u| now < u) {
             Delivery::Hold
@@ -254,11 +268,8 @@ async fn live(
             r = changes.recv(), if listening => match heard(r) {
                 Some(change) => {
                     if matches!(change, None | Some(Change::Settings)) {
-                        let paused_until = policy.paused_until;
-                        let (read, settings) = Policy::read(&cw, &sink).await;
-                        policy = Policy { paused_until, ..read };
-                        if let Some(s) = &settings {
-                            scheduler.configure(scheduler_config(s)).await;
+                        if let Some(s) = policy.reread(&cw, &sink).await {
+                            scheduler.configure(scheduler_config(&s)).await;
                         }
                     }
                     if matches!(change, None | Some(Change::LogSources)) {
@@ -351,8 +362,7 @@ async fn demo_loop(
             r = changes.recv(), if listening => match heard(r) {
                 Some(change) => {
                     if matches!(change, None | Some(Change::Settings)) {
-                        let paused_until = policy.paused_until;
-                        policy = Policy { paused_until, ..Policy::read(&cw, &sink).await.0 };
+                        policy.reread(&cw, &sink).await;
                     }
                     sink(EngineEvent::Changed);
                 }

@@ -9,6 +9,10 @@
 //!
 //! The scheduler's decisions are pure functions of the last answer, the account's settings and
 //! an injected random number ([`next_delay`]); time comes from the [`Cliffwatch`] clock.
+//!
+//! Why one file of ~1,000 lines: polling one account, the pure scheduling decisions and the
+//! scheduler task share the `LastPoll` vocabulary and the persisted schedule; split, each half
+//! would re-export the other's types. The three parts are marked by section rules.
 
 use crate::db;
 use crate::http::{Http, HttpConfig};

@@ -147,7 +147,7 @@ async fn world() -> World {
 
 async fn add_deepseek(cw: &Cliffwatch, label: &str, base_url: &str) {
     cliffwatch_core::api::accounts::add(
-        &cw,
+        cw,
         NewAccount {
             provider: "deepseek".into(),
             label: label.into(),

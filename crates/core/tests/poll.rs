@@ -42,7 +42,7 @@ async fn world() -> World {
 
 async fn add(cw: &Cliffwatch, provider: &str, label: &str, base_url: &str) {
     cliffwatch_core::api::accounts::add(
-        &cw,
+        cw,
         NewAccount {
             provider: provider.into(),
             label: label.into(),

@@ -9,6 +9,9 @@
 //! it is clicked or closed — the daemon signals `NotificationClosed` when it expires or is
 //! dismissed — and for [`ACTION_WAIT`] at most, after which it is closed. Dropping the last
 //! clone of the notifier stops the thread.
+//!
+//! Why ~670 lines: the D-Bus notification protocol (actions, closing, the daemon's capabilities)
+//! and its tests against a real notification daemon belong together; nothing else uses it.
 
 use super::actions::ActionHandler;
 use super::{Notification, Notifier, Severity};

@@ -117,23 +117,26 @@ pub enum AccountSeverity {
 }
 
 impl AccountSeverity {
-    /// One account's severity: its state first, then its runway's early (P10) end against the
-    /// thresholds of `rules` (the same ones its runway alerts use).
+    /// One account's severity: out of credit (said by the provider or read as zero) first, then
+    /// its state, then its runway's early (P10) end against the thresholds of `rules` (the same
+    /// ones its runway alerts use).
     pub fn of(
         account: &crate::model::Account,
         latest: Option<&crate::model::BalanceSample>,
         forecast: &crate::forecast::Forecast,
         rules: &AlertRules,
     ) -> Self {
+        // Money gone outranks everything: a failed poll after a zero reading is still a cliff.
+        if account.state == AccountState::OutOfCredit
+            || forecast.state == ForecastState::OutOfCredit
+        {
+            return Self::OutOfCredit;
+        }
         match account.state {
-            AccountState::OutOfCredit => return Self::OutOfCredit,
             AccountState::InvalidKey => return Self::Critical,
             AccountState::Error => return Self::Error,
             AccountState::Unknown if latest.is_none() => return Self::Unknown,
             _ => {}
-        }
-        if forecast.state == ForecastState::OutOfCredit {
-            return Self::OutOfCredit;
         }
         match forecast.runway_hours {
             Some(r) if r.p10 < rules.runway_critical_hours => Self::Critical,

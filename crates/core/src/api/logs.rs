@@ -143,19 +143,8 @@ pub fn preview(pattern: &str) -> Result<LogPreview> {
     Ok(preview)
 }
 
-/// Adds a log source (see [`crate::logs::add_source`]); the running watcher picks it up.
-pub async fn add(
-    cw: &Cliffwatch,
-    pattern: &str,
-    format: Option<Format>,
-    zone: Option<&str>,
-    account: Option<&str>,
-    options: serde_json::Value,
-) -> Result<LogSource> {
-    let source = logs::add_source(cw, pattern, format, zone, account, options).await?;
-    cw.announce(Change::LogSources);
-    Ok(source)
-}
+/// Adds a log source; the running watcher hears of it (see [`crate::logs::add_source`]).
+pub use crate::logs::add_source as add;
 
 /// Removes a log source; what it found stays in the history.
 pub async fn remove(cw: &Cliffwatch, id: LogSourceId) -> Result<()> {

@@ -18,6 +18,9 @@
 //! count what was spent after the latest reading (a lagging or stale balance). Hours when the
 //! balance sat at zero say nothing about demand and are filled with the usual spend of that
 //! hour, with or without logs.
+//!
+//! Why ~650 lines before its tests: the store-facing forecast (readings and logged requests in, a
+//! `Forecast` out) and the words it is said in; the model itself is in `engine.rs`.
 
 mod cache;
 pub mod engine;

@@ -35,6 +35,10 @@
 //! ([`ls::advance_file`]); the one that loses rolls back and leaves the file to the other. A row
 //! is never reset to 0 by a scanner that thought the file new, and a file is looked at only
 //! after its row is read, so one scanner's progress never looks like a truncation to another.
+//!
+//! Why ~940 lines before its tests: file identity, rotation and the transactional scan share one
+//! invariant (an offset is committed with the rows it produced); the three parts are marked by
+//! section rules.
 
 use super::prices::PriceTable;
 use super::{
@@ -271,6 +275,7 @@ pub async fn add_source(
     let fmt = format.map_or("auto", Format::as_str);
     let id = ls::insert(cw.pool(), pattern, fmt, zone, account_id, cw.clock().now()).await?;
     ls::set_options(cw.pool(), id, &options).await?;
+    cw.announce(crate::events::Change::LogSources);
     ls::list(cw.pool())
         .await?
         .into_iter()
