@@ -147,10 +147,10 @@ pub async fn poll_all(cw: &Cliffwatch) -> Result<Vec<PollResult>> {
 
 /// [`poll_all`] with a given HTTP client.
 pub async fn poll_all_with(cw: &Cliffwatch, http: &Http) -> Result<Vec<PollResult>> {
-    let labels: Vec<String> = crate::api::accounts::list(cw)
+    let labels: Vec<String> = db::accounts::list(cw.pool())
         .await?
         .into_iter()
-        .map(|a| a.label)
+        .map(|s| s.account.label)
         .collect();
     let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_POLLS));
     let mut set = JoinSet::new();
