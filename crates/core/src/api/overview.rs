@@ -98,10 +98,22 @@ pub struct AccountDetail {
 pub async fn dashboard(cw: &Cliffwatch) -> Result<Dashboard> {
     let now = cw.clock().now();
     let pool = cw.pool();
-    let forecasts = cw.forecasts().all(pool, now).await?;
+    // Keyed by account, not zipped by position: the cache reads the account list itself, and an
+    // account added or removed between the two reads must not shift every forecast by one.
+    let mut forecasts: std::collections::HashMap<AccountId, Forecast> = cw
+        .forecasts()
+        .all(pool, now)
+        .await?
+        .into_iter()
+        .map(|f| (f.account_id, f))
+        .collect();
     let mut accounts = Vec::new();
-    for (stored, forecast) in db::accounts::list(pool).await?.into_iter().zip(forecasts) {
-        accounts.push(row_with(cw, stored.account, forecast, now).await?);
+    for stored in db::accounts::list(pool).await? {
+        let row = match forecasts.remove(&stored.account.id) {
+            Some(forecast) => row_with(cw, stored.account, forecast, now).await?,
+            None => row(cw, stored.account, now).await?,
+        };
+        accounts.push(row);
     }
     accounts.sort_by(|a, b| cliff_key(a).total_cmp(&cliff_key(b)));
     let alerts = db::alerts::list(pool, true).await?;
