@@ -33,6 +33,7 @@ fuzz_target!(|data: &[u8]| {
         host: Some("api.example.com"),
         status,
         headers: &headers,
+        request_headers: &[],
         body: body.as_bytes(),
     });
     let _ = c.outcome;

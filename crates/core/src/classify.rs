@@ -11,6 +11,7 @@
 //! the reading of their bodies; splitting the table would hide which rule wins.
 
 use crate::model::Outcome;
+use crate::payments::{self, Exchange, Payment, Stage};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -21,8 +22,11 @@ pub struct Observation<'a> {
     pub provider: Option<&'a str>,
     pub host: Option<&'a str>,
     pub status: u16,
-    /// Header names in any case.
+    /// Response header names in any case.
     pub headers: &'a [(String, String)],
+    /// The request's headers where the source has them (HAR, the proxy): a paid request's
+    /// payment header says what was paid. Read for that, never stored.
+    pub request_headers: &'a [(String, String)],
     pub body: &'a [u8],
 }
 
@@ -38,8 +42,16 @@ pub struct Classification {
     pub code: Option<String>,
     pub message: Option<String>,
     pub quota: Option<String>,
-    /// x402-style payment instructions from the body. Untrusted.
+    /// What the answer says about paying (a [`Payment`] as JSON): a price asked, a payment
+    /// refused, or a receipt. Untrusted.
     pub payment: Option<serde_json::Value>,
+}
+
+impl Classification {
+    /// The payment read from the answer, typed.
+    pub fn payment(&self) -> Option<Payment> {
+        serde_json::from_value(self.payment.clone()?).ok()
+    }
 }
 
 /// Bodies longer than this are not parsed (the HTTP layer caps them before this anyway).
@@ -216,8 +228,24 @@ pub static RULES: &[Rule] = &[
         outcome: Outcome::RateLimited,
         transient: false,
     },
-    // ScrapingBee: 401 "No more credit available".
+    // ScrapingBee: 401 "No more credit available", and 401 "Monthly API calls limit reached: N"
+    // (the body ScrapingBee's public clients see when the plan's credits are spent).
     rule(Status::Is(401), Matcher::Contains("no more credit"), OOC),
+    rule(
+        Status::Is(401),
+        Matcher::Contains("monthly api calls limit reached"),
+        OOC,
+    ),
+    // Apify: the monthly usage hard limit is a 403 `platform-feature-disabled` (Apify's API
+    // reference, "Monthly usage hard limit exceeded"); other 403s stay forbidden.
+    rule(
+        Status::Is(403),
+        Matcher::All(&[
+            Matcher::JsonEq("/error/type", &["platform-feature-disabled"]),
+            Matcher::ContainsAny(&["usage hard limit", "hard limit exceeded"]),
+        ]),
+        OOC,
+    ),
     // SerpApi: 429 is both "out of searches" and "hourly throughput exceeded"; the text tells.
     rule(
         Status::Is(429),
@@ -333,10 +361,10 @@ pub fn classify(obs: &Observation<'_>) -> Classification {
             c.message = Some(truncate(text, 500));
         }
     }
-    if let Some(rule) = RULES
+    let rule = RULES
         .iter()
-        .find(|r| rule_hits(r, obs.status, provider, json.as_ref(), body))
-    {
+        .find(|r| rule_hits(r, obs.status, provider, json.as_ref(), body));
+    if let Some(rule) = rule {
         c.outcome = rule.outcome;
         c.transient = rule.transient;
     }
@@ -344,12 +372,32 @@ pub fn classify(obs: &Observation<'_>) -> Classification {
         // A captive portal or a login page where JSON was expected.
         c.outcome = Outcome::BadResponse;
     }
+    let payment = payments::read(&Exchange {
+        status: obs.status,
+        headers: obs.headers,
+        request_headers: obs.request_headers,
+        json: json.as_ref(),
+    });
+    if let Some(p) = &payment {
+        match p.stage {
+            // The wallet could not pay: the cliff, whatever the status says.
+            Stage::Failed if obs.status >= 400 && c.outcome != Outcome::Unauthorized => {
+                c.outcome = Outcome::OutOfCredit;
+                c.code = c.code.take().or_else(|| p.error.clone());
+            }
+            // A price asked, unless a vendor rule already read the 402 as an empty account.
+            Stage::Challenge
+                if obs.status == 402 && p.is_priced_challenge() && rule.is_none() =>
+            {
+                c.outcome = Outcome::PaymentRequired;
+            }
+            _ => {}
+        }
+    }
     if c.outcome == Outcome::OutOfCredit {
         c.quota = c.quota.take().or_else(|| quota_from_status(obs.status));
     }
-    if c.payment.is_none() {
-        c.payment = payment_from_headers(obs.headers);
-    }
+    c.payment = payment.map(|p| p.to_json());
     if matches!(c.outcome, Outcome::RateLimited | Outcome::ServerError) || c.transient {
         c.retry_after = retry_after(obs.headers);
     }
@@ -450,7 +498,6 @@ fn extract_fields(j: &serde_json::Value, c: &mut Classification) {
                 code.ends_with("_limit_exceeded") || code == "credit_balance_exhausted"
             })
         });
-    c.payment = payment_from_body(j);
 }
 
 /// Google's `error.details[].violations[].quotaId` (or `quotaMetric`).
@@ -473,75 +520,6 @@ fn quota_from_status(status: u16) -> Option<String> {
     match status {
         432 => Some("key or plan credit limit".into()),
         433 => Some("pay-as-you-go limit".into()),
-        _ => None,
-    }
-}
-
-/// x402-style payment instructions: `{"x402Version":1,"accepts":[{"scheme","network",
-/// "maxAmountRequired","asset","payTo","resource",…}]}`, or a `payment` object. Returned as
-/// `{accepts, amount, currency, network, pay_to, uri}` with the raw `accepts` list kept.
-/// Untrusted: shown to the user, never acted on.
-fn payment_from_body(j: &serde_json::Value) -> Option<serde_json::Value> {
-    let accepts = j
-        .get("accepts")
-        .or_else(|| j.pointer("/error/accepts"))
-        .and_then(|a| a.as_array());
-    if let Some(list) = accepts.filter(|l| !l.is_empty()) {
-        let first = &list[0];
-        let s = |k: &str| first.get(k).and_then(scalar_text);
-        let currency = first
-            .pointer("/extra/name")
-            .and_then(scalar_text)
-            .or_else(|| s("currency"))
-            .or_else(|| s("asset"));
-        return Some(serde_json::json!({
-            "scheme": "x402",
-            "version": j.get("x402Version").cloned(),
-            "amount": s("maxAmountRequired").or_else(|| s("amount")),
-            "currency": currency,
-            "network": s("network"),
-            "pay_to": s("payTo"),
-            "uri": s("resource").or_else(|| s("url")),
-            "accepts": list.iter().take(8).cloned().collect::<Vec<_>>(),
-        }));
-    }
-    let p = j.get("payment").or_else(|| j.pointer("/error/payment"))?;
-    if !p.is_object() {
-        return None;
-    }
-    let s = |k: &str| p.get(k).and_then(scalar_text);
-    Some(serde_json::json!({
-        "scheme": s("scheme"),
-        "amount": s("amount"),
-        "currency": s("currency"),
-        "network": s("network"),
-        "pay_to": s("pay_to").or_else(|| s("payTo")),
-        "uri": s("uri").or_else(|| s("url")).or_else(|| s("payment_uri")),
-    }))
-}
-
-/// x402 v2 puts the requirements in a `PAYMENT-REQUIRED` header as base64 JSON.
-fn payment_from_headers(headers: &[(String, String)]) -> Option<serde_json::Value> {
-    use base64::Engine as _;
-    let (_, v) = headers.iter().find(|(k, _)| {
-        k.eq_ignore_ascii_case("payment-required") || k.eq_ignore_ascii_case("x-payment-required")
-    })?;
-    let v = v.trim();
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(v)
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(v))
-        .unwrap_or_else(|_| v.as_bytes().to_vec());
-    if bytes.len() > 64 * 1024 {
-        return None;
-    }
-    let j: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    payment_from_body(&j)
-}
-
-fn scalar_text(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::String(s) if !s.is_empty() => Some(truncate(s, 300)),
-        serde_json::Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
 }
@@ -637,6 +615,7 @@ mod tests {
             host: None,
             status,
             headers: &[],
+            request_headers: &[],
             body: body.as_bytes(),
         }
     }
@@ -870,6 +849,7 @@ mod tests {
             host: None,
             status: 402,
             headers: &h,
+            request_headers: &[],
             body: body.as_bytes(),
         });
         assert_eq!(c.outcome, Outcome::OutOfCredit);
@@ -883,6 +863,7 @@ mod tests {
             host: None,
             status: 402,
             headers: &h,
+            request_headers: &[],
             body: body.as_bytes(),
         });
         assert!(!c.transient, "credits do not come back by waiting");
@@ -971,6 +952,7 @@ mod tests {
             host: Some("api.example.com"),
             status: 402,
             headers: &h,
+            request_headers: &[],
             body: b"",
         });
         let p = c.payment.expect("payment from the header");
@@ -1002,6 +984,7 @@ mod tests {
             host: Some("api.moonshot.cn"),
             status: 403,
             headers: &[],
+            request_headers: &[],
             body: b"{}",
         };
         assert_eq!(
@@ -1014,6 +997,7 @@ mod tests {
             host: Some("example.com"),
             status: 403,
             headers: &[],
+            request_headers: &[],
             body: b"{}",
         };
         assert_eq!(
@@ -1062,6 +1046,7 @@ mod tests {
             host: None,
             status: 429,
             headers: &h,
+            request_headers: &[],
             body: b"",
         };
         assert_eq!(classify(&o).retry_after, Some(Duration::from_secs(17)));
@@ -1074,6 +1059,7 @@ mod tests {
             host: None,
             status: 429,
             headers: &h,
+            request_headers: &[],
             body: b"",
         };
         assert_eq!(

@@ -3,6 +3,21 @@
 //! writes to `ui/src/bindings/amounts.json`) the window. "$1,234.50", "12.00 CHF",
 //! "4,820 credits", "12.5 credits".
 
+/// A small amount with up to six decimals and no trailing zeros ("0.42", "0.000001", "12"): pay-
+/// per-call prices are fractions of a cent.
+pub fn decimal(value: f64) -> String {
+    if !value.is_finite() {
+        return UNKNOWN.into();
+    }
+    let s = format!("{value:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s.is_empty() || s == "-0" {
+        "0".into()
+    } else {
+        s.to_owned()
+    }
+}
+
 /// Currency codes written with a symbol before the number; any other 3-letter code is written
 /// after it in capitals ("12.00 CHF").
 pub const SYMBOLS: [(&str, &str); 5] = [

@@ -28,6 +28,7 @@ pub mod logs;
 pub mod model;
 pub mod panic_hook;
 pub mod paths;
+pub mod payments;
 pub mod poll;
 pub mod providers;
 pub mod redact;

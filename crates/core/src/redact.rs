@@ -872,5 +872,14 @@ pub fn redact_event(e: &mut CliffEvent) {
     }
 }
 
+/// [`redact_json`] for a parsed payment (a resource URL may echo a key in its query).
+pub fn redact_payment(p: &mut crate::payments::Payment) {
+    let mut v = p.to_json();
+    redact_json(&mut v);
+    if let Ok(clean) = serde_json::from_value(v) {
+        *p = clean;
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,7 @@ pub mod actions;
 #[cfg(feature = "desktop-notify")]
 pub mod desktop;
 pub mod payment;
+mod unpaid;
 pub mod rules;
 
 pub use actions::{ActionHandler, StoreActions, UrlOpener};
@@ -309,6 +310,7 @@ pub async fn evaluate_with(
                             title: &title,
                             body: &body,
                             now,
+                            subject: None,
                         },
                     )
                     .await?;
@@ -361,6 +363,7 @@ pub async fn evaluate_with(
             }
         }
     }
+    touched.extend(unpaid::evaluate(pool, now, notifier, delivery, quiet).await?);
     if let Some(e) = first_error {
         return Err(e);
     }
@@ -470,6 +473,7 @@ fn words(
         AlertKind::OutOfCredit => "out of credit".to_owned(),
         AlertKind::KeyInvalid => "the key was rejected".to_owned(),
         AlertKind::PollFailing => "balance checks are failing".to_owned(),
+        AlertKind::UnpaidChallenges => "payment challenges go unpaid".to_owned(),
     };
     let title = format!("{provider} · {label}: {headline}");
     let left = match (f.remaining, &f.unit) {

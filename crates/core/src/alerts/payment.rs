@@ -64,6 +64,14 @@ pub fn payment_link(raw: &str, provider_url: Option<&str>) -> Option<PaymentLink
 /// The first URL-looking string under a payment-ish key in a 402 body's payment JSON
 /// (`payment_url`, `url`, `href`, x402's `resource`, …), searched a few levels deep.
 pub fn payment_uri_in(payment: &serde_json::Value) -> Option<&str> {
+    // A parsed payment (`crate::payments::Payment`) names its link in `uri`; its `resource`
+    // is the API that asked, not a place to pay.
+    if payment.get("protocol").is_some() && payment.get("stage").is_some() {
+        return payment
+            .get("uri")
+            .and_then(|v| v.as_str())
+            .filter(|s| s.starts_with("http"));
+    }
     const KEYS: [&str; 8] = [
         "payment_url",
         "paymentUrl",

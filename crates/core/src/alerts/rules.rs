@@ -29,6 +29,9 @@ pub enum AlertKind {
     OutOfCredit,
     KeyInvalid,
     PollFailing,
+    /// Many payment challenges from one host in an hour, none paid (off unless the user sets
+    /// `rules.unpaid_challenges_per_hour`). About a host, not an account: not in [`Self::ALL`].
+    UnpaidChallenges,
 }
 
 impl AlertKind {
@@ -49,6 +52,7 @@ impl AlertKind {
             AlertKind::OutOfCredit => "out_of_credit",
             AlertKind::KeyInvalid => "key_invalid",
             AlertKind::PollFailing => "poll_failing",
+            AlertKind::UnpaidChallenges => "unpaid_challenges",
         }
     }
 
@@ -62,16 +66,17 @@ impl AlertKind {
             AlertKind::RunwayWarning => Some(1),
             AlertKind::RunwayCritical => Some(2),
             AlertKind::OutOfCredit => Some(3),
-            AlertKind::KeyInvalid | AlertKind::PollFailing => None,
+            AlertKind::KeyInvalid | AlertKind::PollFailing | AlertKind::UnpaidChallenges => None,
         }
     }
 
     pub fn severity(self) -> Severity {
         match self {
             AlertKind::RunwayCritical | AlertKind::OutOfCredit => Severity::Critical,
-            AlertKind::LowBalance | AlertKind::RunwayWarning | AlertKind::KeyInvalid => {
-                Severity::Warning
-            }
+            AlertKind::LowBalance
+            | AlertKind::RunwayWarning
+            | AlertKind::KeyInvalid
+            | AlertKind::UnpaidChallenges => Severity::Warning,
             AlertKind::PollFailing => Severity::Info,
         }
     }
@@ -181,6 +186,10 @@ pub struct AlertRules {
     pub poll_failing_hours: f64,
     /// All alerts for the account on or off.
     pub enabled: bool,
+    /// Alert when one host has asked for payment this many times within an hour and none was
+    /// paid (an agent stuck on a price it cannot or may not pay). `None`: a price asked is
+    /// never an alert (the default).
+    pub unpaid_challenges_per_hour: Option<u32>,
 }
 
 impl Default for AlertRules {
@@ -192,6 +201,7 @@ impl Default for AlertRules {
             runway_critical_hours: 24.0,
             poll_failing_hours: 1.0,
             enabled: true,
+            unpaid_challenges_per_hour: None,
         }
     }
 }
@@ -337,6 +347,8 @@ pub fn check(kind: AlertKind, s: &Snapshot, rules: &AlertRules, topped_up: bool)
             AccountState::Error => Check::Hold,
             _ => Check::Clear,
         },
+        // Decided per host in `super::unpaid`, not from an account's snapshot.
+        AlertKind::UnpaidChallenges => Check::Clear,
     }
 }
 

@@ -5,6 +5,7 @@ use crate::alerts::{self, PaymentLink, Snooze};
 use crate::db::{self, alerts::Alert, cliff_events::Filter, usage_records::DailyTotal};
 use crate::events::Change;
 use crate::model::{Account, AccountId, AlertId, CliffEvent, Outcome};
+use crate::payments::PaymentView;
 use crate::providers;
 use crate::{Cliffwatch, Result};
 use chrono::{DateTime, Utc};
@@ -25,6 +26,8 @@ pub struct EventRow {
     pub source_path: Option<String>,
     /// A payment link from the body, checked; never opened without the user's confirmation.
     pub payment_link: Option<PaymentLink>,
+    /// The event's payment (protocol, price, network, pay-to) in words.
+    pub payment_view: Option<PaymentView>,
 }
 
 /// Which events the 402 history shows. Every field is optional.
@@ -98,6 +101,7 @@ pub async fn events(cw: &Cliffwatch, q: &EventQuery) -> Result<Vec<EventRow>> {
             .and_then(alerts::payment_uri_in)
             .and_then(|uri| alerts::payment_link(uri, provider_url));
         out.push(EventRow {
+            payment_view: crate::payments::view(event.payment.as_ref()),
             account_label: account.map(|a| a.label.clone()),
             source_path,
             payment_link,

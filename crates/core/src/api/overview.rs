@@ -92,6 +92,24 @@ pub struct AccountDetail {
     /// The newest non-OK event: the provider's own words.
     pub latest_error: Option<EventRow>,
     pub rules: AlertRules,
+    /// Pay-per-call spend over the last [`SPEND_DAYS`] days (paid x402 / MPP / pay-per-crawl
+    /// answers in the account's logs); empty when there is none.
+    pub pay_per_call: Vec<SpendRow>,
+}
+
+/// How far back the account screen sums pay-per-call spend.
+pub const SPEND_DAYS: i64 = 30;
+
+/// One line of an account's pay-per-call spend, in words.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct SpendRow {
+    /// "x402", "MPP", "pay-per-crawl".
+    pub protocol: String,
+    pub host: Option<String>,
+    pub payments: i64,
+    /// "0.42 USDC"; "unknown amount" when no payment's amount could be read.
+    pub total: String,
 }
 
 /// The accounts screen, as of `cw`'s clock.
@@ -249,6 +267,27 @@ pub fn band(f: &Forecast) -> Vec<BandPoint> {
         .collect()
 }
 
+fn spend_row(s: db::usage_records::SpendTotal) -> SpendRow {
+    let protocol = match s.protocol.as_str() {
+        "x402" => "x402",
+        "mpp" => "MPP",
+        "pay_per_crawl" => "pay-per-crawl",
+        "l402" => "L402",
+        _ => "JSON instructions",
+    };
+    let total = match (s.amount > 0.0, s.currency) {
+        (true, Some(c)) => format!("{} {c}", crate::format::decimal(s.amount)),
+        (true, None) => crate::format::decimal(s.amount),
+        (false, _) => "unknown amount".into(),
+    };
+    SpendRow {
+        protocol: protocol.into(),
+        host: s.host,
+        payments: s.payments,
+        total,
+    }
+}
+
 /// One account's detail screen.
 pub async fn account_detail(cw: &Cliffwatch, id: AccountId) -> Result<AccountDetail> {
     let now = cw.clock().now();
@@ -280,8 +319,14 @@ pub async fn account_detail(cw: &Cliffwatch, id: AccountId) -> Result<AccountDet
         .iter()
         .find(|e| e.event.outcome != Outcome::Ok)
         .cloned();
+    let pay_per_call = db::usage_records::spend(pool, id, now - Duration::days(SPEND_DAYS))
+        .await?
+        .into_iter()
+        .map(spend_row)
+        .collect();
     let row = row(cw, account, now).await?;
     Ok(AccountDetail {
+        pay_per_call,
         unit: row.forecast.unit.as_ref().map(|u| u.as_str().to_owned()),
         band: band(&row.forecast),
         history: thin(&history, HISTORY_POINTS),

@@ -142,7 +142,7 @@ fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value> {
 }
 
 /// The keys `cliffwatch settings set` takes, with what each holds.
-pub const KEYS: [(&str, &str); 10] = [
+pub const KEYS: [(&str, &str); 11] = [
     (
         "poll_interval_s",
         "seconds between balance polls (30 to 86400)",
@@ -174,6 +174,10 @@ pub const KEYS: [(&str, &str); 10] = [
         "alert when balance checks have failed this long",
     ),
     ("rules.enabled", "every alert on or off (true/false)"),
+    (
+        "rules.unpaid_challenges_per_hour",
+        "alert when one host asks for payment this often in an hour, none paid; or off",
+    ),
 ];
 
 /// Sets one setting from its text (`cliffwatch settings set KEY VALUE`), checked as the
@@ -215,6 +219,18 @@ pub async fn set(cw: &Cliffwatch, key: &str, value: &str) -> Result<Settings> {
         "rules.low_balance_amount" => s.rules.low_balance_amount = optional()?,
         "rules.poll_failing_hours" => s.rules.poll_failing_hours = number()?,
         "rules.enabled" => s.rules.enabled = switch()?,
+        "rules.unpaid_challenges_per_hour" => {
+            s.rules.unpaid_challenges_per_hour = match value {
+                "none" | "off" | "" | "0" => None,
+                _ => Some(
+                    value
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=100_000).contains(n))
+                        .ok_or_else(|| bad("a whole number of challenges (1 or more), or off"))?,
+                ),
+            }
+        }
         _ => {
             return Err(Error::InvalidInput(format!(
                 "no setting `{key}`: the keys are {}",

@@ -23,6 +23,8 @@ pub struct Alert {
     pub resolved_at: Option<DateTime<Utc>>,
     pub snoozed_until: Option<DateTime<Utc>>,
     pub notified_at: Option<DateTime<Utc>>,
+    /// What the alert is about when not one account: the host of an unpaid-challenges alert.
+    pub subject: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -38,6 +40,7 @@ struct Row {
     resolved_at: Option<String>,
     snoozed_until: Option<String>,
     notified_at: Option<String>,
+    subject: Option<String>,
 }
 
 impl TryFrom<Row> for Alert {
@@ -55,12 +58,13 @@ impl TryFrom<Row> for Alert {
             resolved_at: r.resolved_at.as_deref().map(from_db).transpose()?,
             snoozed_until: r.snoozed_until.as_deref().map(from_db).transpose()?,
             notified_at: r.notified_at.as_deref().map(from_db).transpose()?,
+            subject: r.subject,
         })
     }
 }
 
 const COLUMNS: &str = "id, account_id, kind, severity, state, title, body, raised_at, \
-     resolved_at, snoozed_until, notified_at";
+     resolved_at, snoozed_until, notified_at, subject";
 
 /// A new open alert.
 #[derive(Debug, Clone)]
@@ -71,12 +75,14 @@ pub struct NewAlert<'a> {
     pub title: &'a str,
     pub body: &'a str,
     pub now: DateTime<Utc>,
+    /// See [`Alert::subject`].
+    pub subject: Option<&'a str>,
 }
 
 pub async fn insert(db: impl SqliteExecutor<'_>, a: &NewAlert<'_>) -> Result<AlertId> {
     let res = sqlx::query(
-        "INSERT INTO alerts (account_id, kind, severity, state, title, body, raised_at) \
-         VALUES (?, ?, ?, 'open', ?, ?, ?)",
+        "INSERT INTO alerts (account_id, kind, severity, state, title, body, raised_at, subject) \
+         VALUES (?, ?, ?, 'open', ?, ?, ?, ?)",
     )
     .bind(a.account_id)
     .bind(a.kind)
@@ -85,6 +91,7 @@ pub async fn insert(db: impl SqliteExecutor<'_>, a: &NewAlert<'_>) -> Result<Ale
     .bind(crate::redact::redact_text(a.title))
     .bind(crate::redact::redact_text(a.body))
     .bind(to_db(a.now))
+    .bind(a.subject.map(crate::redact::redact_text))
     .execute(db)
     .await?;
     Ok(AlertId(res.last_insert_rowid()))
@@ -105,6 +112,34 @@ pub async fn current(
     .fetch_optional(db)
     .await?;
     row.map(Alert::try_from).transpose()
+}
+
+/// The unresolved alert of this kind about `subject` (a host), if any.
+pub async fn current_about(
+    db: impl SqliteExecutor<'_>,
+    kind: &str,
+    subject: &str,
+) -> Result<Option<Alert>> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM alerts WHERE kind = ? AND subject = ? AND state != 'resolved' \
+         ORDER BY id DESC LIMIT 1"
+    ))
+    .bind(kind)
+    .bind(subject)
+    .fetch_optional(db)
+    .await?;
+    row.map(Alert::try_from).transpose()
+}
+
+/// Unresolved alerts of this kind, whatever their subject.
+pub async fn unresolved_of_kind(db: impl SqliteExecutor<'_>, kind: &str) -> Result<Vec<Alert>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM alerts WHERE kind = ? AND state != 'resolved' ORDER BY id"
+    ))
+    .bind(kind)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(Alert::try_from).collect()
 }
 
 /// Sets an alert's state; `resolved` stamps `resolved_at`, `snoozed` takes `until`.
@@ -189,6 +224,7 @@ mod tests {
             title: "t",
             body: "b",
             now: now(),
+            subject: None,
         }
     }
 

@@ -53,8 +53,8 @@ pub async fn upsert(conn: &mut sqlx::SqliteConnection, r: &UsageRecord) -> Resul
     let inserted = sqlx::query(
         "INSERT INTO usage_records (account_id, source_id, occurred_at, provider, model, \
            input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, reasoning_tokens, \
-           cost, currency, dedupe_key) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+           cost, currency, host, protocol, dedupe_key) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind(r.account_id)
@@ -69,6 +69,8 @@ pub async fn upsert(conn: &mut sqlx::SqliteConnection, r: &UsageRecord) -> Resul
     .bind(r.reasoning_tokens)
     .bind(r.cost)
     .bind(&r.currency)
+    .bind(&r.host)
+    .bind(&r.protocol)
     .bind(&r.dedupe_key)
     .execute(&mut *conn)
     .await?
@@ -97,12 +99,19 @@ pub async fn upsert(conn: &mut sqlx::SqliteConnection, r: &UsageRecord) -> Resul
     Ok(inserted)
 }
 
-/// Totals per day (UTC) and model from `since` on.
+/// Totals per day (UTC), model, and for pay-per-call spend host, protocol and currency, from
+/// `since` on.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
 pub struct DailyTotal {
     pub day: String,
     pub provider: String,
     pub model: Option<String>,
+    /// Where pay-per-call payments went; `None` for token usage.
+    pub host: Option<String>,
+    /// `x402`, `mpp`, `pay_per_crawl` for pay-per-call spend; `None` for token usage.
+    pub protocol: Option<String>,
+    /// The cost's currency (USD for priced tokens, the asset of a payment: USDC, sat …).
+    pub currency: Option<String>,
     pub requests: i64,
     pub input_tokens: i64,
     pub output_tokens: i64,
@@ -116,10 +125,11 @@ pub async fn daily_totals(
     since: Option<DateTime<Utc>>,
 ) -> Result<Vec<DailyTotal>> {
     let sql = format!(
-        "SELECT substr(occurred_at, 1, 10) AS day, provider, model, count(*) AS requests, \
-           {}, {}, {}, {}, total(cost) AS cost \
+        "SELECT substr(occurred_at, 1, 10) AS day, provider, model, host, protocol, currency, \
+           count(*) AS requests, {}, {}, {}, {}, total(cost) AS cost \
          FROM usage_records WHERE (?1 IS NULL OR occurred_at >= ?1) \
-         GROUP BY day, provider, model ORDER BY day, provider, model",
+         GROUP BY day, provider, model, host, protocol, currency \
+         ORDER BY day, provider, model, host, protocol, currency",
         token_sum("input_tokens"),
         token_sum("output_tokens"),
         token_sum("cache_creation_tokens"),
@@ -131,7 +141,51 @@ pub async fn daily_totals(
         .await?)
 }
 
-/// Rows per multi-row upsert: 13 columns × 400 stays far below SQLite's 32 766 variables.
+/// Pay-per-call spend of one account from `since` on, per protocol, host and currency.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
+pub struct SpendTotal {
+    pub protocol: String,
+    pub host: Option<String>,
+    pub currency: Option<String>,
+    pub payments: i64,
+    /// Sum of the amounts that could be read (a payment in an asset of unknown decimals has
+    /// none).
+    pub amount: f64,
+}
+
+pub async fn spend(
+    db: impl SqliteExecutor<'_>,
+    account: AccountId,
+    since: DateTime<Utc>,
+) -> Result<Vec<SpendTotal>> {
+    Ok(sqlx::query_as(
+        "SELECT protocol, host, currency, count(*) AS payments, total(cost) AS amount \
+         FROM usage_records WHERE account_id = ?1 AND protocol IS NOT NULL AND occurred_at >= ?2 \
+         GROUP BY protocol, host, currency ORDER BY amount DESC, payments DESC",
+    )
+    .bind(account)
+    .bind(to_db(since))
+    .fetch_all(db)
+    .await?)
+}
+
+/// Paid answers from `host` since `since` (any account): challenges that were then paid.
+pub async fn payments_to(
+    db: impl SqliteExecutor<'_>,
+    host: &str,
+    since: DateTime<Utc>,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM usage_records WHERE host = ?1 AND protocol IS NOT NULL \
+           AND occurred_at >= ?2",
+    )
+    .bind(host)
+    .bind(to_db(since))
+    .fetch_one(db)
+    .await?)
+}
+
+/// Rows per multi-row upsert: 15 columns × 400 stays far below SQLite's 32 766 variables.
 const UPSERT_CHUNK: usize = 400;
 
 /// [`upsert`] for many records in few statements (a backfill writes hundreds of thousands).
@@ -145,13 +199,13 @@ pub async fn upsert_many(conn: &mut sqlx::SqliteConnection, records: &[UsageReco
         let mut sql = String::from(
             "INSERT INTO usage_records (account_id, source_id, occurred_at, provider, model, \
                input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, \
-               reasoning_tokens, cost, currency, dedupe_key) VALUES ",
+               reasoning_tokens, cost, currency, host, protocol, dedupe_key) VALUES ",
         );
         for i in 0..chunk.len() {
             sql.push_str(if i == 0 {
-                "(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             } else {
-                ",(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             });
         }
         sql.push_str(
@@ -178,6 +232,8 @@ pub async fn upsert_many(conn: &mut sqlx::SqliteConnection, records: &[UsageReco
                 .bind(r.reasoning_tokens)
                 .bind(r.cost)
                 .bind(&r.currency)
+                .bind(&r.host)
+                .bind(&r.protocol)
                 .bind(&r.dedupe_key);
         }
         q.execute(&mut *conn).await?;
@@ -269,6 +325,8 @@ mod tests {
             reasoning_tokens: 0,
             cost: Some(cost),
             currency: Some("usd".into()),
+            host: None,
+            protocol: None,
             dedupe_key: key.into(),
         }
     }

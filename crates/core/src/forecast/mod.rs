@@ -1017,6 +1017,8 @@ mod tests {
                 reasoning_tokens: 0,
                 cost: None,
                 currency: None,
+                host: None,
+                protocol: None,
                 dedupe_key: format!("r{i}"),
             };
             db::usage_records::upsert(&mut c, &r).await.unwrap();

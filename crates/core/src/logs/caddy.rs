@@ -4,7 +4,6 @@
 
 use super::{Format, Located, LogFormat, ParseCx, Record, Request};
 use serde::Deserialize;
-use std::collections::HashMap;
 
 #[derive(Debug)]
 pub struct Caddy;
@@ -16,7 +15,7 @@ struct Entry {
     status: Option<u16>,
     request: Option<Req>,
     #[serde(default)]
-    resp_headers: HashMap<String, Vec<String>>,
+    resp_headers: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -26,6 +25,8 @@ struct Req {
     uri: Option<String>,
     proto: Option<String>,
     tls: Option<serde_json::Value>,
+    #[serde(default)]
+    headers: serde_json::Value,
 }
 
 /// The JSON object of a line, past a `docker compose logs` prefix (`name  | `).
@@ -48,8 +49,17 @@ impl LogFormat for Caddy {
             && memchr::memmem::find(j, b"\"level\":").is_some()
     }
 
+    /// Failed requests, and successful ones that carry a payment receipt (Caddy writes header
+    /// names in Go's canonical case).
     fn needles(&self) -> Option<Vec<Vec<u8>>> {
-        Some(vec![b"\"status\":4".to_vec(), b"\"status\":5".to_vec()])
+        Some(vec![
+            b"\"status\":4".to_vec(),
+            b"\"status\":5".to_vec(),
+            b"\"Payment-Response\"".to_vec(),
+            b"\"X-Payment-Response\"".to_vec(),
+            b"\"Payment-Receipt\"".to_vec(),
+            b"\"Crawler-Charged\"".to_vec(),
+        ])
     }
 
     fn parse_line(&self, line: &[u8], offset: u64, cx: &mut ParseCx<'_>, out: &mut Vec<Located>) {
@@ -83,11 +93,8 @@ impl LogFormat for Caddy {
             (None, Some(u)) => Some(u.clone()),
             _ => None,
         };
-        let headers = e
-            .resp_headers
-            .into_iter()
-            .filter_map(|(k, v)| v.into_iter().next().map(|v| (k, v)))
-            .collect();
+        let headers = super::header_list(&e.resp_headers);
+        let request_headers = super::header_list(&req.headers);
         out.push(Located {
             offset,
             record: Record::Request(Request {
@@ -100,6 +107,7 @@ impl LogFormat for Caddy {
                 url,
                 host,
                 headers,
+                request_headers,
                 ..Default::default()
             }),
         });

@@ -112,6 +112,7 @@ fn api_error(l: &Line<'_>, time: Option<chrono::DateTime<chrono::Utc>>) -> Agent
         host: None,
         status: status.unwrap_or(0),
         headers: &[],
+        request_headers: &[],
         body: body.as_bytes(),
     });
     let outcome = match error_kind.as_deref() {

@@ -126,6 +126,7 @@ fn error_event(msg: &str, time: Option<chrono::DateTime<chrono::Utc>>) -> Option
         host: None,
         status,
         headers: &[],
+        request_headers: &[],
         body: body.as_bytes(),
     });
     Some(AgentError {

@@ -34,6 +34,8 @@ struct Entry {
 struct Req {
     method: Option<String>,
     url: Option<String>,
+    #[serde(default)]
+    headers: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -44,21 +46,6 @@ struct Resp {
     headers: serde_json::Value,
     #[serde(default)]
     content: serde_json::Value,
-}
-
-fn headers(v: &serde_json::Value) -> Vec<(String, String)> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|h| {
-                    Some((
-                        h.get("name")?.as_str()?.to_owned(),
-                        h.get("value")?.as_str()?.to_owned(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The response body: `content.text`, base64-decoded when `content.encoding` says so.
@@ -140,11 +127,15 @@ impl LogFormat for Har {
                         .and_then(|t| super::time::parse_text(t, chrono_tz::UTC)),
                     status,
                     method: req.as_ref().and_then(|r| r.method.clone()),
+                    request_headers: req
+                        .as_ref()
+                        .map(|r| super::header_list(&r.headers))
+                        .unwrap_or_default(),
                     url: req.and_then(|r| r.url),
                     host: None,
                     headers: resp
                         .as_ref()
-                        .map(|r| headers(&r.headers))
+                        .map(|r| super::header_list(&r.headers))
                         .unwrap_or_default(),
                     body: resp.as_ref().and_then(|r| body(&r.content)),
                     note: None,

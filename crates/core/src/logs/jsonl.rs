@@ -16,6 +16,11 @@ pub struct JsonlMapping {
     pub host: Vec<String>,
     pub method: Vec<String>,
     pub body: Vec<String>,
+    /// Response headers: an object of name → value (or list of values), or HAR's list of
+    /// `{name, value}`. Payment protocols (x402, MPP, L402, pay-per-crawl) live there.
+    pub headers: Vec<String>,
+    /// Request headers, read only for what a paid request says it paid; never stored.
+    pub request_headers: Vec<String>,
 }
 
 /// The presets, by name.
@@ -50,6 +55,8 @@ impl JsonlMapping {
                     "/message",
                     "/msg",
                 ]),
+                headers: v(&["/headers", "/response/headers", "/resp_headers"]),
+                request_headers: v(&["/request/headers", "/req_headers"]),
             },
             "pino" => JsonlMapping {
                 time: v(&["/time"]),
@@ -58,6 +65,8 @@ impl JsonlMapping {
                 host: v(&["/req/headers/host"]),
                 method: v(&["/req/method"]),
                 body: v(&["/err/body", "/err/message", "/msg"]),
+                headers: v(&["/res/headers"]),
+                request_headers: v(&["/req/headers"]),
             },
             "ecs" => JsonlMapping {
                 time: v(&["/@timestamp"]),
@@ -66,6 +75,8 @@ impl JsonlMapping {
                 host: v(&["/url/domain", "/destination/domain"]),
                 method: v(&["/http/request/method"]),
                 body: v(&["/http/response/body/content", "/error/message", "/message"]),
+                headers: v(&["/http/response/headers"]),
+                request_headers: v(&["/http/request/headers"]),
             },
             "litellm" => JsonlMapping {
                 time: v(&["/startTime", "/start_time"]),
@@ -74,6 +85,8 @@ impl JsonlMapping {
                 host: v(&[]),
                 method: v(&[]),
                 body: v(&["/error_information/error_message", "/response"]),
+                headers: v(&[]),
+                request_headers: v(&[]),
             },
             other => {
                 return Err(Error::InvalidInput(format!(
@@ -98,6 +111,8 @@ impl JsonlMapping {
             ("host", &mut m.host),
             ("method", &mut m.method),
             ("body", &mut m.body),
+            ("headers", &mut m.headers),
+            ("request_headers", &mut m.request_headers),
         ] {
             let Some(val) = options.get(name) else {
                 continue;
@@ -146,6 +161,8 @@ const DISGUISE_WORDS: &[&str] = &[
     "balance",
     "payment",
     "billing",
+    // Pay-per-crawl's `crawler-charged` / `crawler-price` (x402 and MPP headers say "payment").
+    "crawler",
 ];
 
 impl LogFormat for Jsonl {
@@ -219,7 +236,12 @@ impl LogFormat for Jsonl {
                 method: s(&m.method),
                 url: s(&m.url),
                 host: s(&m.host).map(|h| h.split(':').next().unwrap_or(&h).to_ascii_lowercase()),
-                headers: Vec::new(),
+                headers: JsonlMapping::first(&m.headers, &j)
+                    .map(super::header_list)
+                    .unwrap_or_default(),
+                request_headers: JsonlMapping::first(&m.request_headers, &j)
+                    .map(super::header_list)
+                    .unwrap_or_default(),
                 body,
                 note: None,
                 echo: false,

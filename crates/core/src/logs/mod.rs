@@ -117,7 +117,11 @@ pub struct Request {
     /// A full URL when the log has one, else the path.
     pub url: Option<String>,
     pub host: Option<String>,
+    /// Response headers.
     pub headers: Vec<(String, String)>,
+    /// Request headers, where the log has them: read for what a paid request paid, never
+    /// stored.
+    pub request_headers: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
     /// Text the log line adds (a Scrapy stats count, an error note).
     pub note: Option<String>,
@@ -391,11 +395,82 @@ pub fn host_of(url: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
+/// Headers as logs write them: an object of name → value or list of values (Caddy, most JSON
+/// loggers), or a list of `{name, value}` (HAR). Every value of a repeated header is kept
+/// (several `WWW-Authenticate` challenges); bounded, and values that are not text are skipped.
+pub fn header_list(v: &serde_json::Value) -> Vec<(String, String)> {
+    const MAX: usize = 200;
+    let mut out = Vec::new();
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    serde_json::Value::String(s) => out.push((k.clone(), s.clone())),
+                    serde_json::Value::Array(vs) => out.extend(
+                        vs.iter()
+                            .filter_map(|x| x.as_str())
+                            .map(|s| (k.clone(), s.to_owned())),
+                    ),
+                    serde_json::Value::Number(n) => out.push((k.clone(), n.to_string())),
+                    _ => {}
+                }
+                if out.len() >= MAX {
+                    break;
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            out.extend(items.iter().take(MAX).filter_map(|h| {
+                Some((
+                    h.get("name")?.as_str()?.to_owned(),
+                    h.get("value")?.as_str()?.to_owned(),
+                ))
+            }));
+        }
+        _ => {}
+    }
+    out.truncate(MAX);
+    out
+}
+
+/// Whether a successful answer carries a payment receipt (it is then spend, not nothing).
+fn has_receipt(headers: &[(String, String)]) -> bool {
+    headers.iter().any(|(k, _)| {
+        ["payment-response", "x-payment-response", "payment-receipt", "crawler-charged"]
+            .iter()
+            .any(|n| k.eq_ignore_ascii_case(n))
+    })
+}
+
+/// A paid answer: what was paid, to whom, when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spend {
+    pub time: DateTime<Utc>,
+    pub host: Option<String>,
+    pub provider: Option<String>,
+    pub payment: crate::payments::Payment,
+}
+
+/// What one logged request amounts to: a stored event when it failed (or was asked to pay),
+/// spend when it was paid, or nothing.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Seen {
+    pub event: Option<CliffEvent>,
+    pub spend: Option<Spend>,
+}
+
 /// Turns a parsed request into a stored event when it failed (or is a disguised 402).
 /// 1xx–3xx answers without a body, and requests that got no answer (status 0), are not events.
 pub fn request_event(req: &Request, fallback_time: DateTime<Utc>) -> Option<CliffEvent> {
-    if req.echo || req.status == 0 || (req.status < 400 && req.body.is_none()) {
-        return None;
+    request_seen(req, fallback_time).event
+}
+
+/// [`request_event`], and the spend of a paid answer (an x402 `PAYMENT-RESPONSE` that
+/// succeeded, an MPP `Payment-Receipt`, pay-per-crawl's `crawler-charged`).
+pub fn request_seen(req: &Request, fallback_time: DateTime<Utc>) -> Seen {
+    let receipt = req.status < 400 && has_receipt(&req.headers);
+    if req.echo || req.status == 0 || (req.status < 400 && req.body.is_none() && !receipt) {
+        return Seen::default();
     }
     let host = req
         .host
@@ -412,12 +487,25 @@ pub fn request_event(req: &Request, fallback_time: DateTime<Utc>) -> Option<Clif
         host: host.as_deref(),
         status: req.status,
         headers: &req.headers,
+        request_headers: &req.request_headers,
         body: req.body.as_deref().unwrap_or_default(),
     });
     if req.status < 400 && c.outcome != Outcome::OutOfCredit {
         // A 200 is only an event when its body is a disguised 402; an HTML page in a browser
-        // HAR is just a page.
-        return None;
+        // HAR is just a page. A paid one is spend.
+        let spend = c
+            .payment()
+            .filter(|p| p.stage == crate::payments::Stage::Paid)
+            .map(|mut payment| {
+                crate::redact::redact_payment(&mut payment);
+                Spend {
+                    time: req.time.unwrap_or(fallback_time),
+                    host: host.clone(),
+                    provider: provider.map(str::to_owned),
+                    payment,
+                }
+            });
+        return Seen { event: None, spend };
     }
     let mut event = CliffEvent {
         id: None,
@@ -440,7 +528,10 @@ pub fn request_event(req: &Request, fallback_time: DateTime<Utc>) -> Option<Clif
     // Previews show events that are never stored, so they are redacted here as well as in
     // `cliff_events::insert`.
     crate::redact::redact_event(&mut event);
-    Some(event)
+    Seen {
+        event: Some(event),
+        spend: None,
+    }
 }
 
 /// An agent's API error as a stored event.

@@ -42,7 +42,7 @@
 
 use super::prices::PriceTable;
 use super::{
-    agent_event, detect_format_bytes, parser, request_event, FileMemory, Format, Located,
+    agent_event, detect_format_bytes, parser, request_seen, FileMemory, Format, Located,
     LogFormat, ParseCx, RateLimit, Record,
 };
 use crate::db::log_sources::{self as ls, FileState};
@@ -1521,7 +1521,13 @@ impl<'a> Batch<'a> {
         let source: &LogSource = self.cx.source;
         for Located { offset, record } in records {
             let event = match record {
-                Record::Request(r) => request_event(&r, self.fallback_time),
+                Record::Request(r) => {
+                    let seen = request_seen(&r, self.fallback_time);
+                    if let Some(spend) = seen.spend {
+                        self.spend(spend, offset);
+                    }
+                    seen.event
+                }
                 Record::AgentError(e) => Some(agent_event(&e, self.fallback_time)),
                 Record::RateLimit(r) => {
                     self.rate_limits.push(r);
@@ -1546,6 +1552,8 @@ impl<'a> Batch<'a> {
                         reasoning_tokens: u.reasoning_tokens,
                         currency: cost.map(|_| self.cx.opts.prices.currency.clone()),
                         cost,
+                        host: None,
+                        protocol: None,
                         dedupe_key: key.clone(),
                     };
                     self.usage
@@ -1576,6 +1584,40 @@ impl<'a> Batch<'a> {
                 self.events.push(e);
             }
         }
+    }
+
+    /// A paid answer as a usage record: the amount in its asset, where and how it was paid. A
+    /// settlement's transaction names the payment wherever it is logged (the same payment in a
+    /// HAR and in Caddy's log is one record); else the file and offset do.
+    fn spend(&mut self, s: super::Spend, offset: u64) {
+        let source: &LogSource = self.cx.source;
+        let p = &s.payment;
+        let key = match &p.transaction {
+            Some(tx) => format!("pay:{}:{tx}", p.protocol.as_str()),
+            None => format!("file:{}:{offset}", self.file_id),
+        };
+        let rec = UsageRecord {
+            account_id: source.account_id,
+            source_id: Some(LogSourceId(source.id.0)),
+            occurred_at: s.time,
+            provider: s
+                .provider
+                .or_else(|| self.cx.account_provider.clone())
+                .or_else(|| s.host.clone())
+                .unwrap_or_else(|| p.protocol.as_str().to_owned()),
+            model: None,
+            input_tokens: 0,
+            output_tokens: 0,
+            cache_creation_tokens: 0,
+            cache_read_tokens: 0,
+            reasoning_tokens: 0,
+            cost: p.amount_f64(),
+            currency: p.currency.clone(),
+            host: s.host,
+            protocol: Some(p.protocol.as_str().to_owned()),
+            dedupe_key: key.clone(),
+        };
+        self.usage.entry(key).or_insert(rec);
     }
 
     /// One transaction: the batch's events, its usage, and the file state that produced them,

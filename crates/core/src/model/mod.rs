@@ -280,6 +280,9 @@ pub enum Outcome {
     Ok,
     /// A 402 or a disguised 402: the balance, credit or quota is exhausted. Never retried.
     OutOfCredit,
+    /// A payment protocol's challenge with a price (x402, L402, MPP, pay-per-crawl): the client
+    /// may pay and retry. A price asked, not an empty wallet; not alerted by default.
+    PaymentRequired,
     /// Too many requests; retry after the delay the provider gave.
     RateLimited,
     /// The key was rejected (401).
@@ -297,6 +300,7 @@ impl Outcome {
         match self {
             Outcome::Ok => "ok",
             Outcome::OutOfCredit => "out_of_credit",
+            Outcome::PaymentRequired => "payment_required",
             Outcome::RateLimited => "rate_limited",
             Outcome::Unauthorized => "unauthorized",
             Outcome::Forbidden => "forbidden",
@@ -310,6 +314,7 @@ impl Outcome {
         Ok(match s {
             "ok" => Outcome::Ok,
             "out_of_credit" => Outcome::OutOfCredit,
+            "payment_required" => Outcome::PaymentRequired,
             "rate_limited" => Outcome::RateLimited,
             "unauthorized" => Outcome::Unauthorized,
             "forbidden" => Outcome::Forbidden,
@@ -361,7 +366,8 @@ pub struct CliffEvent {
     pub code: Option<String>,
     pub message: Option<String>,
     pub quota: Option<String>,
-    /// x402-style payment instructions from the body. Untrusted.
+    /// What the answer said about paying, as a [`crate::payments::Payment`] (older rows hold an
+    /// earlier, looser shape). Untrusted.
     #[ts(type = "Record<string, unknown> | null")]
     pub payment: Option<serde_json::Value>,
     pub log_file_id: Option<i64>,
@@ -399,6 +405,11 @@ pub struct UsageRecord {
     pub reasoning_tokens: i64,
     pub cost: Option<f64>,
     pub currency: Option<String>,
+    /// Where a pay-per-call payment went (the paid answer's host); `None` for token usage.
+    pub host: Option<String>,
+    /// The payment protocol of a paid answer (`x402`, `mpp`, `pay_per_crawl`); `None` for
+    /// token usage.
+    pub protocol: Option<String>,
     /// One record per real request: message id + request id, or file + offset.
     pub dedupe_key: String,
 }

@@ -298,6 +298,7 @@ impl<'a> PollContext<'a> {
             host: Some(&resp.host),
             status: resp.status,
             headers: &resp.headers,
+            request_headers: &[],
             body: &resp.body,
         });
         let wants_delay =
@@ -428,6 +429,11 @@ impl<'a> PollContext<'a> {
             Outcome::ServerError => PollError::Server {
                 status,
                 message: format!("{name} had a server error (HTTP {status}{said}); Cliffwatch retries with backoff"),
+                classification: c,
+            },
+            Outcome::PaymentRequired => PollError::Rejected {
+                status,
+                message: format!("{name}'s balance endpoint asks for a payment (HTTP {status}{said}): Cliffwatch never pays for a reading; check the account's base URL"),
                 classification: c,
             },
             Outcome::ClientError => PollError::Rejected {

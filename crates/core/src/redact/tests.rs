@@ -406,6 +406,7 @@ async fn keys_echoed_in_bodies_are_not_stored() {
             host: Some("api.x"),
             status,
             headers: &[],
+            request_headers: &[],
             body,
         });
         let raw = format!("{:?}{:?}", c.message, c.payment);
@@ -698,6 +699,7 @@ async fn state_messages_alerts_and_payment_links_hold_no_key() {
             title: "OpenRouter · sk-proj-PLANTED0123456789abcd: out of credit",
             body: "Requests are being refused: see https://x.example/?token=PLANTED_BODY",
             now,
+            subject: None,
         },
     )
     .await
@@ -753,6 +755,7 @@ async fn poll_errors_quote_no_key() {
         host: None,
         status: 401,
         headers: &[],
+        request_headers: &[],
         body: body.as_bytes(),
     });
     let e = ctx.error_from(401, c);
