@@ -4,6 +4,7 @@ import type { AlertRules } from "./AlertRules";
 import type { BandPoint } from "./BandPoint";
 import type { EventRow } from "./EventRow";
 import type { Point } from "./Point";
+import type { SpendRow } from "./SpendRow";
 
 /**
  * One account's detail screen.
@@ -24,4 +25,9 @@ band: Array<BandPoint>, events: Array<EventRow>,
 /**
  * The newest non-OK event: the provider's own words.
  */
-latest_error: EventRow | null, rules: AlertRules, };
+latest_error: EventRow | null, rules: AlertRules, 
+/**
+ * Pay-per-call spend over the last [`SPEND_DAYS`] days (paid x402 / MPP / pay-per-crawl
+ * answers in the account's logs); empty when there is none.
+ */
+pay_per_call: Array<SpendRow>, };

@@ -5,4 +5,8 @@ import type { AlertId } from "./AlertId";
 /**
  * A stored alert.
  */
-export type Alert = { id: AlertId, account_id: AccountId | null, kind: string, severity: string, state: string, title: string, body: string, raised_at: string, resolved_at: string | null, snoozed_until: string | null, notified_at: string | null, };
+export type Alert = { id: AlertId, account_id: AccountId | null, kind: string, severity: string, state: string, title: string, body: string, raised_at: string, resolved_at: string | null, snoozed_until: string | null, notified_at: string | null, 
+/**
+ * What the alert is about when not one account: the host of an unpaid-challenges alert.
+ */
+subject: string | null, };

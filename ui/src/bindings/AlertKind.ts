@@ -3,4 +3,4 @@
 /**
  * The kinds of alert, as stored in `alerts.kind`.
  */
-export type AlertKind = "low_balance" | "runway_warning" | "runway_critical" | "out_of_credit" | "key_invalid" | "poll_failing";
+export type AlertKind = "low_balance" | "runway_warning" | "runway_critical" | "out_of_credit" | "key_invalid" | "poll_failing" | "unpaid_challenges";

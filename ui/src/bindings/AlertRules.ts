@@ -29,4 +29,10 @@ poll_failing_hours: number,
 /**
  * All alerts for the account on or off.
  */
-enabled: boolean, };
+enabled: boolean, 
+/**
+ * Alert when one host has asked for payment this many times within an hour and none was
+ * paid (an agent stuck on a price it cannot or may not pay). `None`: a price asked is
+ * never an alert (the default).
+ */
+unpaid_challenges_per_hour: number | null, };

@@ -13,6 +13,7 @@ export type CliffEvent = { id: CliffEventId | null, account_id: AccountId | null
  */
 url: string | null, code: string | null, message: string | null, quota: string | null, 
 /**
- * x402-style payment instructions from the body. Untrusted.
+ * What the answer said about paying, as a [`crate::payments::Payment`] (older rows hold an
+ * earlier, looser shape). Untrusted.
  */
 payment: Record<string, unknown> | null, log_file_id: bigint | null, byte_offset: bigint | null, };

@@ -3,4 +3,4 @@
 /**
  * What a provider's answer means, as the one shared classifier decides it.
  */
-export type Outcome = "ok" | "out_of_credit" | "rate_limited" | "unauthorized" | "forbidden" | "server_error" | "client_error" | "bad_response";
+export type Outcome = "ok" | "out_of_credit" | "payment_required" | "rate_limited" | "unauthorized" | "forbidden" | "server_error" | "client_error" | "bad_response";

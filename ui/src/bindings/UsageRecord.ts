@@ -7,6 +7,15 @@ import type { LogSourceId } from "./LogSourceId";
  */
 export type UsageRecord = { account_id: AccountId | null, source_id: LogSourceId | null, occurred_at: string, provider: string, model: string | null, input_tokens: bigint, output_tokens: bigint, cache_creation_tokens: bigint, cache_read_tokens: bigint, reasoning_tokens: bigint, cost: number | null, currency: string | null, 
 /**
+ * Where a pay-per-call payment went (the paid answer's host); `None` for token usage.
+ */
+host: string | null, 
+/**
+ * The payment protocol of a paid answer (`x402`, `mpp`, `pay_per_crawl`); `None` for
+ * token usage.
+ */
+protocol: string | null, 
+/**
  * One record per real request: message id + request id, or file + offset.
  */
 dedupe_key: string, };
