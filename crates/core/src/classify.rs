@@ -918,25 +918,21 @@ mod tests {
     }
 
     #[test]
-    fn x402_payment_instructions_are_extracted() {
-        let body = r#"{"x402Version":1,"error":"X-PAYMENT header is required","accepts":[{"scheme":"exact","network":"base","maxAmountRequired":"10000","resource":"https://api.example.com/v1/search","description":"one search","mimeType":"application/json","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","maxTimeoutSeconds":60,"asset":"0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913","extra":{"name":"USDC","version":"2"}}]}"#;
+    fn an_x402_price_is_payment_required_not_out_of_credit() {
+        let body = r#"{"x402Version":1,"error":"X-PAYMENT header is required","accepts":[{"scheme":"exact","network":"base","maxAmountRequired":"10000","resource":"https://api.example.com/v1/search","description":"one search","mimeType":"application/json","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","maxTimeoutSeconds":60,"asset":"0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913","extra":{"name":"USD Coin","version":"2"}}]}"#;
         let c = classify(&obs("acme", 402, body));
-        assert_eq!(c.outcome, Outcome::OutOfCredit);
-        let p = c.payment.expect("accepts list becomes payment");
-        assert_eq!(
-            p["amount"], "10000",
-            "maxAmountRequired, in the asset's base units"
-        );
-        assert_eq!(p["currency"], "USDC", "the asset's name from extra");
-        assert_eq!(p["network"], "base");
-        assert_eq!(p["uri"], "https://api.example.com/v1/search");
-        assert_eq!(p["pay_to"], "0x209693Bc6afc0C5328bA36FaF03C514EF312287C");
-        assert_eq!(
-            p["accepts"].as_array().map(Vec::len),
-            Some(1),
-            "the raw list is kept"
-        );
+        assert_eq!(c.outcome, Outcome::PaymentRequired, "a price asked, not an empty wallet");
+        let p = c.payment().expect("the accepts list is the payment");
+        assert_eq!(p.amount.as_deref(), Some("0.01"), "10000 base units of Base USDC");
+        assert_eq!(p.amount_atomic.as_deref(), Some("10000"));
+        assert_eq!(p.currency.as_deref(), Some("USDC"), "the symbol from the asset table");
+        assert_eq!(p.network.as_deref(), Some("base"));
+        assert_eq!(p.resource.as_deref(), Some("https://api.example.com/v1/search"));
         assert_eq!(c.message.as_deref(), Some("X-PAYMENT header is required"));
+        // The same 402 after a payment the wallet could not make.
+        let failed = body.replace("X-PAYMENT header is required", "insufficient_funds");
+        let c = classify(&obs("acme", 402, &failed));
+        assert_eq!(c.outcome, Outcome::OutOfCredit, "a failed payment is the cliff");
     }
 
     #[test]
@@ -955,26 +951,57 @@ mod tests {
             request_headers: &[],
             body: b"",
         });
-        let p = c.payment.expect("payment from the header");
+        assert_eq!(c.outcome, Outcome::PaymentRequired);
+        let p = c.payment().expect("payment from the header");
         assert_eq!(
-            (p["amount"].as_str(), p["currency"].as_str()),
-            (Some("250"), Some("USDC"))
+            (p.amount, p.amount_atomic.as_deref(), p.currency.as_deref()),
+            (None, Some("250"), Some("USDC")),
+            "an unknown contract keeps its base units"
         );
     }
 
     #[test]
-    fn payment_object_in_the_error_is_extracted() {
+    fn a_vendor_402_with_a_top_up_link_stays_out_of_credit() {
         let c = classify(&obs(
             "acme",
             402,
             r#"{"error":{"message":"pay","payment":{"amount":"1.00","currency":"USD","url":"https://pay.example.com/i/1"}}}"#,
         ));
-        let p = c.payment.unwrap();
+        let p = c.payment().unwrap();
         assert_eq!(
-            (p["amount"].as_str(), p["currency"].as_str()),
-            (Some("1.00"), Some("USD"))
+            (p.amount.as_deref(), p.currency.as_deref()),
+            (Some("1"), Some("USD"))
         );
-        assert_eq!(p["uri"], "https://pay.example.com/i/1");
+        assert_eq!(p.uri.as_deref(), Some("https://pay.example.com/i/1"));
+        assert_eq!(c.outcome, Outcome::PaymentRequired, "a price with a link to pay it");
+        let c = classify(&obs(
+            "openrouter",
+            402,
+            r#"{"error":{"message":"Insufficient credits","payment":{"url":"https://openrouter.ai/credits"}}}"#,
+        ));
+        assert_eq!(c.outcome, Outcome::OutOfCredit, "a link without a price is a top-up page");
+    }
+
+    #[test]
+    fn scrapingbee_and_apify_disguises() {
+        let c = classify(&obs(
+            "scrapingbee",
+            401,
+            r#"{"message": "Monthly API calls limit reached: 1000"}"#,
+        ));
+        assert_eq!(c.outcome, Outcome::OutOfCredit, "a spent plan is not a bad key");
+        let c = classify(&obs(
+            "apify",
+            403,
+            r#"{"error":{"type":"platform-feature-disabled","message":"Monthly usage hard limit exceeded"}}"#,
+        ));
+        assert_eq!(c.outcome, Outcome::OutOfCredit);
+        let c = classify(&obs(
+            "apify",
+            403,
+            r#"{"error":{"type":"insufficient-permissions","message":"You do not have permission to access this actor"}}"#,
+        ));
+        assert_eq!(c.outcome, Outcome::Forbidden, "a permissions 403 stays forbidden");
     }
 
     #[test]

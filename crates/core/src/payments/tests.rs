@@ -237,7 +237,7 @@ fn broken_inputs_are_stored_with_what_could_be_read() {
     assert!(p.note.is_some());
     // Hostile sizes and characters.
     let long = "9".repeat(10_000);
-    let body = format!(r#"{{"x402Version":1,"accepts":[{{"maxAmountRequired":"{long}","asset":"0x036CbD53842c5426634e7929541eC2318f3dCF7e","network":"base-sepolia","payTo":"{}"}}]}}"#, "é\u{0}\u{7}".repeat(500));
+    let body = format!(r#"{{"x402Version":1,"accepts":[{{"maxAmountRequired":"{long}","asset":"0x036CbD53842c5426634e7929541eC2318f3dCF7e","network":"base-sepolia","payTo":"{}"}}]}}"#, "é\\u0000\\u0007".repeat(500));
     let p = read1(402, &[], &body).unwrap();
     assert_eq!(p.amount, None, "an 10,000-digit amount is not a price");
     assert!(p.pay_to.as_deref().unwrap().chars().count() <= MAX_FIELD);

@@ -106,7 +106,13 @@ fn challenge(x: &Exchange<'_>) -> Option<Payment> {
         },
         None => (x.json.filter(|j| is_requirements(j))?.clone(), false),
     };
-    let mut p = requirements(&j)?;
+    let Some(mut p) = requirements(&j) else {
+        // A header that decodes to an object with nothing in it is still a challenge.
+        let mut p = Payment::new(Scheme::X402, Stage::Challenge);
+        p.version = Some(2);
+        p.note = Some("the PAYMENT-REQUIRED header holds no payment requirements".into());
+        return from_header.map(|_| p);
+    };
     if unreadable {
         p.note = Some("the PAYMENT-REQUIRED header could not be read; the body's offer is shown".into());
     }
