@@ -124,6 +124,7 @@ export function stateLabel(s: AccountState): string {
 const OUTCOME_LABEL: Record<Outcome, string> = {
   ok: "ok",
   out_of_credit: "out of credit",
+  payment_required: "payment required",
   rate_limited: "rate limited",
   unauthorized: "key rejected",
   forbidden: "forbidden",

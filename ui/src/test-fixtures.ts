@@ -1,6 +1,12 @@
 // Test data shaped like core's answers (not bundled: only tests import this).
 import type { AccountRow } from "./bindings/AccountRow";
+import type { AccountDetail } from "./bindings/AccountDetail";
 import type { AccountSeverity } from "./bindings/AccountSeverity";
+import type { AlertRules } from "./bindings/AlertRules";
+import type { EventRow } from "./bindings/EventRow";
+import type { Outcome } from "./bindings/Outcome";
+import type { PaymentView } from "./bindings/PaymentView";
+import type { SpendRow } from "./bindings/SpendRow";
 
 /** An account row as core sends it: a runway with median `p50` hours (null: still learning),
  * read at 11:58 on 21 Nov 2026 for a forecast as of 12:00, rated `severity` by core. */
@@ -46,4 +52,52 @@ export function accountRow(id: number, label: string, p50: number | null, remain
     sparkline: [],
     last_event: null,
   };
+}
+
+/** Core's default alert rules (the unpaid-challenges alert off). */
+export function defaultRules(): AlertRules {
+  return {
+    low_balance_amount: null,
+    low_balance_percent: 10,
+    runway_warning_hours: 72,
+    runway_critical_hours: 24,
+    poll_failing_hours: 1,
+    enabled: true,
+    unpaid_challenges_per_hour: null,
+  };
+}
+
+/** A logged event of account 1 at 11:30 on 21 Nov 2026, with core's words for its payment
+ * (none unless given). */
+export function eventRow(id: number, outcome: Outcome, payment_view: PaymentView | null = null): EventRow {
+  return {
+    event: {
+      id,
+      account_id: 1,
+      provider: "openrouter",
+      occurred_at: "2026-11-21T11:30:00Z",
+      origin: "log",
+      outcome,
+      status: 402n,
+      method: "GET",
+      host: "api.example.com",
+      url: "https://api.example.com/v1/data",
+      code: null,
+      message: outcome === "payment_required" ? "Payment required" : "Insufficient credits",
+      quota: null,
+      payment: null,
+      log_file_id: null,
+      byte_offset: null,
+    },
+    account_label: "llm-main",
+    source_path: null,
+    payment_link: null,
+    payment_view,
+  };
+}
+
+/** One account's detail screen as core sends it, with the given pay-per-call spend. */
+export function accountDetail(pay_per_call: SpendRow[] = []): AccountDetail {
+  const row = accountRow(1, "llm-main", 30, 12.5, "usd");
+  return { row, unit: "usd", history: [], top_ups: [], band: [], events: [], latest_error: null, rules: defaultRules(), pay_per_call };
 }

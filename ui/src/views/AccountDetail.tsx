@@ -4,6 +4,7 @@ import { useState } from "preact/hooks";
 import { api, ApiError, optionsFromForm } from "../api";
 import type { AccountDetail } from "../bindings/AccountDetail";
 import type { EventRow } from "../bindings/EventRow";
+import type { SpendRow } from "../bindings/SpendRow";
 import { HistoryChart } from "../charts";
 import { formatAgo, formatAmount, formatHours, formatRate, formatTime } from "../format";
 import type { PollResult } from "../bindings/PollResult";
@@ -109,6 +110,7 @@ function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
         <HistoryChart history={d.history} band={d.band} topUps={d.top_ups} events={d.events} unit={unit} />
         <p class="muted small">{f.message}</p>
       </section>
+      {d.pay_per_call.length > 0 && <PayPerCall rows={d.pay_per_call} />}
       <div class="two-col">
         <section class="panel">
           <h3>Latest error</h3>
@@ -188,6 +190,36 @@ export function ErrorBody({ e }: { e: EventRow }) {
       </dl>
       {e.payment_link && <PaymentLinkButton link={e.payment_link} />}
     </div>
+  );
+}
+
+/** Paid x402 / MPP / pay-per-crawl answers over core's 30 days, per protocol and host, in
+ * core's words ("0.42 USDC"). Only shown when there is some. */
+export function PayPerCall({ rows }: { rows: SpendRow[] }) {
+  return (
+    <section class="panel" id="pay-per-call">
+      <h3>Pay-per-call spend (30 days)</h3>
+      <table class="spend">
+        <thead>
+          <tr>
+            <th>Protocol</th>
+            <th>Host</th>
+            <th class="num">Payments</th>
+            <th class="num">Total</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r, i) => (
+            <tr key={i}>
+              <td>{r.protocol}</td>
+              <td class="mono break">{r.host ?? "—"}</td>
+              <td class="num">{r.payments.toLocaleString()}</td>
+              <td class="num">{r.total}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 

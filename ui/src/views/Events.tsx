@@ -3,11 +3,14 @@ import { useState } from "preact/hooks";
 import { api } from "../api";
 import type { Outcome } from "../bindings/Outcome";
 import type { Dashboard } from "../bindings/Dashboard";
+import type { PaymentView } from "../bindings/PaymentView";
 import { formatTime, outcomeLabel } from "../format";
 import { useLoad } from "../hooks";
 import { ErrorBanner, OutcomeChip, PaymentLinkButton } from "../ui";
 
-const OUTCOMES: Outcome[] = ["out_of_credit", "rate_limited", "unauthorized", "forbidden", "server_error", "client_error", "bad_response"];
+const OUTCOMES: Outcome[] = ["out_of_credit", "payment_required", "rate_limited", "unauthorized", "forbidden", "server_error", "client_error", "bad_response"];
+/** What a filter option adds to the outcome's word, where the word alone could be misread. */
+const OUTCOME_HINT: Partial<Record<Outcome, string>> = { payment_required: "price asked" };
 const RANGES: [string, number | null][] = [
   ["Last 24 h", 24],
   ["Last 7 days", 24 * 7],
@@ -60,7 +63,7 @@ export function EventsView({ dash, version, initial }: { dash: Dashboard | null;
           <select id="filter-outcome" value={f.outcome} onChange={(e) => setF({ ...f, outcome: e.currentTarget.value as Outcome | "" })}>
             <option value="">All</option>
             {OUTCOMES.map((o) => (
-              <option value={o}>{outcomeLabel(o)}</option>
+              <option value={o}>{OUTCOME_HINT[o] ? `${outcomeLabel(o)} (${OUTCOME_HINT[o]})` : outcomeLabel(o)}</option>
             ))}
           </select>
         </label>
@@ -78,7 +81,7 @@ export function EventsView({ dash, version, initial }: { dash: Dashboard | null;
       {data && data.length === 0 && (
         <div class="empty">
           <h2>No 402s {f.account || f.provider || f.outcome || f.hours ? "match these filters" : "yet"}</h2>
-          <p class="muted">Out-of-credit answers from balance polls and from watched logs land here, with the provider's own words.</p>
+          <p class="muted">Out-of-credit answers and prices asked, from balance polls and from watched logs, land here, with the provider's own words.</p>
         </div>
       )}
       {data && data.length > 0 && (
@@ -88,6 +91,7 @@ export function EventsView({ dash, version, initial }: { dash: Dashboard | null;
               <th>When</th>
               <th>Account</th>
               <th>Outcome</th>
+              <th>Payment</th>
               <th>Message</th>
               <th>Source</th>
             </tr>
@@ -106,6 +110,7 @@ export function EventsView({ dash, version, initial }: { dash: Dashboard | null;
                     <OutcomeChip outcome={e.outcome} />
                     {e.status != null && <div class="mono small muted">HTTP {String(e.status)}</div>}
                   </td>
+                  <td class="pay">{r.payment_view ? <PaymentCell p={r.payment_view} /> : <span class="muted">—</span>}</td>
                   <td class="msg">
                     <div>{e.message ?? "—"}</div>
                     <div class="mono small muted">
@@ -130,6 +135,23 @@ export function EventsView({ dash, version, initial }: { dash: Dashboard | null;
         </table>
       )}
     </section>
+  );
+}
+
+/** Core's words for the payment: "x402 v2 · 0.01 USDC", then "eip155:8453 → 0x2096…287C", the
+ * resource, and what could not be read. Shown as given; the window formats none of it. */
+export function PaymentCell({ p }: { p: PaymentView }) {
+  const where = [p.network, p.pay_to].filter(Boolean).join(" → ");
+  return (
+    <div class="payment" data-stage={p.stage} title={p.description ?? undefined}>
+      <div>
+        {p.protocol}
+        {p.price && ` · ${p.price}`}
+      </div>
+      {where && <div class="mono small muted pay-where">{where}</div>}
+      {p.resource && <div class="small muted pay-resource">{p.resource}</div>}
+      {p.note && <div class="small muted">{p.note}</div>}
+    </div>
   );
 }
 

@@ -95,6 +95,21 @@ export function SettingsView({ initial, onSaved }: { initial: Settings; onSaved:
               <input type="number" min={0} step="any" value={r.poll_failing_hours} onInput={(e) => rules({ poll_failing_hours: Number(e.currentTarget.value) })} /> hours
             </span>
           </label>
+          <label class="field">
+            <span>Alert when one host asks for payment</span>
+            <span class="inline">
+              <input
+                type="number"
+                id="unpaid-challenges"
+                min={1}
+                step={1}
+                value={r.unpaid_challenges_per_hour ?? ""}
+                placeholder="off"
+                onInput={(e) => rules({ unpaid_challenges_per_hour: wholeOrOff(e.currentTarget.value) })}
+              />{" "}
+              times in an hour, none paid
+            </span>
+          </label>
         </div>
       </section>
       <section class="panel">
@@ -143,6 +158,12 @@ export function SettingsView({ initial, onSaved }: { initial: Settings; onSaved:
       </div>
     </form>
   );
+}
+
+/** A count of 1 or more, or null (off) when empty or under 1: what core stores as a whole number. */
+export function wholeOrOff(v: string): number | null {
+  const n = Math.round(Number(v));
+  return v.trim() === "" || !Number.isFinite(n) || n < 1 ? null : n;
 }
 
 /** This computer's time zone: its IANA name (quiet hours then follow daylight saving) and the
