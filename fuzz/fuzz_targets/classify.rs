@@ -43,14 +43,24 @@ fuzz_target!(|data: &[u8]| {
         method: Some("POST".into()),
         url: Some(format!("https://api.example.com/v1?api_key={PLANTED}")),
         host: Some("api.example.com".into()),
-        headers,
-        body: Some(body.into_bytes()),
+        headers: headers.clone(),
+        // The request's headers are read (what a paid request paid) and must never be kept.
+        request_headers: vec![
+            ("Authorization".into(), format!("Bearer {PLANTED}")),
+            ("PAYMENT-SIGNATURE".into(), head.to_owned()),
+        ],
+        body: Some(body.clone().into_bytes()),
         note: None,
         echo: false,
     };
     let fallback = chrono::DateTime::from_timestamp(1_764_000_000, 0).expect("a fixed time");
-    if let Some(e) = logs::request_event(&req, fallback) {
-        let shown = serde_json::to_string(&e).expect("an event serialises");
+    let seen = logs::request_seen(&req, fallback);
+    if let Some(e) = &seen.event {
+        let shown = serde_json::to_string(e).expect("an event serialises");
         assert!(!shown.contains(PLANTED), "the planted key survived: {shown}");
+    }
+    if let Some(s) = &seen.spend {
+        let shown = format!("{:?}", s);
+        assert!(!shown.contains(PLANTED), "the planted key survived in spend: {shown}");
     }
 });

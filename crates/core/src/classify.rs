@@ -385,9 +385,13 @@ pub fn classify(obs: &Observation<'_>) -> Classification {
                 c.outcome = Outcome::OutOfCredit;
                 c.code = c.code.take().or_else(|| p.error.clone());
             }
-            // A price asked, unless a vendor rule already read the 402 as an empty account.
+            // A price asked (a payment protocol's challenge, even one whose price could not be
+            // read; JSON instructions only with an amount, else it is a top-up page), unless a
+            // vendor rule already read the 402 as an empty account.
             Stage::Challenge
-                if obs.status == 402 && p.is_priced_challenge() && rule.is_none() =>
+                if obs.status == 402
+                    && (p.is_priced_challenge() || p.protocol != payments::Scheme::Json)
+                    && rule.is_none() =>
             {
                 c.outcome = Outcome::PaymentRequired;
             }
@@ -921,18 +925,37 @@ mod tests {
     fn an_x402_price_is_payment_required_not_out_of_credit() {
         let body = r#"{"x402Version":1,"error":"X-PAYMENT header is required","accepts":[{"scheme":"exact","network":"base","maxAmountRequired":"10000","resource":"https://api.example.com/v1/search","description":"one search","mimeType":"application/json","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","maxTimeoutSeconds":60,"asset":"0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913","extra":{"name":"USD Coin","version":"2"}}]}"#;
         let c = classify(&obs("acme", 402, body));
-        assert_eq!(c.outcome, Outcome::PaymentRequired, "a price asked, not an empty wallet");
+        assert_eq!(
+            c.outcome,
+            Outcome::PaymentRequired,
+            "a price asked, not an empty wallet"
+        );
         let p = c.payment().expect("the accepts list is the payment");
-        assert_eq!(p.amount.as_deref(), Some("0.01"), "10000 base units of Base USDC");
+        assert_eq!(
+            p.amount.as_deref(),
+            Some("0.01"),
+            "10000 base units of Base USDC"
+        );
         assert_eq!(p.amount_atomic.as_deref(), Some("10000"));
-        assert_eq!(p.currency.as_deref(), Some("USDC"), "the symbol from the asset table");
+        assert_eq!(
+            p.currency.as_deref(),
+            Some("USDC"),
+            "the symbol from the asset table"
+        );
         assert_eq!(p.network.as_deref(), Some("base"));
-        assert_eq!(p.resource.as_deref(), Some("https://api.example.com/v1/search"));
+        assert_eq!(
+            p.resource.as_deref(),
+            Some("https://api.example.com/v1/search")
+        );
         assert_eq!(c.message.as_deref(), Some("X-PAYMENT header is required"));
         // The same 402 after a payment the wallet could not make.
         let failed = body.replace("X-PAYMENT header is required", "insufficient_funds");
         let c = classify(&obs("acme", 402, &failed));
-        assert_eq!(c.outcome, Outcome::OutOfCredit, "a failed payment is the cliff");
+        assert_eq!(
+            c.outcome,
+            Outcome::OutOfCredit,
+            "a failed payment is the cliff"
+        );
     }
 
     #[test]
@@ -973,13 +996,21 @@ mod tests {
             (Some("1"), Some("USD"))
         );
         assert_eq!(p.uri.as_deref(), Some("https://pay.example.com/i/1"));
-        assert_eq!(c.outcome, Outcome::PaymentRequired, "a price with a link to pay it");
+        assert_eq!(
+            c.outcome,
+            Outcome::PaymentRequired,
+            "a price with a link to pay it"
+        );
         let c = classify(&obs(
             "openrouter",
             402,
             r#"{"error":{"message":"Insufficient credits","payment":{"url":"https://openrouter.ai/credits"}}}"#,
         ));
-        assert_eq!(c.outcome, Outcome::OutOfCredit, "a link without a price is a top-up page");
+        assert_eq!(
+            c.outcome,
+            Outcome::OutOfCredit,
+            "a link without a price is a top-up page"
+        );
     }
 
     #[test]
@@ -989,7 +1020,11 @@ mod tests {
             401,
             r#"{"message": "Monthly API calls limit reached: 1000"}"#,
         ));
-        assert_eq!(c.outcome, Outcome::OutOfCredit, "a spent plan is not a bad key");
+        assert_eq!(
+            c.outcome,
+            Outcome::OutOfCredit,
+            "a spent plan is not a bad key"
+        );
         let c = classify(&obs(
             "apify",
             403,
@@ -1001,7 +1036,11 @@ mod tests {
             403,
             r#"{"error":{"type":"insufficient-permissions","message":"You do not have permission to access this actor"}}"#,
         ));
-        assert_eq!(c.outcome, Outcome::Forbidden, "a permissions 403 stays forbidden");
+        assert_eq!(
+            c.outcome,
+            Outcome::Forbidden,
+            "a permissions 403 stays forbidden"
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub async fn run(
         until: None,
         outcome: outcome.as_deref().map(Outcome::parse).transpose().map_err(|_| {
             cliffwatch_core::Error::InvalidInput(
-                "--outcome takes out_of_credit, rate_limited, unauthorized, forbidden, server_error, client_error or bad_response".into(),
+                "--outcome takes out_of_credit, payment_required, rate_limited, unauthorized, forbidden, server_error, client_error or bad_response".into(),
             )
         })?,
         limit,
@@ -38,6 +38,22 @@ pub async fn run(
     }
     print_events(&events);
     Ok(())
+}
+
+/// The payment in words ("x402 v2 0.01 USDC eip155:8453 → 0x2096…287C"), as the core words it.
+fn payment(e: &CliffEvent) -> String {
+    let Some(v) = cliffwatch_core::payments::view(e.payment.as_ref()) else {
+        return String::new();
+    };
+    let mut parts = vec![v.protocol];
+    parts.extend(v.price);
+    match (v.network, v.pay_to) {
+        (Some(n), Some(to)) => parts.push(format!("{n} → {to}")),
+        (Some(n), None) => parts.push(n),
+        (None, Some(to)) => parts.push(format!("→ {to}")),
+        (None, None) => {}
+    }
+    parts.join(" ")
 }
 
 /// One line per event, newest first, for people.
@@ -59,6 +75,7 @@ pub fn print_events(events: &[CliffEvent]) {
                     .or_else(|| e.host.clone())
                     .unwrap_or_else(|| "—".into()),
                 e.code.clone().unwrap_or_default(),
+                payment(e),
                 e.message
                     .clone()
                     .unwrap_or_default()
@@ -75,6 +92,7 @@ pub fn print_events(events: &[CliffEvent]) {
             "OUTCOME",
             "PROVIDER",
             "CODE",
+            "PAYMENT",
             "MESSAGE",
         ],
         &rows,

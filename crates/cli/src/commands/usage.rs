@@ -1,4 +1,5 @@
-//! `cliffwatch usage`: token usage and cost from agent logs, per day and model.
+//! `cliffwatch usage`: token usage and cost from agent logs, per day and model, and pay-per-call
+//! spend (paid x402 / MPP / pay-per-crawl answers) per day and host.
 
 use crate::{output, when, Context};
 use cliffwatch_core::api::history;
@@ -22,13 +23,22 @@ pub async fn run(ctx: &Context, since: Option<String>) -> cliffwatch_core::Resul
         .map(|d| {
             vec![
                 d.day.clone(),
-                d.model.clone().unwrap_or_else(|| d.provider.clone()),
+                match (&d.protocol, &d.host) {
+                    (Some(p), Some(h)) => format!("{p} payments to {h}"),
+                    (Some(p), None) => format!("{p} payments"),
+                    _ => d.model.clone().unwrap_or_else(|| d.provider.clone()),
+                },
                 d.requests.to_string(),
                 d.input_tokens.to_string(),
                 d.output_tokens.to_string(),
                 d.cache_creation_tokens.to_string(),
                 d.cache_read_tokens.to_string(),
-                format!("${:.2}", d.cost),
+                match d.currency.as_deref() {
+                    Some(c) if d.protocol.is_some() => {
+                        format!("{} {c}", cliffwatch_core::format::decimal(d.cost))
+                    }
+                    _ => format!("${:.2}", d.cost),
+                },
             ]
         })
         .collect();
@@ -45,7 +55,11 @@ pub async fn run(ctx: &Context, since: Option<String>) -> cliffwatch_core::Resul
         ],
         &rows,
     );
-    let total: f64 = days.iter().map(|d| d.cost).sum();
-    println!("Total: ${total:.2}");
+    let total: f64 = days
+        .iter()
+        .filter(|d| d.protocol.is_none())
+        .map(|d| d.cost)
+        .sum();
+    println!("Total: ${total:.2} (token costs; payments are listed in their own currency)");
     Ok(())
 }

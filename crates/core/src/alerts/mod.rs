@@ -11,8 +11,8 @@ pub mod actions;
 #[cfg(feature = "desktop-notify")]
 pub mod desktop;
 pub mod payment;
-mod unpaid;
 pub mod rules;
+mod unpaid;
 
 pub use actions::{ActionHandler, StoreActions, UrlOpener};
 pub use payment::{payment_link, payment_uri_in, PaymentLink};

@@ -4,7 +4,7 @@
 //! `rules.unpaid_challenges_per_hour`. Challenges that were then paid (a receipt from the same
 //! host in the same hour) do not count.
 
-use super::{Delivery, Notification, Notifier, AlertKind, AlertRules, RULES_KEY};
+use super::{AlertKind, AlertRules, Delivery, Notification, Notifier, RULES_KEY};
 use crate::db;
 use crate::model::{AlertId, Outcome};
 use crate::Result;

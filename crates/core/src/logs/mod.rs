@@ -436,9 +436,14 @@ pub fn header_list(v: &serde_json::Value) -> Vec<(String, String)> {
 /// Whether a successful answer carries a payment receipt (it is then spend, not nothing).
 fn has_receipt(headers: &[(String, String)]) -> bool {
     headers.iter().any(|(k, _)| {
-        ["payment-response", "x-payment-response", "payment-receipt", "crawler-charged"]
-            .iter()
-            .any(|n| k.eq_ignore_ascii_case(n))
+        [
+            "payment-response",
+            "x-payment-response",
+            "payment-receipt",
+            "crawler-charged",
+        ]
+        .iter()
+        .any(|n| k.eq_ignore_ascii_case(n))
     })
 }
 

@@ -42,8 +42,8 @@
 
 use super::prices::PriceTable;
 use super::{
-    agent_event, detect_format_bytes, parser, request_seen, FileMemory, Format, Located,
-    LogFormat, ParseCx, RateLimit, Record,
+    agent_event, detect_format_bytes, parser, request_seen, FileMemory, Format, Located, LogFormat,
+    ParseCx, RateLimit, Record,
 };
 use crate::db::log_sources::{self as ls, FileState};
 use crate::db::{cliff_events, usage_records};

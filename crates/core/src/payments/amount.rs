@@ -14,7 +14,9 @@ pub fn shift(atomic: &str, decimals: u32) -> Option<String> {
         return None;
     }
     let digits = digits.trim_start_matches('0');
-    let decimals = usize::try_from(decimals).ok().filter(|d| *d <= MAX_DIGITS)?;
+    let decimals = usize::try_from(decimals)
+        .ok()
+        .filter(|d| *d <= MAX_DIGITS)?;
     if digits.is_empty() {
         return Some("0".into());
     }
@@ -90,8 +92,11 @@ mod tests {
         assert_eq!(shift("150", 0).as_deref(), Some("150"));
         assert_eq!(shift("000", 6).as_deref(), Some("0"));
         assert_eq!(
-            shift("115792089237316195423570985008687907853269984665640564039457584007913129639935", 18)
-                .as_deref(),
+            shift(
+                "115792089237316195423570985008687907853269984665640564039457584007913129639935",
+                18
+            )
+            .as_deref(),
             Some("115792089237316195423570985008687907853269984665640564039457.584007913129639935"),
             "a uint256 is not a float"
         );
@@ -105,7 +110,10 @@ mod tests {
         assert_eq!(decimal("0.050").as_deref(), Some("0.05"));
         assert_eq!(decimal("007").as_deref(), Some("7"));
         assert_eq!(decimal(".5").as_deref(), Some("0.5"));
-        assert_eq!(decimal_json(&serde_json::json!(0.05)).as_deref(), Some("0.05"));
+        assert_eq!(
+            decimal_json(&serde_json::json!(0.05)).as_deref(),
+            Some("0.05")
+        );
         assert_eq!(decimal_json(&serde_json::json!(12)).as_deref(), Some("12"));
         for bad in ["", ".", "-1", "1e3", "NaN", "five"] {
             assert_eq!(decimal(bad), None, "{bad:?}");

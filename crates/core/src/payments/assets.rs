@@ -208,15 +208,33 @@ mod tests {
 
     #[test]
     fn known_assets_have_decimals_and_unknown_ones_do_not() {
-        let usdc = lookup(Some("eip155:8453"), "0x833589fcd6edb6e08f4c7c32d4f71b54bda02913");
-        assert_eq!(usdc, Some(Known { symbol: "USDC".into(), decimals: 6 }));
-        assert_eq!(lookup(Some("base"), "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913").map(|k| k.decimals), Some(6));
+        let usdc = lookup(
+            Some("eip155:8453"),
+            "0x833589fcd6edb6e08f4c7c32d4f71b54bda02913",
+        );
         assert_eq!(
-            lookup(Some("eip155:137"), "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913"),
+            usdc,
+            Some(Known {
+                symbol: "USDC".into(),
+                decimals: 6
+            })
+        );
+        assert_eq!(
+            lookup(Some("base"), "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913").map(|k| k.decimals),
+            Some(6)
+        );
+        assert_eq!(
+            lookup(
+                Some("eip155:137"),
+                "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913"
+            ),
             None,
             "Base's USDC address means nothing on Polygon"
         );
-        assert_eq!(lookup(None, "usd").map(|k| (k.symbol, k.decimals)), Some(("USD".into(), 2)));
+        assert_eq!(
+            lookup(None, "usd").map(|k| (k.symbol, k.decimals)),
+            Some(("USD".into(), 2))
+        );
         assert_eq!(lookup(None, "JPY").map(|k| k.decimals), Some(0));
         assert_eq!(lookup(Some("eip155:8453"), "0xdeadbeef"), None);
     }

@@ -91,7 +91,8 @@ pub fn parse(value: &str) -> Vec<Challenge> {
                 }
             }
             if let Some(c) = out.last_mut().filter(|c| c.params.len() < MAX_PARAMS) {
-                c.params.push((text(name).to_ascii_lowercase(), text(&value)));
+                c.params
+                    .push((text(name).to_ascii_lowercase(), text(&value)));
             }
             i = j;
         } else {
@@ -123,7 +124,16 @@ mod tests {
 
     #[test]
     fn hostile_values_never_panic() {
-        for v in ["", "=", "\"", "a=\"unterminated", ",,,", "é=ü, Payment id=\"ß", "x =", "\\"] {
+        for v in [
+            "",
+            "=",
+            "\"",
+            "a=\"unterminated",
+            ",,,",
+            "é=ü, Payment id=\"ß",
+            "x =",
+            "\\",
+        ] {
             let _ = parse(v);
         }
         let many = "Payment id=1, ".repeat(1000);

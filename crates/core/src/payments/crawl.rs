@@ -44,7 +44,10 @@ impl Protocol for PayPerCrawl {
 fn is_funds(code: &str) -> bool {
     let c = code.to_ascii_lowercase();
     // `PaymentFailed` (403): the crawler's payment did not go through.
-    c.contains("insufficient") || c.contains("funds") || c.contains("balance") || c == "paymentfailed"
+    c.contains("insufficient")
+        || c.contains("funds")
+        || c.contains("balance")
+        || c == "paymentfailed"
 }
 
 /// `USD 0.01` (currency, then a decimal amount); also `0.01 USD`.

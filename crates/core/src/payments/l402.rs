@@ -60,12 +60,19 @@ pub fn bolt11_amount(invoice: &str) -> Result<Bolt11Amount, &'static str> {
     // The separator is the last '1'; the data part after it is bech32 (no '1' in it).
     let sep = lower.rfind('1').ok_or("no bech32 separator")?;
     let hrp = lower.get(..sep).ok_or("no human-readable part")?;
-    let rest = hrp.strip_prefix("ln").ok_or("not a lightning invoice (no `ln` prefix)")?;
+    let rest = hrp
+        .strip_prefix("ln")
+        .ok_or("not a lightning invoice (no `ln` prefix)")?;
     // Longest prefixes first: `bcrt` before `bc`, `tbs` before `tb`.
-    let (network, amount) = [("bcrt", "regtest"), ("tbs", "signet"), ("bc", "bitcoin"), ("tb", "testnet")]
-        .iter()
-        .find_map(|(prefix, name)| rest.strip_prefix(prefix).map(|a| (*name, a)))
-        .ok_or("unknown network prefix")?;
+    let (network, amount) = [
+        ("bcrt", "regtest"),
+        ("tbs", "signet"),
+        ("bc", "bitcoin"),
+        ("tb", "testnet"),
+    ]
+    .iter()
+    .find_map(|(prefix, name)| rest.strip_prefix(prefix).map(|a| (*name, a)))
+    .ok_or("unknown network prefix")?;
     if amount.is_empty() {
         return Ok(Bolt11Amount {
             network,
@@ -91,7 +98,7 @@ pub fn bolt11_amount(invoice: &str) -> Result<Bolt11Amount, &'static str> {
         "u" => n.checked_mul(100_000),
         "n" => n.checked_mul(100),
         "p" => {
-            if n % 10 != 0 {
+            if !n.is_multiple_of(10) {
                 return Err("a pico-bitcoin amount must end in 0");
             }
             Some(n / 10)
@@ -118,18 +125,54 @@ mod tests {
     #[test]
     fn bolt11_amounts_from_the_human_readable_part() {
         let sat = |s: &str| bolt11_amount(s).map(|a| a.msat.map(msat_to_sat));
-        assert_eq!(sat("lnbc1500n1pvjluezpp5qqqsyqcyq5rqwzqf"), Ok(Some("150".into())));
+        assert_eq!(
+            sat("lnbc1500n1pvjluezpp5qqqsyqcyq5rqwzqf"),
+            Ok(Some("150".into()))
+        );
         // BOLT11's own examples: 2500u = 0.0025 BTC = 250,000 sat; 20m = 0.02 BTC.
-        assert_eq!(sat("lnbc2500u1pvjluezsp5zyg3zyg3"), Ok(Some("250000".into())));
-        assert_eq!(sat("lnbc20m1pvjluezsp5zyg3zyg3zyg3"), Ok(Some("2000000".into())));
-        assert_eq!(sat("LNBC10P1PVJLUEZ"), Ok(Some("0.001".into())), "1 msat, in upper case");
-        assert_eq!(sat("lnbc1pvjluezsp5zyg3zyg3zyg3zyg3zyg3"), Ok(None), "no amount");
+        assert_eq!(
+            sat("lnbc2500u1pvjluezsp5zyg3zyg3"),
+            Ok(Some("250000".into()))
+        );
+        assert_eq!(
+            sat("lnbc20m1pvjluezsp5zyg3zyg3zyg3"),
+            Ok(Some("2000000".into()))
+        );
+        assert_eq!(
+            sat("LNBC10P1PVJLUEZ"),
+            Ok(Some("0.001".into())),
+            "1 msat, in upper case"
+        );
+        assert_eq!(
+            sat("lnbc1pvjluezsp5zyg3zyg3zyg3zyg3zyg3"),
+            Ok(None),
+            "no amount"
+        );
         assert_eq!(bolt11_amount("lntb20m1pvjluez").unwrap().network, "testnet");
-        assert_eq!(bolt11_amount("lnbcrt500u1pvjluez").unwrap().network, "regtest");
+        assert_eq!(
+            bolt11_amount("lnbcrt500u1pvjluez").unwrap().network,
+            "regtest"
+        );
         assert_eq!(bolt11_amount("lntbs1u1pvjluez").unwrap().network, "signet");
-        assert_eq!(bolt11_amount("lightning:lnbc1500n1pvjluez").unwrap().msat, Some(150_000));
-        for bad in ["", "lnbc", "bc1qxyz", "lnxx1500n1abc", "lnbc15x0n1abc", "lnbc11p1abc", "lnbc0100n1ab", "lnbc99999999999999999999999m1a", "lnbc1é1"] {
-            assert!(bolt11_amount(bad).is_err() || bolt11_amount(bad).is_ok_and(|a| a.msat.is_none()), "{bad:?}");
+        assert_eq!(
+            bolt11_amount("lightning:lnbc1500n1pvjluez").unwrap().msat,
+            Some(150_000)
+        );
+        for bad in [
+            "",
+            "lnbc",
+            "bc1qxyz",
+            "lnxx1500n1abc",
+            "lnbc15x0n1abc",
+            "lnbc11p1abc",
+            "lnbc0100n1ab",
+            "lnbc99999999999999999999999m1a",
+            "lnbc1é1",
+        ] {
+            assert!(
+                bolt11_amount(bad).is_err() || bolt11_amount(bad).is_ok_and(|a| a.msat.is_none()),
+                "{bad:?}"
+            );
         }
         assert!(bolt11_amount("lnbc11p1abc").is_err(), "p amounts end in 0");
     }

@@ -250,18 +250,21 @@ impl Payment {
             &mut self.note,
         ] {
             if let Some(s) = f.take() {
-                let s: String = s.chars().filter(|c| !c.is_control()).take(MAX_FIELD).collect();
+                let s: String = s
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(MAX_FIELD)
+                    .collect();
                 let s = s.trim();
                 if !s.is_empty() {
                     *f = Some(s.to_owned());
                 }
             }
         }
-        if self
-            .uri
-            .as_deref()
-            .is_some_and(|u| !u.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("https://")))
-        {
+        if self.uri.as_deref().is_some_and(|u| {
+            !u.get(..8)
+                .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+        }) {
             self.uri = None;
         }
     }

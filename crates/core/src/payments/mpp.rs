@@ -24,8 +24,7 @@ fn receipt(x: &Exchange<'_>) -> Option<Payment> {
     let mut p = Payment::new(Scheme::Mpp, Stage::Paid);
     match base64_json(raw) {
         Some(j) => {
-            if j
-                .get("status")
+            if j.get("status")
                 .and_then(Value::as_str)
                 .is_some_and(|s| !s.eq_ignore_ascii_case("success"))
             {
@@ -39,7 +38,11 @@ fn receipt(x: &Exchange<'_>) -> Option<Payment> {
     }
     // The credential's echoed challenge says what was paid.
     if let Some(cred) = header(x.request_headers, "authorization")
-        .and_then(|a| a.get(..8).filter(|s| s.eq_ignore_ascii_case("payment ")).map(|_| &a[8..]))
+        .and_then(|a| {
+            a.get(..8)
+                .filter(|s| s.eq_ignore_ascii_case("payment "))
+                .map(|_| &a[8..])
+        })
         .and_then(base64_json)
     {
         if let Some(c) = cred.get("challenge") {
@@ -76,7 +79,10 @@ fn challenge(x: &Exchange<'_>) -> Option<Payment> {
     // A charge is a price; other intents (a session, an authorisation) are shown as asked.
     let first = all
         .iter()
-        .find(|c| c.param("intent").is_some_and(|i| i.eq_ignore_ascii_case("charge")))
+        .find(|c| {
+            c.param("intent")
+                .is_some_and(|i| i.eq_ignore_ascii_case("charge"))
+        })
         .or(all.first());
     if let Some(c) = first {
         p.method = c.param("method").map(str::to_owned);
@@ -100,13 +106,21 @@ fn charge(req: &Value, p: &mut Payment) {
     let currency = text(req.get("currency"));
     p.pay_to = text(req.get("recipient")).or_else(|| text(req.get("payTo")));
     p.network = p.network.take().or_else(|| {
-        text(req.pointer("/methodDetails/network")).or_else(|| text(req.pointer("/methodDetails/chainId")))
+        text(req.pointer("/methodDetails/network"))
+            .or_else(|| text(req.pointer("/methodDetails/chainId")))
     });
-    p.description = p.description.take().or_else(|| text(req.get("description")));
+    p.description = p
+        .description
+        .take()
+        .or_else(|| text(req.get("description")));
     let known = currency
         .as_deref()
         .and_then(|c| assets::lookup(p.network.as_deref(), c));
-    p.asset = currency.clone().filter(|_| known.as_ref().is_none_or(|k| assets::fiat_decimals(&k.symbol).is_none()));
+    p.asset = currency.clone().filter(|_| {
+        known
+            .as_ref()
+            .is_none_or(|k| assets::fiat_decimals(&k.symbol).is_none())
+    });
     p.currency = known.as_ref().map(|k| k.symbol.clone()).or(currency);
     p.set_atomic(text(req.get("amount")), known.map(|k| k.decimals));
 }

@@ -28,11 +28,21 @@ impl Protocol for PlainJson {
         p.currency = s(&["currency", "asset", "token"]);
         p.network = s(&["network", "chain"]);
         p.pay_to = s(&["pay_to", "payTo", "address", "recipient", "wallet"]);
-        p.uri = s(&["payment_uri", "payment_url", "paymentUrl", "uri", "url", "checkout_url", "link"]);
+        p.uri = s(&[
+            "payment_uri",
+            "payment_url",
+            "paymentUrl",
+            "uri",
+            "url",
+            "checkout_url",
+            "link",
+        ]);
         p.description = s(&["description", "memo"]);
         p.expires = s(&["expires_at", "expiresAt", "expires", "expiry"]);
         p.resource = s(&["resource"]);
-        let raw = ["amount", "price", "amount_due"].iter().find_map(|k| o.get(*k));
+        let raw = ["amount", "price", "amount_due"]
+            .iter()
+            .find_map(|k| o.get(*k));
         p.amount_atomic = raw.and_then(|v| text(Some(v)));
         p.amount = raw.and_then(amount::decimal_json);
         p.decimals = p

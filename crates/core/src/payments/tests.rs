@@ -11,7 +11,12 @@ fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn read_with(status: u16, headers: &[(String, String)], req: &[(String, String)], body: &str) -> Option<Payment> {
+fn read_with(
+    status: u16,
+    headers: &[(String, String)],
+    req: &[(String, String)],
+    body: &str,
+) -> Option<Payment> {
     let json: Option<serde_json::Value> = serde_json::from_str(body).ok();
     read(&Exchange {
         status,
@@ -34,14 +39,27 @@ const X402_V2: &str = r#"{"x402Version":2,"error":"PAYMENT-SIGNATURE header is r
 #[test]
 fn x402_v1_body_from_the_spec() {
     let p = read1(402, &[], X402_V1).expect("a challenge");
-    assert_eq!((p.protocol, p.stage, p.version), (Scheme::X402, Stage::Challenge, Some(1)));
-    assert_eq!(p.amount.as_deref(), Some("0.01"), "10000 base units of 6-decimal USDC");
+    assert_eq!(
+        (p.protocol, p.stage, p.version),
+        (Scheme::X402, Stage::Challenge, Some(1))
+    );
+    assert_eq!(
+        p.amount.as_deref(),
+        Some("0.01"),
+        "10000 base units of 6-decimal USDC"
+    );
     assert_eq!(p.amount_atomic.as_deref(), Some("10000"));
     assert_eq!(p.currency.as_deref(), Some("USDC"));
     assert_eq!(p.decimals, Some(6));
     assert_eq!(p.network.as_deref(), Some("base-sepolia"));
-    assert_eq!(p.pay_to.as_deref(), Some("0x209693Bc6afc0C5328bA36FaF03C514EF312287C"));
-    assert_eq!(p.resource.as_deref(), Some("https://api.example.com/premium-data"));
+    assert_eq!(
+        p.pay_to.as_deref(),
+        Some("0x209693Bc6afc0C5328bA36FaF03C514EF312287C")
+    );
+    assert_eq!(
+        p.resource.as_deref(),
+        Some("https://api.example.com/premium-data")
+    );
     assert_eq!(p.expires.as_deref(), Some("60 s"));
     assert_eq!(p.offers, 1);
     assert_eq!(p.view().price.as_deref(), Some("0.01 USDC"));
@@ -64,7 +82,10 @@ fn x402_v2_header_in_every_base64_alphabet_keeps_the_top_level_resource() {
                 Some("https://api.example.com/premium-data"),
                 "v2 names the resource at the top"
             );
-            assert_eq!(p.description.as_deref(), Some("Access to premium market data"));
+            assert_eq!(
+                p.description.as_deref(),
+                Some("Access to premium market data")
+            );
         }
     }
 }
@@ -72,7 +93,12 @@ fn x402_v2_header_in_every_base64_alphabet_keeps_the_top_level_resource() {
 #[test]
 fn an_unknown_token_keeps_its_base_units_and_says_so() {
     let body = r#"{"x402Version":2,"resource":{"url":"https://x.example/a"},"accepts":[{"scheme":"exact","network":"eip155:8453","amount":"123456789","asset":"0x1111111111111111111111111111111111111111","payTo":"0xabc","maxTimeoutSeconds":30,"extra":{"name":"Some Token Name"}}]}"#;
-    let p = read1(402, &h(&[("payment-required", &STANDARD.encode(body))]), "{}").unwrap();
+    let p = read1(
+        402,
+        &h(&[("payment-required", &STANDARD.encode(body))]),
+        "{}",
+    )
+    .unwrap();
     assert_eq!(p.amount, None, "no guessed decimals");
     assert_eq!(p.amount_atomic.as_deref(), Some("123456789"));
     assert!(p.note.as_deref().unwrap().contains("decimals unknown"));
@@ -87,12 +113,24 @@ fn an_unknown_token_keeps_its_base_units_and_says_so() {
 fn cloudflare_x402_form_is_in_cents() {
     let body = r#"{"x402Version":2,"accepts":[{"scheme":"batch-settlement","network":"cloudflare:402","amount":"1","asset":"USD","payTo":"merchant","extra":{"version":"1.0.0"}}]}"#;
     let p = read1(402, &h(&[("PAYMENT-REQUIRED", &STANDARD.encode(body))]), "").unwrap();
-    assert_eq!((p.amount.as_deref(), p.currency.as_deref()), (Some("0.01"), Some("USD")));
+    assert_eq!(
+        (p.amount.as_deref(), p.currency.as_deref()),
+        (Some("0.01"), Some("USD"))
+    );
     // Its settlement: `{amount, asset, network, timestamp}` and no `success`.
-    let settle = r#"{"amount":"5","asset":"USD","network":"cloudflare:402","timestamp":1730872968}"#;
-    let p = read1(200, &h(&[("PAYMENT-RESPONSE", &STANDARD.encode(settle))]), "").unwrap();
+    let settle =
+        r#"{"amount":"5","asset":"USD","network":"cloudflare:402","timestamp":1730872968}"#;
+    let p = read1(
+        200,
+        &h(&[("PAYMENT-RESPONSE", &STANDARD.encode(settle))]),
+        "",
+    )
+    .unwrap();
     assert_eq!(p.stage, Stage::Paid);
-    assert_eq!((p.amount.as_deref(), p.currency.as_deref()), (Some("0.05"), Some("USD")));
+    assert_eq!(
+        (p.amount.as_deref(), p.currency.as_deref()),
+        (Some("0.05"), Some("USD"))
+    );
 }
 
 #[test]
@@ -114,8 +152,17 @@ fn x402_settlements_paid_and_failed() {
     assert_eq!(p.transaction.as_deref(), Some("0x1234"));
     // v1: X-PAYMENT-RESPONSE with success false, sent on a 402.
     let fail = r#"{"success":false,"errorReason":"insufficient_funds","transaction":"","network":"base-sepolia","payer":"0x857b"}"#;
-    let p = read1(402, &h(&[("X-PAYMENT-RESPONSE", &STANDARD.encode(fail))]), X402_V1).unwrap();
-    assert_eq!(p.stage, Stage::Failed, "the failure outranks the challenge repeated in the body");
+    let p = read1(
+        402,
+        &h(&[("X-PAYMENT-RESPONSE", &STANDARD.encode(fail))]),
+        X402_V1,
+    )
+    .unwrap();
+    assert_eq!(
+        p.stage,
+        Stage::Failed,
+        "the failure outranks the challenge repeated in the body"
+    );
     assert_eq!(p.error.as_deref(), Some("insufficient_funds"));
     // v1 body whose error is insufficient_funds after a payment was tried.
     let again = X402_V1.replace("X-PAYMENT header is required", "insufficient_funds");
@@ -139,13 +186,23 @@ fn l402_and_lsat_challenges() {
     assert_eq!(p.network.as_deref(), Some("testnet"));
     // An invoice without an amount, a garbage invoice, none at all: a challenge, no price.
     for (v, note) in [
-        (r#"L402 macaroon="m", invoice="lnbc1pvjluezpp5qqqsyqcyq5""#, "no amount"),
-        (r#"L402 macaroon="m", invoice="not-an-invoice""#, "could not be read"),
+        (
+            r#"L402 macaroon="m", invoice="lnbc1pvjluezpp5qqqsyqcyq5""#,
+            "no amount",
+        ),
+        (
+            r#"L402 macaroon="m", invoice="not-an-invoice""#,
+            "could not be read",
+        ),
         (r#"L402 macaroon="m""#, "no invoice"),
     ] {
         let p = read1(402, &h(&[("WWW-Authenticate", v)]), "").unwrap();
         assert_eq!(p.amount, None, "{v}");
-        assert!(p.note.as_deref().unwrap().contains(note), "{v}: {:?}", p.note);
+        assert!(
+            p.note.as_deref().unwrap().contains(note),
+            "{v}: {:?}",
+            p.note
+        );
         assert!(!p.is_priced_challenge());
     }
 }
@@ -164,11 +221,24 @@ fn mpp_challenges_problems_and_receipts() {
     // Lower-case currency, two challenges in two headers: the charge is shown, both counted.
     let req = URL_SAFE_NO_PAD.encode(r#"{"amount":"250","currency":"usd"}"#);
     let hs = h(&[
-        ("WWW-Authenticate", &format!(r#"Payment id="a", realm="r", method="stripe", intent="session", request="{req}""#)),
-        ("WWW-Authenticate", &format!(r#"Payment id="b", realm="r", method="stripe", intent="charge", request="{req}""#)),
+        (
+            "WWW-Authenticate",
+            &format!(
+                r#"Payment id="a", realm="r", method="stripe", intent="session", request="{req}""#
+            ),
+        ),
+        (
+            "WWW-Authenticate",
+            &format!(
+                r#"Payment id="b", realm="r", method="stripe", intent="charge", request="{req}""#
+            ),
+        ),
     ]);
     let p = read1(402, &hs, "").unwrap();
-    assert_eq!((p.amount.as_deref(), p.currency.as_deref(), p.offers), (Some("2.5"), Some("USD"), 2));
+    assert_eq!(
+        (p.amount.as_deref(), p.currency.as_deref(), p.offers),
+        (Some("2.5"), Some("USD"), 2)
+    );
     // payment-insufficient: the wallet cannot pay.
     let problem = r#"{"type":"https://paymentauth.org/problems/payment-insufficient","title":"Payment Insufficient","status":402,"detail":"balance too low"}"#;
     let p = read1(402, &[], problem).unwrap();
@@ -187,23 +257,52 @@ fn mpp_challenges_problems_and_receipts() {
     )
     .unwrap();
     assert_eq!(p.stage, Stage::Paid);
-    assert_eq!((p.amount.as_deref(), p.transaction.as_deref()), (Some("2.5"), Some("inv_12345")));
+    assert_eq!(
+        (p.amount.as_deref(), p.transaction.as_deref()),
+        (Some("2.5"), Some("inv_12345"))
+    );
     // A broken request parameter is a challenge with a note.
-    let p = read1(402, &h(&[("WWW-Authenticate", r#"Payment id="a", intent="charge", request="%%%""#)]), "").unwrap();
+    let p = read1(
+        402,
+        &h(&[(
+            "WWW-Authenticate",
+            r#"Payment id="a", intent="charge", request="%%%""#,
+        )]),
+        "",
+    )
+    .unwrap();
     assert!(p.note.as_deref().unwrap().contains("could not be read"));
 }
 
 #[test]
 fn pay_per_crawl_headers() {
     let p = read1(402, &h(&[("crawler-price", "USD 0.01")]), "").unwrap();
-    assert_eq!((p.protocol, p.stage), (Scheme::PayPerCrawl, Stage::Challenge));
-    assert_eq!((p.amount.as_deref(), p.currency.as_deref()), (Some("0.01"), Some("USD")));
+    assert_eq!(
+        (p.protocol, p.stage),
+        (Scheme::PayPerCrawl, Stage::Challenge)
+    );
+    assert_eq!(
+        (p.amount.as_deref(), p.currency.as_deref()),
+        (Some("0.01"), Some("USD"))
+    );
     let p = read1(200, &h(&[("crawler-charged", "USD 0.01")]), "<html></html>").unwrap();
     assert_eq!(p.stage, Stage::Paid);
     let p = read1(403, &h(&[("crawler-error", "PaymentFailed")]), "").unwrap();
     assert_eq!(p.stage, Stage::Failed);
-    let p = read1(402, &h(&[("crawler-price", "USD 0.05"), ("crawler-error", "InvalidCrawlerMaxPrice")]), "").unwrap();
-    assert_eq!(p.stage, Stage::Challenge, "a max price below the price is still a price asked");
+    let p = read1(
+        402,
+        &h(&[
+            ("crawler-price", "USD 0.05"),
+            ("crawler-error", "InvalidCrawlerMaxPrice"),
+        ]),
+        "",
+    )
+    .unwrap();
+    assert_eq!(
+        p.stage,
+        Stage::Challenge,
+        "a max price below the price is still a price asked"
+    );
     assert_eq!(p.error.as_deref(), Some("InvalidCrawlerMaxPrice"));
     let p = read1(402, &h(&[("crawler-price", "garbage!! 1 2")]), "").unwrap();
     assert_eq!(p.amount, None);
@@ -213,10 +312,15 @@ fn pay_per_crawl_headers() {
 #[test]
 fn plain_json_instructions_in_each_place() {
     for wrap in ["payment_instructions", "payment", "payment_required"] {
-        let body = format!(r#"{{"status":402,"message":"Payment Required","{wrap}":{{"amount":0.05,"currency":"USDC","payment_uri":"https://pay.example.com/i/1"}}}}"#);
+        let body = format!(
+            r#"{{"status":402,"message":"Payment Required","{wrap}":{{"amount":0.05,"currency":"USDC","payment_uri":"https://pay.example.com/i/1"}}}}"#
+        );
         let p = read1(402, &[], &body).unwrap_or_else(|| panic!("{wrap}"));
         assert_eq!((p.protocol, p.stage), (Scheme::Json, Stage::Challenge));
-        assert_eq!((p.amount.as_deref(), p.currency.as_deref()), (Some("0.05"), Some("USDC")));
+        assert_eq!(
+            (p.amount.as_deref(), p.currency.as_deref()),
+            (Some("0.05"), Some("USDC"))
+        );
         assert_eq!(p.uri.as_deref(), Some("https://pay.example.com/i/1"));
     }
     let p = read1(402, &[], r#"{"error":{"payment":{"amount":"1.00","currency":"USD","url":"http://insecure.example/pay"}}}"#).unwrap();
@@ -227,26 +331,52 @@ fn plain_json_instructions_in_each_place() {
 
 #[test]
 fn broken_inputs_are_stored_with_what_could_be_read() {
-    for bad in ["!!!not base64!!!", "eyJ4NDAy", "e30", &STANDARD.encode("[1,2,3]"), &STANDARD.encode(r#"{"x402Version":2,"accepts":"#)] {
+    for bad in [
+        "!!!not base64!!!",
+        "eyJ4NDAy",
+        "e30",
+        &STANDARD.encode("[1,2,3]"),
+        &STANDARD.encode(r#"{"x402Version":2,"accepts":"#),
+    ] {
         let p = read1(402, &h(&[("PAYMENT-REQUIRED", bad)]), "").expect("a challenge all the same");
         assert_eq!(p.protocol, Scheme::X402, "{bad}");
         assert_eq!(p.amount, None, "{bad}");
     }
     let p = read1(200, &h(&[("PAYMENT-RESPONSE", "%%%")]), "").unwrap();
-    assert_eq!(p.stage, Stage::Paid, "a 2xx with a receipt we cannot read was still paid");
+    assert_eq!(
+        p.stage,
+        Stage::Paid,
+        "a 2xx with a receipt we cannot read was still paid"
+    );
     assert!(p.note.is_some());
     // Hostile sizes and characters.
     let long = "9".repeat(10_000);
-    let body = format!(r#"{{"x402Version":1,"accepts":[{{"maxAmountRequired":"{long}","asset":"0x036CbD53842c5426634e7929541eC2318f3dCF7e","network":"base-sepolia","payTo":"{}"}}]}}"#, "é\\u0000\\u0007".repeat(500));
+    let body = format!(
+        r#"{{"x402Version":1,"accepts":[{{"maxAmountRequired":"{long}","asset":"0x036CbD53842c5426634e7929541eC2318f3dCF7e","network":"base-sepolia","payTo":"{}"}}]}}"#,
+        "é\\u0000\\u0007".repeat(500)
+    );
     let p = read1(402, &[], &body).unwrap();
     assert_eq!(p.amount, None, "an 10,000-digit amount is not a price");
     assert!(p.pay_to.as_deref().unwrap().chars().count() <= MAX_FIELD);
-    assert!(!p.pay_to.as_deref().unwrap().contains('\u{0}'), "control characters are dropped");
+    assert!(
+        !p.pay_to.as_deref().unwrap().contains('\u{0}'),
+        "control characters are dropped"
+    );
 }
 
 #[test]
 fn nothing_to_read_is_none() {
     assert_eq!(read1(402, &[], r#"{"error":"Payment required"}"#), None);
-    assert_eq!(read1(200, &h(&[("content-type", "application/json")]), r#"{"ok":true}"#), None);
-    assert_eq!(read1(401, &h(&[("WWW-Authenticate", "Bearer realm=\"api\"")]), ""), None);
+    assert_eq!(
+        read1(
+            200,
+            &h(&[("content-type", "application/json")]),
+            r#"{"ok":true}"#
+        ),
+        None
+    );
+    assert_eq!(
+        read1(401, &h(&[("WWW-Authenticate", "Bearer realm=\"api\"")]), ""),
+        None
+    );
 }

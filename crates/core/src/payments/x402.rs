@@ -28,7 +28,10 @@ fn settlement(x: &Exchange<'_>) -> Option<Payment> {
         .header("payment-response")
         .or_else(|| x.header("x-payment-response"))?;
     let j = base64_json(raw);
-    let success = j.as_ref().and_then(|j| j.get("success")).and_then(Value::as_bool);
+    let success = j
+        .as_ref()
+        .and_then(|j| j.get("success"))
+        .and_then(Value::as_bool);
     let stage = match success {
         Some(true) => Stage::Paid,
         Some(false) => Stage::Failed,
@@ -57,7 +60,10 @@ fn settlement(x: &Exchange<'_>) -> Option<Payment> {
                 .asset
                 .as_deref()
                 .and_then(|asset| assets::lookup(p.network.as_deref(), asset));
-            p.currency = p.currency.take().or_else(|| known.as_ref().map(|k| k.symbol.clone()));
+            p.currency = p
+                .currency
+                .take()
+                .or_else(|| known.as_ref().map(|k| k.symbol.clone()));
             p.set_atomic(Some(a), known.map(|k| k.decimals));
         }
     }
@@ -73,7 +79,10 @@ fn paid_with(x: &Exchange<'_>, p: &mut Payment) {
     else {
         return;
     };
-    p.version = j.get("x402Version").and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok());
+    p.version = j
+        .get("x402Version")
+        .and_then(Value::as_u64)
+        .and_then(|v| u32::try_from(v).ok());
     if let Some(req) = j.get("accepted").filter(|a| a.is_object()) {
         offer(req, p);
         return;
@@ -114,7 +123,8 @@ fn challenge(x: &Exchange<'_>) -> Option<Payment> {
         return from_header.map(|_| p);
     };
     if unreadable {
-        p.note = Some("the PAYMENT-REQUIRED header could not be read; the body's offer is shown".into());
+        p.note =
+            Some("the PAYMENT-REQUIRED header could not be read; the body's offer is shown".into());
     }
     Some(p)
 }
@@ -141,7 +151,10 @@ fn requirements(j: &Value) -> Option<Payment> {
         Stage::Challenge
     };
     let mut p = Payment::new(Scheme::X402, stage);
-    p.version = j.get("x402Version").and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok());
+    p.version = j
+        .get("x402Version")
+        .and_then(Value::as_u64)
+        .and_then(|v| u32::try_from(v).ok());
     p.error = error;
     p.offers = accepts.map_or(0, |a| u32::try_from(a.len()).unwrap_or(u32::MAX));
     if let Some(first) = accepts.and_then(|a| a.first()) {
