@@ -296,6 +296,19 @@ async fn scraperapi_403_plain_text_is_out_of_credit() {
 #[case("elevenlabs", "/v1/user/subscription", "invalid_key", "invalid_key")]
 #[case("elevenlabs", "/v1/user/subscription", "rate_limited", "rate_limited")]
 #[case(
+    "scrapingbee",
+    "/api/v1/usage",
+    "out_of_credit_monthly",
+    "out_of_credit"
+)]
+#[case(
+    "apify",
+    "/v2/users/me/limits",
+    "out_of_credit_hard_limit",
+    "out_of_credit"
+)]
+#[case("apify", "/v2/users/me/limits", "forbidden", "forbidden")]
+#[case(
     "deepgram",
     "/v1/projects/p-123/balances",
     "out_of_credit",
