@@ -111,13 +111,13 @@ fn text_output_is_for_people() {
 }
 
 #[test]
-fn providers_json_lists_all_26() {
+fn providers_json_lists_all_42() {
     let tmp = tempfile::tempdir().unwrap();
     let mut c = cliffwatch(tmp.path());
     c.args(["providers", "--json"]);
     let v = json(&ok(run(c)));
     let arr = v.as_array().unwrap();
-    assert_eq!(arr.len(), 26, "25 providers + custom");
+    assert_eq!(arr.len(), 42, "41 providers + custom");
     assert!(arr
         .iter()
         .all(|p| p["id"].is_string() && p["top_up_url"].is_string()));

@@ -118,15 +118,13 @@ const CASES: &[Case] = &[
     },
     Case {
         remaining: Some(88.88),
-        unit: "cny",
-        why: "totalBalance string, CNY because the host is not siliconflow.com",
+        why: "totalBalance string, USD because the host is not siliconflow.cn",
         ..case("siliconflow", "/v1/user/info", Key::Bearer)
     },
     Case {
         also: Also::Query("compute_owed", "true"),
         remaining: Some(12.5),
-        limit: Some(100.0),
-        why: "stripe_balance −12.5 is $12.50 prepaid; limit is the spending limit",
+        why: "stripe_balance −12.5 is $12.50 prepaid; limit caps cycle spend, not the balance",
         ..case("deepinfra", "/payment/checklist", Key::Bearer)
     },
     Case {
@@ -203,10 +201,11 @@ const CASES: &[Case] = &[
         ..case("scrapingbee", "/api/v1/usage", Key::Query("api_key"))
     },
     Case {
-        remaining: Some(37.75),
-        limit: Some(69.0),
-        used: Some(31.25),
-        why: "credit_limit − usage; 31.25 / 69 matches usage_percent, so USD",
+        remaining: Some(1_510_000.0),
+        limit: Some(2_760_000.0),
+        used: Some(1_250_000.0),
+        unit: "credits",
+        why: "credit_limit − usage_credits, both in credits",
         ..case(
             "zenrows",
             "/v1/subscriptions/self/details",

@@ -303,10 +303,12 @@ pub static RULES: &[Rule] = &[
         Outcome::ClientError,
     ),
     // Twilio: a balance at or below zero suspends the account: 20403 (account suspended),
-    // 10001 (account not active), 30002 (queued message failed: account suspended).
+    // 10001 (account not active), 30002 (queued message failed: account suspended), 20005
+    // (account not active, "potentially because you ran out of funds",
+    // twilio.com/docs/api/errors/20005).
     rule(
         Status::Errors,
-        Matcher::JsonNum("/code", &[20403, 10001, 30002]),
+        Matcher::JsonNum("/code", &[20403, 10001, 30002, 20005]),
         OOC,
     ),
     // ZenMux: its per-minute limit answers 422.
@@ -315,6 +317,67 @@ pub static RULES: &[Rule] = &[
         status: Status::Is(422),
         matcher: Matcher::ContainsAny(&["too many", "rate limit", "rate_limit"]),
         outcome: Outcome::RateLimited,
+        transient: false,
+    },
+    // xAI: 403 (also seen as 429) "Your team … has either used all available credits or reached
+    // its monthly spending limit" (public issues warpdotdev/warp#14867, continuedev/continue#10373).
+    rule(
+        Status::Errors,
+        Matcher::Contains("has either used all available credits"),
+        OOC,
+    ),
+    // fal: 403 {"detail": "User is locked. Reason: Exhausted balance. Top up …"} (fal-ai/fal
+    // issues #1112, #1147); an "Admin lock" stays forbidden.
+    rule(
+        Status::Is(403),
+        Matcher::Contains("reason: exhausted balance"),
+        OOC,
+    ),
+    // Linkup: out of credit is a 429 with error.code INSUFFICIENT_FUNDS_CREDITS (a key's own
+    // budget: EXCEED_BUDGET_LIMIT); TOO_MANY_REQUESTS stays a rate limit (docs.linkup.so
+    // "Errors"; the codes from linkup-python-sdk and linkup-js-sdk).
+    Rule {
+        provider: Some("linkup"),
+        status: Status::Is(429),
+        matcher: Matcher::JsonEq(
+            "/error/code",
+            &["INSUFFICIENT_FUNDS_CREDITS", "EXCEED_BUDGET_LIMIT"],
+        ),
+        outcome: OOC,
+        transient: false,
+    },
+    // Hunter: 429 is "usage limit reached" (the month's credits), 403 the per-second rate limit
+    // (Hunter API docs, "Errors" / rate limits).
+    Rule {
+        provider: Some("hunter"),
+        status: Status::Is(429),
+        matcher: Matcher::Any,
+        outcome: OOC,
+        transient: false,
+    },
+    Rule {
+        provider: Some("hunter"),
+        status: Status::Is(403),
+        matcher: Matcher::ContainsAny(&["rate limit", "too_many_requests"]),
+        outcome: Outcome::RateLimited,
+        transient: false,
+    },
+    // NopeCHA: error 16 is out of credit, answered with HTTP 403 (client code only; NopeCHA
+    // publishes no error reference).
+    Rule {
+        provider: Some("nopecha"),
+        status: Status::Any,
+        matcher: Matcher::JsonNum("/error", &[16]),
+        outcome: OOC,
+        transient: false,
+    },
+    // DeathByCaptcha: 403 is "Access denied, please check your credentials" (its official
+    // clients' AccessDeniedException); the free /api/user call is not refused for a low balance.
+    Rule {
+        provider: Some("deathbycaptcha"),
+        status: Status::Is(403),
+        matcher: Matcher::Any,
+        outcome: Outcome::Unauthorized,
         transient: false,
     },
     // Everyone else who says it in words (SiliconFlow, DeepInfra, Novita, Venice, Hugging Face …).
@@ -576,6 +639,22 @@ static HOSTS: &[(&str, &str)] = &[
     ("api.anti-captcha.com", "anticaptcha"),
     ("api.capsolver.com", "capsolver"),
     ("api.twilio.com", "twilio"),
+    ("api.linkup.so", "linkup"),
+    ("api.dataforseo.com", "dataforseo"),
+    ("api.hunter.io", "hunter"),
+    ("api.crawlbase.com", "crawlbase"),
+    ("scrapegraphai.com", "scrapegraphai"),
+    ("api.valueserp.com", "valueserp"),
+    ("publisher.scrappey.com", "scrappey"),
+    ("api.nopecha.com", "nopecha"),
+    ("api.dbcapi.me", "deathbycaptcha"),
+    ("x.ai", "xai"),
+    ("fal.ai", "fal"),
+    ("api.featherless.ai", "featherless"),
+    ("api.runpod.io", "runpod"),
+    ("huggingface.co", "huggingface"),
+    ("api.cloudflare.com", "cloudflare_ai_gateway"),
+    ("exa.ai", "exa"),
 ];
 
 fn strip_bom(b: &[u8]) -> &[u8] {
@@ -808,6 +887,7 @@ mod tests {
         None
     )]
     #[case::twilio_suspended("twilio", 403, r#"{"code":20403,"message":"Account is suspended","more_info":"https://www.twilio.com/docs/errors/20403","status":403}"#, Outcome::OutOfCredit, Some("20403"))]
+    #[case::twilio_20005_account_not_active_is_out_of_funds("twilio", 401, r#"{"code":20005,"message":"Account not active","more_info":"https://www.twilio.com/docs/errors/20005","status":401}"#, Outcome::OutOfCredit, Some("20005"))]
     #[case::twilio_bad_auth("twilio", 401, r#"{"code":20003,"message":"Authenticate","more_info":"https://www.twilio.com/docs/errors/20003","status":401}"#, Outcome::Unauthorized, Some("20003"))]
     // Fallbacks: status alone, HTML, junk.
     #[case::unknown_402("acme", 402, "", Outcome::OutOfCredit, None)]

@@ -50,6 +50,17 @@ async fn openrouter_reads_the_per_key_limit() {
 }
 
 #[tokio::test]
+async fn openrouter_key_with_its_own_limit_says_account_credits_are_not_checked() {
+    let server = serve("/api/v1/key", "openrouter", "success").await;
+    let r = poll("openrouter", &server, none()).await.unwrap();
+    let note = r.note.unwrap();
+    assert!(
+        note.contains("account credits not checked") && note.contains("management key"),
+        "a per-key reading hides an account that runs dry first; the note says how to see it: {note}"
+    );
+}
+
+#[tokio::test]
 async fn openrouter_management_key_reads_account_credits() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v1/key"))
@@ -347,6 +358,110 @@ async fn scraperapi_403_plain_text_is_out_of_credit() {
     "rate_limited",
     "rate_limited"
 )]
+#[case("linkup", "/v1/credits/balance", "out_of_credit", "out_of_credit")]
+#[case("linkup", "/v1/credits/balance", "invalid_key", "invalid_key")]
+#[case("linkup", "/v1/credits/balance", "rate_limited", "rate_limited")]
+#[case(
+    "dataforseo",
+    "/v3/appendix/user_data",
+    "out_of_credit",
+    "out_of_credit"
+)]
+#[case("dataforseo", "/v3/appendix/user_data", "invalid_key", "invalid_key")]
+#[case("dataforseo", "/v3/appendix/user_data", "rate_limited", "rate_limited")]
+#[case("hunter", "/v2/account", "out_of_credit", "out_of_credit")]
+#[case("hunter", "/v2/account", "invalid_key", "invalid_key")]
+#[case("hunter", "/v2/account", "rate_limited", "rate_limited")]
+#[case("crawlbase", "/account", "invalid_key", "invalid_key")]
+#[case("crawlbase", "/account", "rate_limited", "rate_limited")]
+#[case("scrapegraphai", "/api/credits", "out_of_credit", "out_of_credit")]
+#[case("scrapegraphai", "/api/credits", "invalid_key", "invalid_key")]
+#[case("scrapegraphai", "/api/credits", "rate_limited", "rate_limited")]
+#[case("valueserp", "/account", "out_of_credit", "out_of_credit")]
+#[case("valueserp", "/account", "invalid_key", "invalid_key")]
+#[case("valueserp", "/account", "rate_limited", "rate_limited")]
+#[case("scrappey", "/api/v1/balance", "out_of_credit", "out_of_credit")]
+#[case("scrappey", "/api/v1/balance", "invalid_key", "invalid_key")]
+#[case("scrappey", "/api/v1/balance", "rate_limited", "rate_limited")]
+#[case("nopecha", "/status", "out_of_credit", "out_of_credit")]
+#[case("nopecha", "/status", "invalid_key", "invalid_key")]
+#[case("nopecha", "/status", "rate_limited", "rate_limited")]
+#[case("deathbycaptcha", "/api/user", "invalid_key", "invalid_key")]
+#[case("deathbycaptcha", "/api/user", "rate_limited", "rate_limited")]
+#[case(
+    "xai",
+    "/v1/billing/teams/team-123/prepaid/balance",
+    "out_of_credit",
+    "out_of_credit"
+)]
+#[case(
+    "xai",
+    "/v1/billing/teams/team-123/prepaid/balance",
+    "invalid_key",
+    "invalid_key"
+)]
+#[case(
+    "xai",
+    "/v1/billing/teams/team-123/prepaid/balance",
+    "rate_limited",
+    "rate_limited"
+)]
+#[case("fal", "/v1/account/billing", "out_of_credit", "out_of_credit")]
+#[case("fal", "/v1/account/billing", "invalid_key", "invalid_key")]
+#[case("fal", "/v1/account/billing", "rate_limited", "rate_limited")]
+#[case("fal", "/v1/account/billing", "forbidden", "forbidden")]
+#[case("featherless", "/credits/balance", "out_of_credit", "out_of_credit")]
+#[case("featherless", "/credits/balance", "invalid_key", "invalid_key")]
+#[case("featherless", "/credits/balance", "rate_limited", "rate_limited")]
+#[case("featherless", "/credits/balance", "forbidden", "forbidden")]
+#[case("runpod", "/graphql", "out_of_credit", "out_of_credit")]
+#[case("runpod", "/graphql", "invalid_key", "invalid_key")]
+#[case("runpod", "/graphql", "rate_limited", "rate_limited")]
+#[case(
+    "huggingface",
+    "/api/settings/billing/usage-v2",
+    "out_of_credit",
+    "out_of_credit"
+)]
+#[case(
+    "huggingface",
+    "/api/settings/billing/usage-v2",
+    "invalid_key",
+    "invalid_key"
+)]
+#[case(
+    "huggingface",
+    "/api/settings/billing/usage-v2",
+    "rate_limited",
+    "rate_limited"
+)]
+#[case(
+    "huggingface",
+    "/api/settings/billing/usage-v2",
+    "forbidden",
+    "forbidden"
+)]
+#[case(
+    "cloudflare_ai_gateway",
+    "/client/v4/accounts/acc-123/ai-gateway/billing/credit-balance",
+    "out_of_credit",
+    "out_of_credit"
+)]
+#[case(
+    "cloudflare_ai_gateway",
+    "/client/v4/accounts/acc-123/ai-gateway/billing/credit-balance",
+    "invalid_key",
+    "invalid_key"
+)]
+#[case(
+    "cloudflare_ai_gateway",
+    "/client/v4/accounts/acc-123/ai-gateway/billing/credit-balance",
+    "rate_limited",
+    "rate_limited"
+)]
+#[case("exa", "/team-management/credits", "out_of_credit", "out_of_credit")]
+#[case("exa", "/team-management/credits", "invalid_key", "invalid_key")]
+#[case("exa", "/team-management/credits", "rate_limited", "rate_limited")]
 #[tokio::test]
 async fn failure_answers_are_classified(
     #[case] provider: &str,
@@ -365,6 +480,10 @@ async fn failure_answers_are_classified(
 fn options_for(provider: &str) -> serde_json::Value {
     match provider {
         "deepgram" => serde_json::json!({"project_id": "p-123"}),
+        "dataforseo" => serde_json::json!({"login": "ops@example.com"}),
+        "deathbycaptcha" => serde_json::json!({"username": "ops"}),
+        "xai" => serde_json::json!({"team_id": "team-123"}),
+        "cloudflare_ai_gateway" => serde_json::json!({"account_id": "acc-123"}),
         _ => none(),
     }
 }
@@ -439,8 +558,8 @@ async fn siliconflow_reads_total_balance() {
     );
     assert_eq!(
         r.unit.as_str(),
-        "cny",
-        "the default (.cn) platform prices in CNY"
+        "usd",
+        "only the .cn host prices in CNY; any other host is read as the .com platform (USD)"
     );
     assert_key_only_in(&server, Place::Header("authorization")).await;
 }
@@ -463,7 +582,10 @@ async fn deepinfra_negative_stripe_balance_is_money_left() {
         Some(12.5),
         "stripe_balance −12.5 means $12.50 prepaid"
     );
-    assert_eq!(r.limit, Some(100.0));
+    assert_eq!(
+        r.limit, None,
+        "limit caps the billing cycle's spend, not the balance"
+    );
     assert_eq!(r.unit.as_str(), "usd");
     assert_key_only_in(&server, Place::Header("authorization")).await;
 }

@@ -59,6 +59,11 @@ pub struct AddArgs {
     /// Twilio: the account SID (AC…).
     #[arg(long, value_name = "SID")]
     account_sid: Option<String>,
+    /// Any provider option by its key (`cliffwatch providers` lists them), e.g.
+    /// `--option team_id=…` (xAI), `--option account_id=…` (Cloudflare AI Gateway),
+    /// `--option login=…` (DataForSEO). Repeatable.
+    #[arg(long = "option", value_name = "KEY=VALUE")]
+    option: Vec<String>,
     /// Custom provider: the request / JSON-pointer spec, as a JSON file.
     #[arg(long, value_name = "FILE")]
     spec: Option<PathBuf>,
@@ -127,6 +132,12 @@ async fn add(ctx: &Context, a: AddArgs) -> cliffwatch_core::Result<()> {
     }
     if let Some(s) = a.account_sid {
         options.insert("account_sid".into(), s.into());
+    }
+    for kv in &a.option {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| Error::InvalidInput(format!("--option takes KEY=VALUE, not `{kv}`")))?;
+        options.insert(k.trim().to_owned(), v.trim().into());
     }
     if let Some(path) = a.spec {
         let text = std::fs::read_to_string(&path).map_err(|e| {

@@ -15,9 +15,17 @@ pub fn run(ctx: &Context) -> cliffwatch_core::Result<()> {
                 p.name.into(),
                 p.units.into(),
                 p.key_help.into(),
+                p.options
+                    .iter()
+                    .map(|o| format!("{}{}", o.key, if o.required { "" } else { " (optional)" }))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             ]
         })
         .collect();
-    output::table(&["ID", "NAME", "UNIT", "KEY"], &rows);
+    output::table(
+        &["ID", "NAME", "UNIT", "KEY", "OPTIONS (--option K=V)"],
+        &rows,
+    );
     Ok(())
 }

@@ -128,6 +128,8 @@ pub enum Place {
     Query(&'static str),
     /// This top-level JSON body field is the key.
     JsonBody(&'static str),
+    /// This `application/x-www-form-urlencoded` body field is the key (DeathByCaptcha).
+    FormBody(&'static str),
     /// HTTP Basic auth (the key is the password, base64-encoded in `Authorization`).
     Basic,
 }
@@ -156,6 +158,12 @@ pub async fn assert_key_only_in(server: &MockServer, place: Place) {
                 Some(f),
             ),
             Place::Basic => (basic_has_key(r), Some("authorization"), None, None),
+            Place::FormBody(f) => (
+                url::form_urlencoded::parse(&r.body).any(|(k, v)| k == f && v == KEY),
+                None,
+                None,
+                None,
+            ),
         };
         assert!(
             in_place,
@@ -183,6 +191,14 @@ pub async fn assert_key_only_in(server: &MockServer, place: Place) {
                     "the key leaked into header `{name}`"
                 );
             }
+        }
+        if let Place::FormBody(f) = place {
+            for (k, v) in url::form_urlencoded::parse(&r.body) {
+                if k != f {
+                    assert!(!v.contains(KEY), "the key leaked into form field `{k}`");
+                }
+            }
+            continue;
         }
         match body_field {
             None => assert!(

@@ -594,6 +594,22 @@ registry! {
     anticaptcha => AntiCaptcha,
     capsolver => CapSolver,
     twilio => Twilio,
+    xai => Xai,
+    fal => Fal,
+    featherless => Featherless,
+    runpod => Runpod,
+    linkup => Linkup,
+    dataforseo => DataForSeo,
+    hunter => Hunter,
+    crawlbase => Crawlbase,
+    scrapegraphai => ScrapeGraphAi,
+    valueserp => ValueSerp,
+    scrappey => Scrappey,
+    nopecha => Nopecha,
+    deathbycaptcha => DeathByCaptcha,
+    huggingface => HuggingFace,
+    cloudflare_ai_gateway => CloudflareAiGateway,
+    exa => Exa,
     custom => Custom,
 }
 
@@ -624,7 +640,7 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), PROVIDERS.len(), "duplicate provider id");
-        assert_eq!(PROVIDERS.len(), 26, "25 providers + custom");
+        assert_eq!(PROVIDERS.len(), 42, "41 providers + custom");
         for p in PROVIDERS.iter().filter(|p| p.id != "custom") {
             assert!(
                 p.default_base_url.starts_with("https://"),

@@ -80,7 +80,11 @@ impl Provider for OpenRouter {
             used,
             resets_at: period.and_then(|p| next_reset(ctx.now, p)),
             note: Some(match key_limit {
-                Some(_) => "per-key limit".into(),
+                // Such a key never asks /credits: the account can run dry before the key does.
+                Some(_) => {
+                    "per-key limit; account credits not checked (a management key reads them)"
+                        .into()
+                }
                 None => "key without a limit; a management key reads the account balance".into(),
             }),
             ..Reading::new(Unit::usd())

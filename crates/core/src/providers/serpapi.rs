@@ -1,7 +1,9 @@
 //! SerpApi. `GET /account.json?api_key=KEY` (free, not counted as a search) answers the plan
 //! and its counters: `searches_per_month`, `plan_searches_left`, `extra_credits`,
 //! `total_searches_left`, `this_month_usage`, `last_hour_searches` (older `this_hour_searches`),
-//! `account_rate_limit_per_hour`. Remaining = `total_searches_left` (plan + extra credits).
+//! `account_rate_limit_per_hour`, `plan_renewal_date` (`YYYY-MM-DD`, the next billing date;
+//! `null` without a monthly plan). Remaining = `total_searches_left` (plan + extra credits);
+//! the plan's searches reset on the renewal date, read as midnight UTC.
 //! The answer echoes the key (`api_key`); nothing here copies it anywhere.
 //!
 //! HTTP 429 means either the hourly throughput limit or an account out of searches; the
@@ -55,10 +57,16 @@ impl Provider for SerpApi {
         if let (Some(h), Some(l)) = (hour, per_hour) {
             note.push(format!("{h} of {l} searches in the last hour"));
         }
+        let resets_at = json
+            .get("plan_renewal_date")
+            .and_then(|v| v.as_str())
+            .and_then(|s| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok())
+            .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc());
         Ok(Reading {
             remaining: Some(remaining),
             limit: number_at(&json, "/searches_per_month"),
             used: number_at(&json, "/this_month_usage"),
+            resets_at,
             note: (!note.is_empty()).then(|| note.join("; ")),
             ..Reading::new(Unit::parse(Unit::SEARCHES).expect("a known count unit"))
         })
@@ -103,6 +111,19 @@ mod tests {
         );
         assert!(!note.contains(KEY), "the echoed api_key is never copied");
         assert_key_only_in(&server, Place::Query("api_key")).await;
+    }
+
+    #[tokio::test]
+    async fn serpapi_plan_renewal_date_is_when_the_plan_resets() {
+        let server = serve("/account.json", "serpapi", "success").await;
+        let r = poll("serpapi", &server, serde_json::json!({}))
+            .await
+            .unwrap();
+        assert_eq!(
+            r.resets_at,
+            Some(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 3, 0, 0, 0).unwrap()),
+            "plan_renewal_date \"2026-12-03\" is the next billing date"
+        );
     }
 
     #[tokio::test]

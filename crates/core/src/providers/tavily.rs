@@ -5,8 +5,7 @@
 //! the pay-as-you-go allowance when one is set (HTTP 433 when that runs out).
 
 use super::{
-    number_at, Category, PollContext, PollError, Provider, ProviderInfo, Reading,
-    DEFAULT_MIN_POLL_S, NO_OPTIONS,
+    number_at, Category, PollContext, PollError, Provider, ProviderInfo, Reading, NO_OPTIONS,
 };
 use crate::http::{Http, Request};
 use crate::model::Unit;
@@ -19,7 +18,9 @@ pub const INFO: ProviderInfo = ProviderInfo {
     units: "credits",
     key_help: "API key (tvly-…)",
     top_up_url: "https://app.tavily.com/billing",
-    min_poll_interval_s: DEFAULT_MIN_POLL_S,
+    // `/usage` allows 10 requests per 10 minutes per key (docs.tavily.com/documentation/rate-limits):
+    // every two minutes is half of that, leaving room for refresh-now and retries.
+    min_poll_interval_s: 120,
     options: NO_OPTIONS,
 };
 
@@ -148,6 +149,15 @@ mod tests {
             (r.limit, r.used, r.remaining),
             (Some(15_500.0), Some(15_020.0), Some(480.0)),
             "the plan is used up; 480 pay-as-you-go credits stand before the 433"
+        );
+    }
+
+    #[test]
+    fn tavily_usage_allows_ten_requests_per_ten_minutes() {
+        let per_ten_minutes = 600 / super::INFO.min_poll_interval_s;
+        assert!(
+            per_ten_minutes < 10,
+            "polling alone must stay under /usage's 10 requests per 10 minutes, with room for refresh-now ({per_ten_minutes})"
         );
     }
 

@@ -160,6 +160,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn twilio_20005_account_not_active_is_out_of_funds_per_its_docs() {
+        let server = serve(
+            &format!("/2010-04-01/Accounts/{SID}/Balance.json"),
+            "twilio",
+            "account_not_active",
+        )
+        .await;
+        let e = poll("twilio", &server, sid()).await.unwrap_err();
+        assert_kind(&e, "out_of_credit");
+        assert_eq!(
+            e.classification().and_then(|c| c.code.as_deref()),
+            Some("20005"),
+            "a 401 with 20005 is a suspended account, not a bad key"
+        );
+    }
+
+    #[tokio::test]
     async fn a_missing_or_malformed_sid_is_a_config_error_without_a_request() {
         let server = MockServer::start().await;
         for options in [

@@ -1,15 +1,17 @@
 //! ZenRows. `GET /v1/subscriptions/self/details` with the key in the `X-API-Key` header (scrape
 //! calls take `?apikey=`, this endpoint does not) answers the current period: `usage` (USD
-//! spent), `usage_credits`, `credit_limit`, `usage_percent`, `period_ends_at`, `plan {…}`.
+//! spent), `usage_credits` (the same consumption in credits), `credit_limit`, `usage_percent`
+//! (may be absent), `period_ends_at`, `plan {…}`.
 //!
-//! `credit_limit` is read as the period's USD allowance, matching `usage`. Which unit it is in
-//! is not documented, so `usage_percent` decides: when `usage_credits / credit_limit` matches
-//! it and `usage / credit_limit` does not, the reading is in credits instead.
+//! `credit_limit` is the plan's allowance in credits (`credit_limit × plan.unit_cost =
+//! plan.price`, per ZenRows' own CLI, ZenRows/cli `src/core/usage.ts`), so the reading is
+//! always in credits: remaining = `credit_limit − usage_credits`. The unit cost differs per
+//! plan, so dollars are never converted to credits here.
 //! Out of credit: 402 `AUTH004` (the status code decides; AUTH011 "no subscription" is a 402 too).
 
 use super::{
-    number_at, Category, PollContext, PollError, Provider, ProviderInfo, Reading,
-    DEFAULT_MIN_POLL_S, NO_OPTIONS,
+    Category, PollContext, PollError, Provider, ProviderInfo, Reading, DEFAULT_MIN_POLL_S,
+    NO_OPTIONS,
 };
 use crate::http::{Http, Request};
 use crate::model::Unit;
@@ -20,15 +22,12 @@ pub const INFO: ProviderInfo = ProviderInfo {
     name: "ZenRows",
     category: Category::Scraping,
     default_base_url: "https://api.zenrows.com",
-    units: "USD (credits on credit-based plans)",
+    units: "credits",
     key_help: "API key",
     top_up_url: "https://app.zenrows.com/billing",
     min_poll_interval_s: DEFAULT_MIN_POLL_S,
     options: NO_OPTIONS,
 };
-
-/// How far (in percentage points) a computed share may be from `usage_percent` and still match.
-const PERCENT_TOLERANCE: f64 = 0.6;
 
 #[derive(Debug)]
 pub struct ZenRows;
@@ -45,19 +44,7 @@ impl Provider for ZenRows {
             .header("Accept", "application/json");
         let json = ctx.fetch_json(http, req).await?;
         let limit = ctx.number(&json, "/credit_limit")?;
-        let usd = number_at(&json, "/usage");
-        let credits = number_at(&json, "/usage_credits");
-        let percent = number_at(&json, "/usage_percent");
-        let matches = |used: Option<f64>| match (used, percent) {
-            (Some(u), Some(p)) if limit > 0.0 => (u / limit * 100.0 - p).abs() <= PERCENT_TOLERANCE,
-            _ => false,
-        };
-        let (unit, used) = if !matches(usd) && matches(credits) {
-            (Unit::credits(), credits)
-        } else {
-            (Unit::usd(), usd)
-        };
-        let used = used.ok_or_else(|| ctx.missing("usage"))?;
+        let used = ctx.number(&json, "/usage_credits")?;
         let resets_at = json
             .get("period_ends_at")
             .and_then(|v| v.as_str())
@@ -76,7 +63,7 @@ impl Provider for ZenRows {
             used: Some(used),
             resets_at,
             note,
-            ..Reading::new(unit)
+            ..Reading::new(Unit::credits())
         }
         .derive_remaining())
     }
@@ -90,12 +77,12 @@ mod tests {
     use super::testkit::*;
     use chrono::TimeZone;
     use wiremock::matchers::{header, method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use wiremock::{Mock, MockServer};
 
     const PATH: &str = "/v1/subscriptions/self/details";
 
     #[tokio::test]
-    async fn reads_usd_usage_against_the_limit_with_the_key_in_x_api_key() {
+    async fn reads_credits_against_the_limit_with_the_key_in_x_api_key() {
         let server = MockServer::start().await;
         Mock::given(method("GET"))
             .and(path(PATH))
@@ -107,14 +94,14 @@ mod tests {
         let r = poll("zenrows", &server, serde_json::json!({}))
             .await
             .unwrap();
-        assert_eq!(r.limit, Some(69.0), "credit_limit");
-        assert_eq!(r.used, Some(31.25), "usage is USD spent this period");
-        assert_eq!(r.remaining, Some(37.75), "limit − usage");
+        assert_eq!(r.limit, Some(2_760_000.0), "credit_limit, in credits");
+        assert_eq!(r.used, Some(1_250_000.0), "usage_credits, not the $31.25");
         assert_eq!(
-            r.unit.as_str(),
-            "usd",
-            "31.25 / 69 = 45.29 % = usage_percent, so the limit is in USD"
+            r.remaining,
+            Some(1_510_000.0),
+            "credit_limit − usage_credits"
         );
+        assert_eq!(r.unit.as_str(), "credits");
         assert_eq!(
             r.resets_at,
             Some(chrono::Utc.with_ymd_and_hms(2026, 12, 3, 0, 0, 0).unwrap()),
@@ -125,22 +112,23 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_credit_denominated_limit_is_read_in_credits() {
+    async fn zenrows_credit_limit_is_credits_per_its_own_cli_even_without_usage_percent() {
         let server = MockServer::start().await;
         Mock::given(path(PATH))
-            .respond_with(ResponseTemplate::new(200).set_body_raw(
-                r#"{"status":"ACTIVE","usage":31.25,"usage_credits":250000,"credit_limit":1000000,"usage_percent":25.0,"period_ends_at":"2026-12-03T00:00:00Z"}"#,
-                "application/json",
-            ))
+            .respond_with(fixture("zenrows", "success_no_percent"))
             .mount(&server)
             .await;
         let r = poll("zenrows", &server, serde_json::json!({}))
             .await
             .unwrap();
         assert_eq!(
-            (r.unit.as_str(), r.used, r.remaining),
-            ("credits", Some(250_000.0), Some(750_000.0)),
-            "usage_percent 25 matches credits (250k/1M), not dollars (31.25/1M)"
+            (r.unit.as_str(), r.limit, r.used, r.remaining),
+            ("credits", Some(5_000.0), Some(1_200.0), Some(3_800.0)),
+            "credit_limit × unit_cost = price (5000 × $0.001 = $5), so the limit is credits"
+        );
+        assert!(
+            r.resets_at.is_some(),
+            "the period end still gives the reset, which the forecast needs"
         );
     }
 
