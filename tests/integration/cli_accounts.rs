@@ -136,3 +136,62 @@ fn data_dir_comes_from_the_environment_too() {
         "the database is created there"
     );
 }
+
+#[test]
+fn provider_options_are_given_as_key_value_and_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut add = cliffwatch(tmp.path());
+    add.env("CW_IT_XAI_KEY", "xai-test-key")
+        .env("CW_IT_HUNTER_KEY", "hunter-test-key");
+    add.args([
+        "--json",
+        "account",
+        "add",
+        "--provider",
+        "xai",
+        "--label",
+        "grok",
+    ])
+    .args([
+        "--option",
+        "team_id=team-42",
+        "--secret-env",
+        "CW_IT_XAI_KEY",
+    ]);
+    let added = json(&ok(run(add)));
+    assert_eq!(added["options"]["team_id"], "team-42");
+
+    let mut missing = cliffwatch(tmp.path());
+    missing
+        .env("CW_IT_XAI_KEY", "xai-test-key")
+        .env("CW_IT_HUNTER_KEY", "hunter-test-key");
+    missing
+        .args(["account", "add", "--provider", "xai", "--label", "grok2"])
+        .args(["--secret-env", "CW_IT_XAI_KEY"])
+        .env("CW_IT_XAI_KEY", "xai-test-key");
+    let err = fails(&run(missing));
+    assert!(err.contains("team_id"), "names the option it needs: {err}");
+
+    let mut unknown = cliffwatch(tmp.path());
+    unknown
+        .env("CW_IT_XAI_KEY", "xai-test-key")
+        .env("CW_IT_HUNTER_KEY", "hunter-test-key");
+    unknown
+        .args(["account", "add", "--provider", "hunter", "--label", "h"])
+        .args(["--option", "team_id=x", "--secret-env", "CW_IT_HUNTER_KEY"])
+        .env("CW_IT_HUNTER_KEY", "hunter-test-key");
+    let err = fails(&run(unknown));
+    assert!(
+        err.contains("team_id"),
+        "an option the provider does not take: {err}"
+    );
+
+    let mut bad = cliffwatch(tmp.path());
+    bad.env("CW_IT_XAI_KEY", "xai-test-key")
+        .env("CW_IT_HUNTER_KEY", "hunter-test-key");
+    bad.args(["account", "add", "--provider", "xai", "--label", "g3"])
+        .args(["--option", "team_id", "--secret-env", "CW_IT_XAI_KEY"])
+        .env("CW_IT_XAI_KEY", "xai-test-key");
+    let err = fails(&run(bad));
+    assert!(err.contains("KEY=VALUE"), "{err}");
+}

@@ -19,7 +19,7 @@ pub const INFO: ProviderInfo = ProviderInfo {
     category: Category::Search,
     default_base_url: "https://api.dataforseo.com",
     units: "USD",
-    key_help: "API password of the API login set with --login (app.dataforseo.com/api-access)",
+    key_help: "API password of the API login set with --option login=… (app.dataforseo.com/api-access)",
     top_up_url: "https://app.dataforseo.com/api-dashboard",
     // No limit is documented for user_data itself.
     min_poll_interval_s: DEFAULT_MIN_POLL_S,

@@ -18,7 +18,7 @@ pub const INFO: ProviderInfo = ProviderInfo {
     category: Category::Captcha,
     default_base_url: "https://api.dbcapi.me",
     units: "USD (sent in cents)",
-    key_help: "password of the DeathByCaptcha user set with --username",
+    key_help: "password of the DeathByCaptcha user set with --option username=…",
     top_up_url: "https://deathbycaptcha.com",
     min_poll_interval_s: super::DEFAULT_MIN_POLL_S,
     options: &[OptionSpec {
