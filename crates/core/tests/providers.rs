@@ -995,3 +995,84 @@ async fn a_key_echoed_in_an_error_body_is_scrubbed_from_the_message() {
         "the echo is kept, the key is not: {e}"
     );
 }
+
+// ---- Every provider, hostile bodies ----
+
+/// What each provider needs besides its key to send a request at all.
+fn options_to_poll(provider: &str) -> serde_json::Value {
+    match provider {
+        "deepgram" => serde_json::json!({"project_id": "p-123"}),
+        "twilio" => serde_json::json!({"account_sid": "AC0123456789abcdef0123456789abcdef"}),
+        "xai" => serde_json::json!({"team_id": "team-1"}),
+        "cloudflare_ai_gateway" => serde_json::json!({"account_id": "0123456789abcdef"}),
+        "dataforseo" => serde_json::json!({"login": "me@example.com"}),
+        "deathbycaptcha" => serde_json::json!({"username": "me"}),
+        _ => none(),
+    }
+}
+
+/// Every provider (but `custom`, which has its own spec tests) against answers no provider
+/// documents, on every path it might call: each is an error or a partial reading, never a
+/// panic, never a fabricated zero (an empty object is not "nothing left"), and never the key.
+#[tokio::test]
+async fn every_provider_survives_hostile_bodies_without_inventing_a_zero() {
+    let bodies: &[(&str, &str)] = &[
+        (
+            "an HTML login page",
+            "<!DOCTYPE html><html><body>Sign in</body></html>",
+        ),
+        ("truncated JSON", r#"{"data": {"balance": 12"#),
+        ("an empty object", "{}"),
+        ("null", "null"),
+        ("an array", "[1, 2, 3]"),
+        (
+            "nulls everywhere",
+            r#"{"data": null, "result": null, "balance": null, "credits": null}"#,
+        ),
+        (
+            "strings where numbers go",
+            r#"{"balance": "lots", "remaining": "NaN", "total": "1e999"}"#,
+        ),
+        ("deep nesting", &"[".repeat(5000)),
+    ];
+    let mut fabricated = Vec::new();
+    for info in cliffwatch_core::providers::PROVIDERS
+        .iter()
+        .filter(|p| p.id != "custom")
+    {
+        for (what, body) in bodies {
+            let server = MockServer::start().await;
+            Mock::given(wiremock::matchers::any())
+                .respond_with(
+                    wiremock::ResponseTemplate::new(200)
+                        .set_body_raw(body.as_bytes().to_vec(), "application/json"),
+                )
+                .mount(&server)
+                .await;
+            let got = poll(info.id, &server, options_to_poll(info.id)).await;
+            match got {
+                Ok(r) => {
+                    let zero = |v: Option<f64>| v == Some(0.0);
+                    if zero(r.remaining) && !zero(r.limit) {
+                        fabricated.push(format!("{} on {what}: {r:?}", info.id));
+                    }
+                    assert!(
+                        !format!("{r:?}").contains(KEY),
+                        "{} on {what}: the key in a reading",
+                        info.id
+                    );
+                }
+                Err(e) => assert!(
+                    !e.to_string().contains(KEY),
+                    "{} on {what}: the key in an error: {e}",
+                    info.id
+                ),
+            }
+        }
+    }
+    assert!(
+        fabricated.is_empty(),
+        "a zero nobody reported:\n{}",
+        fabricated.join("\n")
+    );
+}
