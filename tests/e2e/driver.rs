@@ -87,6 +87,21 @@ impl Session {
         panic!("{loc:?} never contained {needle:?}; last text: {last:?}");
     }
 
+    /// [`Self::wait_text`], until the text also no longer holds `absent` (a filter applied).
+    pub async fn wait_text_without(&self, loc: Locator<'_>, needle: &str, absent: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            if let Ok(el) = self.client.find(loc).await {
+                last = el.text().await.unwrap_or_default().to_lowercase();
+                if last.contains(&needle.to_lowercase()) && !last.contains(&absent.to_lowercase()) {
+                    return last;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("{loc:?} never held {needle:?} without {absent:?}; last text: {last:?}");
+    }
+
     /// Waits (up to 10 s) until no element matches (a dialog has closed).
     pub async fn wait_gone(&self, loc: Locator<'_>) {
         for _ in 0..50 {

@@ -180,7 +180,25 @@ async fn history_402_lists_events_and_guards_payment_links() {
         "poll and log events of every account: {text}"
     );
     assert!(text.contains("balance poll"), "where each was seen: {text}");
+    assert!(
+        text.contains("0.01 USDC") && text.contains("x402"),
+        "a price asked shows its protocol and price: {text}"
+    );
     session.screenshot("402-history").await;
+    // A price asked is its own outcome.
+    session
+        .wait_for(Locator::Id("filter-outcome"))
+        .await
+        .select_by_value("payment_required")
+        .await
+        .unwrap();
+    let prices = session
+        .wait_text_without(Locator::Id("events"), "0.01 USDC", "ERROR_ZERO_BALANCE")
+        .await;
+    assert!(
+        prices.contains("payment required"),
+        "the filter keeps only prices asked: {prices}"
+    );
     // Filter by outcome: nothing was rate-limited.
     session
         .wait_for(Locator::Id("filter-outcome"))

@@ -189,6 +189,41 @@ pub async fn seed(dir: &std::path::Path) {
             .await;
         }
     }
+    // An agent's pay-per-call API asking its price (x402 v1, 0.01 USDC on Base), read by the
+    // real classifier: a price asked, not an empty wallet.
+    let body = r#"{"x402Version":1,"error":"X-PAYMENT header is required","accepts":[{"scheme":"exact","network":"base","maxAmountRequired":"10000","resource":"https://api.paid-search.example/v1/search","description":"one search","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","maxTimeoutSeconds":60,"asset":"0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913"}]}"#;
+    let c = cliffwatch_core::classify::classify(&cliffwatch_core::classify::Observation {
+        provider: None,
+        host: Some("api.paid-search.example"),
+        status: 402,
+        headers: &[],
+        request_headers: &[],
+        body: body.as_bytes(),
+    });
+    assert_eq!(c.outcome, Outcome::PaymentRequired);
+    db::cliff_events::insert(
+        cw.pool(),
+        &CliffEvent {
+            id: None,
+            account_id: None,
+            provider: None,
+            occurred_at: now - Duration::minutes(30),
+            origin: EventOrigin::Log,
+            outcome: c.outcome,
+            status: Some(402),
+            method: Some("GET".into()),
+            host: Some("api.paid-search.example".into()),
+            url: Some("https://api.paid-search.example/v1/search".into()),
+            code: None,
+            message: c.message,
+            quota: None,
+            payment: c.payment,
+            log_file_id: None,
+            byte_offset: None,
+        },
+    )
+    .await
+    .unwrap();
     let notifier = cliffwatch_core::alerts::MemoryNotifier::new();
     cliffwatch_core::alerts::evaluate(cw.pool(), now, &notifier)
         .await

@@ -12,7 +12,7 @@
 use crate::clock::{Clock, ManualClock};
 use crate::secrets::{MemoryStore, Secret};
 use crate::{Cliffwatch, NewAccount, Result, SecretInput};
-use chrono::{DateTime, Duration, Timelike, Utc};
+use chrono::{DateTime, Duration, DurationRound, Timelike, Utc};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -243,10 +243,34 @@ pub async fn serve(scenario: Scenario, clock: Arc<dyn Clock>) -> Result<DemoServ
 }
 
 /// Appends to the demo LLM client's request log: httpx debug lines, one per simulated request,
-/// answered 200 while the key has credit and 402 once it has none.
+/// answered 200 while the key has credit and 402 once it has none. Beside it, an agent that pays
+/// per call writes a JSON-lines log: every half hour of the working day an x402 price (a 402
+/// with `PAYMENT-REQUIRED`) and the paid answer (`PAYMENT-RESPONSE`), so the 402 history shows
+/// prices asked and `usage` shows pay-per-call spend.
 #[derive(Debug)]
 pub struct RequestLog {
     pub path: PathBuf,
+    pub agent: PathBuf,
+}
+
+/// The demo agent's price: 0.01 USDC on Base.
+fn agent_lines(t: DateTime<Utc>) -> String {
+    use base64::Engine as _;
+    let b64 =
+        |v: serde_json::Value| base64::engine::general_purpose::STANDARD.encode(v.to_string());
+    let offer = serde_json::json!({"scheme": "exact", "network": "eip155:8453", "amount": "10000",
+        "asset": "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913",
+        "payTo": "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", "maxTimeoutSeconds": 60});
+    let url = "https://api.paid-search.example/v1/search";
+    let asked = serde_json::json!({"time": t.to_rfc3339(), "method": "GET", "url": url, "status": 402,
+        "headers": {"PAYMENT-REQUIRED": b64(serde_json::json!({"x402Version": 2,
+            "resource": {"url": url, "description": "one search"}, "accepts": [offer]}))}});
+    let paid = serde_json::json!({"time": (t + Duration::seconds(2)).to_rfc3339(), "method": "GET",
+        "url": url, "status": 200,
+        "request": {"headers": {"PAYMENT-SIGNATURE": b64(serde_json::json!({"x402Version": 2, "accepted": offer}))}},
+        "headers": {"PAYMENT-RESPONSE": b64(serde_json::json!({"success": true,
+            "transaction": format!("0xdemo{}", t.timestamp()), "network": "eip155:8453"}))}});
+    format!("{asked}\n{paid}\n")
 }
 
 impl RequestLog {
@@ -281,7 +305,20 @@ impl RequestLog {
                 t.format("%Y-%m-%d %H:%M:%S,%3f")
             ));
         }
-        f.write_all(out.as_bytes())
+        f.write_all(out.as_bytes())?;
+        let mut agent = String::new();
+        let mut t = from.duration_trunc(Duration::minutes(30)).unwrap_or(from);
+        while t < to {
+            t += Duration::minutes(30);
+            if t < to && (9..21).contains(&t.hour()) {
+                agent.push_str(&agent_lines(t));
+            }
+        }
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.agent)?
+            .write_all(agent.as_bytes())
     }
 }
 
@@ -327,11 +364,23 @@ pub async fn setup(dir: &Path, live_from: DateTime<Utc>) -> Result<Demo> {
     }
     let log = RequestLog {
         path: dir.join("demo-llm-client.log"),
+        agent: dir.join("demo-agent.jsonl"),
     };
-    std::fs::write(&log.path, b"").map_err(|source| crate::Error::DataDir {
-        path: log.path.clone(),
-        source,
-    })?;
+    for path in [&log.path, &log.agent] {
+        std::fs::write(path, b"").map_err(|source| crate::Error::DataDir {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    crate::logs::add_source(
+        &cw,
+        &log.agent.display().to_string(),
+        Some(crate::logs::Format::Jsonl),
+        None,
+        None,
+        serde_json::Value::Null,
+    )
+    .await?;
     crate::logs::add_source(
         &cw,
         &log.path.display().to_string(),

@@ -48,7 +48,12 @@ impl Payment {
             pay_to: self.pay_to.as_deref().map(shorten),
             resource: self.resource.clone(),
             description: self.description.clone(),
-            note: self.error.clone().or_else(|| self.note.clone()),
+            // x402's `error` on a challenge is its instruction ("X-PAYMENT header is required"),
+            // already the event's message; on a failure it is why.
+            note: match (self.protocol, self.stage) {
+                (Scheme::X402, Stage::Challenge) => self.note.clone(),
+                _ => self.error.clone().or_else(|| self.note.clone()),
+            },
         }
     }
 
