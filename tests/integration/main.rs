@@ -4,6 +4,7 @@
 
 mod cli_accounts;
 mod cli_errors;
+mod cli_export;
 mod cli_payments;
 mod cli_settings;
 mod disk_full;

@@ -91,6 +91,24 @@ pub enum Command {
         #[arg(long, value_name = "TIME")]
         as_of: Option<String>,
     },
+    /// Export balances, events, usage or alerts as CSV or JSON (a balances CSV reads back
+    /// through `import balances`).
+    Export {
+        /// balances, events, usage or alerts.
+        what: String,
+        /// csv or json.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Only rows at or after this time (RFC 3339, a date, or an age such as 7d).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only this account's rows (balances, events, alerts).
+        #[arg(long, value_name = "LABEL")]
+        account: Option<String>,
+        /// Write here instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
     /// Import history: `import balances FILE.csv --account A` (columns time,remaining).
     #[command(subcommand)]
     Import(commands::import::ImportCmd),
@@ -165,6 +183,13 @@ async fn run(cli: Cli) -> cliffwatch_core::Result<()> {
         } => commands::watch::run(&ctx, no_desktop, demo, demo_tick_ms).await,
         Command::Forecast { account, as_of } => commands::forecast::run(&ctx, account, as_of).await,
         Command::Import(cmd) => commands::import::run(&ctx, cmd).await,
+        Command::Export {
+            what,
+            format,
+            since,
+            account,
+            output,
+        } => commands::export::run(&ctx, what, format, since, account, output).await,
         Command::Alerts { cmd, all } => commands::alerts::run(&ctx, cmd, all).await,
         Command::Settings { cmd } => commands::settings::run(&ctx, cmd).await,
     }

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod alerts;
 pub mod events;
+pub mod export;
 pub mod forecast;
 pub mod import;
 pub mod logs;

@@ -1,5 +1,6 @@
-//! Importing a balance history from CSV (`time,remaining`): an export from a provider's
-//! dashboard, or what the user's own scripts kept.
+//! Importing a balance history from CSV (`time,remaining`, further columns ignored): an export
+//! from a provider's dashboard, `cliffwatch export balances`, or what the user's own scripts
+//! kept.
 
 use crate::db;
 use crate::model::{AccountId, BalanceSample, Unit};
@@ -104,6 +105,8 @@ pub fn parse_balances_csv<R: BufRead>(reader: R) -> Result<Vec<(DateTime<Utc>, f
                 i + 1
             ))
         })?;
+        // Columns after the second (a Cliffwatch export's limit, unit …) are not read.
+        let v = v.split(',').next().unwrap_or(v);
         let (t, v) = (t.trim().trim_matches('"'), v.trim().trim_matches('"'));
         let Some(at) = parse_time(t).filter(|t| crate::clock::storable(*t)) else {
             if rows.is_empty() && v.parse::<f64>().is_err() {
