@@ -9,6 +9,7 @@ mod cli_payments;
 mod cli_settings;
 mod disk_full;
 mod faults_kill9;
+mod listen_api;
 mod log_file_errors;
 mod loopback_provider;
 mod planted_secret;

@@ -81,6 +81,14 @@ pub enum Command {
         /// Real milliseconds per 30 demo minutes (default 1000); for tests.
         #[arg(long, hide = true, requires = "demo")]
         demo_tick_ms: Option<u64>,
+        /// Serve the read API (/metrics, /v1/status, /v1/forecast, /v1/events, /v1/alerts) here,
+        /// e.g. 127.0.0.1:9402 (port 0 picks one and prints it).
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<std::net::SocketAddr>,
+        /// The bearer token the API requires, read from this environment variable; needed for
+        /// an address that is not loopback.
+        #[arg(long, value_name = "VAR", requires = "listen")]
+        token_env: Option<String>,
     },
     /// When each balance runs out: remaining, burn per day, runway P10/P50/P90.
     Forecast {
@@ -180,7 +188,12 @@ async fn run(cli: Cli) -> cliffwatch_core::Result<()> {
             no_desktop,
             demo,
             demo_tick_ms,
-        } => commands::watch::run(&ctx, no_desktop, demo, demo_tick_ms).await,
+            listen,
+            token_env,
+        } => {
+            let listen = listen.map(|addr| commands::watch::Listen { addr, token_env });
+            commands::watch::run(&ctx, no_desktop, demo, demo_tick_ms, listen).await
+        }
         Command::Forecast { account, as_of } => commands::forecast::run(&ctx, account, as_of).await,
         Command::Import(cmd) => commands::import::run(&ctx, cmd).await,
         Command::Export {

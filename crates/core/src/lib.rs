@@ -24,6 +24,7 @@ pub mod events;
 pub mod forecast;
 pub mod format;
 pub mod http;
+pub mod listen;
 pub mod logs;
 pub mod model;
 pub mod panic_hook;

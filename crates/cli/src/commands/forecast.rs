@@ -21,17 +21,8 @@ pub async fn run(
         .map(|(a, f)| (a.label, a.provider, f))
         .collect();
     if ctx.json {
-        let out: Vec<_> = rows
-            .iter()
-            .map(|(label, provider, f)| {
-                let mut v = serde_json::to_value(f).unwrap_or_default();
-                if let Some(o) = v.as_object_mut() {
-                    o.insert("account".into(), label.clone().into());
-                    o.insert("provider".into(), provider.clone().into());
-                }
-                v
-            })
-            .collect();
+        let out =
+            cliffwatch_core::api::overview::forecasts_json(&cw, account.as_deref(), as_of).await?;
         return output::json(&out);
     }
     if rows.is_empty() {

@@ -79,11 +79,19 @@ fn desktop_notifier(cw: &Cliffwatch, json: bool) -> DesktopNotifier {
     })
 }
 
+/// Where to serve the read API, and the variable its token is in.
+#[derive(Debug)]
+pub struct Listen {
+    pub addr: std::net::SocketAddr,
+    pub token_env: Option<String>,
+}
+
 pub async fn run(
     ctx: &Context,
     no_desktop: bool,
     demo: bool,
     demo_tick_ms: Option<u64>,
+    listen: Option<Listen>,
 ) -> cliffwatch_core::Result<()> {
     let json = ctx.json;
     let sink: EngineSink = Arc::new(move |e| print_event(&e, json));
@@ -112,10 +120,35 @@ pub async fn run(
     let notifier = Arc::new(Notify {
         desktop: (!no_desktop).then(|| desktop_notifier(&cw, json)),
     });
+    let listener = match listen {
+        Some(l) => {
+            let token = match &l.token_env {
+                Some(var) => Some(
+                    std::env::var(var)
+                        .map_err(|_| cliffwatch_core::Error::SecretEnvMissing(var.clone()))?,
+                ),
+                None => None,
+            };
+            let config = cliffwatch_core::listen::ListenConfig {
+                addr: l.addr,
+                token,
+            };
+            let started = cliffwatch_core::listen::start(cw.clone(), config).await?;
+            eprintln!(
+                "cliffwatch: read API on http://{}/ (/metrics, /v1/…)",
+                started.addr
+            );
+            Some(started)
+        }
+        None => None,
+    };
     let engine = Engine::start(cw, mode, notifier, sink)?;
     eprintln!("cliffwatch: watching (Ctrl-C to stop)");
     shutdown_signal().await;
     eprintln!("cliffwatch: stopping");
+    if let Some(l) = listener {
+        l.task.abort();
+    }
     engine.stop().await;
     if let Some(dir) = demo_dir {
         let _ = std::fs::remove_dir_all(dir);

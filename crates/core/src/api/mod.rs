@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod export;
 pub mod history;
 pub mod logs;
+pub mod metrics;
 pub mod overview;
 pub mod settings;
 

@@ -338,6 +338,27 @@ pub async fn account_detail(cw: &Cliffwatch, id: AccountId) -> Result<AccountDet
     })
 }
 
+/// [`forecasts`] as `forecast --json` and `/v1/forecast` print it: each forecast with its
+/// account's label and provider (one serialiser for both hosts).
+pub async fn forecasts_json(
+    cw: &Cliffwatch,
+    account: Option<&str>,
+    as_of: DateTime<Utc>,
+) -> Result<Vec<serde_json::Value>> {
+    Ok(forecasts(cw, account, as_of)
+        .await?
+        .into_iter()
+        .map(|(a, f)| {
+            let mut v = serde_json::to_value(&f).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("account".into(), a.label.into());
+                o.insert("provider".into(), a.provider.into());
+            }
+            v
+        })
+        .collect())
+}
+
 /// The forecast of one account (by label) or of every account, as of `as_of`: a past time is a
 /// backtest on the readings up to then (`cliffwatch forecast --as-of`).
 pub async fn forecasts(

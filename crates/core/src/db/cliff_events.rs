@@ -107,6 +107,22 @@ pub struct Filter {
     pub limit: Option<i64>,
 }
 
+/// How many events each account (or provider, for events without one) has per outcome.
+pub async fn counts(
+    db: impl SqliteExecutor<'_>,
+) -> Result<Vec<(Option<AccountId>, Option<String>, String, i64)>> {
+    let rows: Vec<(Option<i64>, Option<String>, String, i64)> = sqlx::query_as(
+        "SELECT account_id, provider, outcome, count(*) FROM cliff_events \
+         GROUP BY account_id, provider, outcome ORDER BY account_id, provider, outcome",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(a, p, o, n)| (a.map(AccountId), p, o, n))
+        .collect())
+}
+
 /// Events matching `f`, newest first.
 pub async fn list(db: impl SqliteExecutor<'_>, f: &Filter) -> Result<Vec<CliffEvent>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
