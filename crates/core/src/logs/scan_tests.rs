@@ -1760,3 +1760,75 @@ async fn two_scanners_at_once_store_each_line_once() {
         .unwrap();
     assert_eq!(distinct, want.0, "each 402 once (each has its own message)");
 }
+
+/// Payment headers reach the classifier from Caddy's `resp_headers` and from a JSON-lines log's
+/// `headers` mapping, through the prefilter a scan uses: a paid 200 is spend, a 402 with an
+/// x402 header is a price asked.
+#[test]
+fn payment_headers_come_through_caddy_and_jsonl_past_the_prefilter() {
+    use base64::Engine as _;
+    let b64 =
+        |v: serde_json::Value| base64::engine::general_purpose::STANDARD.encode(v.to_string());
+    let settled = b64(
+        serde_json::json!({"success": true, "transaction": "0x77", "network": "eip155:8453",
+        "amount": "2500", "asset": "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913"}),
+    );
+    let required = b64(
+        serde_json::json!({"x402Version": 2, "accepts": [{"scheme": "exact",
+        "network": "eip155:8453", "amount": "2500", "asset": "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913",
+        "payTo": "0xabc", "maxTimeoutSeconds": 60}]}),
+    );
+    let caddy = format!(
+        concat!(
+            r#"{{"level":"info","ts":1764666000.5,"logger":"http.log.access","msg":"handled request","request":{{"method":"GET","host":"paid.example","uri":"/a","proto":"HTTP/2.0"}},"status":200,"resp_headers":{{"Payment-Response":["{s}"]}}}}"#,
+            "\n",
+            r#"{{"level":"info","ts":1764666001.5,"logger":"http.log.access","msg":"handled request","request":{{"method":"GET","host":"paid.example","uri":"/b","proto":"HTTP/2.0"}},"status":200,"resp_headers":{{"Content-Type":["application/json"]}}}}"#,
+            "\n",
+            r#"{{"level":"info","ts":1764666002.5,"logger":"http.log.access","msg":"handled request","request":{{"method":"GET","host":"paid.example","uri":"/c","proto":"HTTP/2.0"}},"status":402,"resp_headers":{{"Payment-Required":["{r}"]}}}}"#,
+            "\n"
+        ),
+        s = settled,
+        r = required
+    );
+    let jsonl = format!(
+        concat!(
+            r#"{{"time":"2026-12-02T09:00:00Z","url":"https://paid.example/a","status":200,"headers":{{"PAYMENT-RESPONSE":"{s}"}}}}"#,
+            "\n",
+            r#"{{"time":"2026-12-02T09:00:01Z","url":"https://paid.example/c","status":402,"headers":{{"payment-required":"{r}"}}}}"#,
+            "\n"
+        ),
+        s = settled,
+        r = required
+    );
+    for (format, text) in [(Format::Caddy, caddy), (Format::Jsonl, jsonl)] {
+        let p = parser(format, &serde_json::Value::Null).unwrap();
+        let recs = parse_bytes_as_scanned(
+            p.as_ref(),
+            text.as_bytes(),
+            chrono_tz::UTC,
+            &mut Default::default(),
+        );
+        let seen: Vec<Seen> = recs
+            .iter()
+            .filter_map(|r| match &r.record {
+                Record::Request(q) => Some(request_seen(q, fixed_time())),
+                _ => None,
+            })
+            .collect();
+        let spend: Vec<_> = seen.iter().filter_map(|s| s.spend.as_ref()).collect();
+        assert_eq!(spend.len(), 1, "{format}: one paid answer: {seen:?}");
+        assert_eq!(
+            spend[0].payment.amount.as_deref(),
+            Some("0.0025"),
+            "{format}"
+        );
+        assert_eq!(spend[0].host.as_deref(), Some("paid.example"), "{format}");
+        let events: Vec<_> = seen.iter().filter_map(|s| s.event.as_ref()).collect();
+        assert_eq!(events.len(), 1, "{format}: one price asked");
+        assert_eq!(
+            events[0].outcome,
+            crate::model::Outcome::PaymentRequired,
+            "{format}"
+        );
+    }
+}
