@@ -183,12 +183,25 @@ impl PendingSession {
                 "args": ["--data-dir", dir.display().to_string()],
             }),
         );
-        let client = ClientBuilder::rustls()
-            .expect("rustls client")
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("connect to tauri-driver");
+        // The port can accept before the driver answers (seen once in CI as hyper's
+        // IncompleteMessage): a new session is tried a few times before the test fails.
+        let mut tries = 0;
+        let client = loop {
+            tries += 1;
+            match ClientBuilder::rustls()
+                .expect("rustls client")
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if tries < 5 => {
+                    eprintln!("tauri-driver not ready ({e}); retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => panic!("connect to tauri-driver: {e:?}"),
+            }
+        };
         Session {
             client,
             _driver: driver,

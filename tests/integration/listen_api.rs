@@ -39,8 +39,8 @@ fn the_read_api_serves_metrics_and_json_and_stays_closed() {
         .args(["--listen", "127.0.0.1:0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    let mut child = c.spawn().expect("spawn cliffwatch watch");
-    let stderr = child.stderr.take().unwrap();
+    let mut child = Killed(c.spawn().expect("spawn cliffwatch watch"));
+    let stderr = child.0.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stderr)
@@ -136,11 +136,7 @@ fn the_read_api_serves_metrics_and_json_and_stays_closed() {
             .contains("access-control-allow-origin"),
         "no CORS: {raw}"
     );
-
-    let _ = std::process::Command::new("kill")
-        .arg(child.id().to_string())
-        .status();
-    let _ = child.wait();
+    drop(child);
 }
 
 #[test]
@@ -161,4 +157,15 @@ fn a_public_address_needs_a_token() {
     ]);
     let err = fails(&run(c));
     assert!(err.contains("16 characters"), "{err}");
+}
+
+/// A child process killed when the test ends, passed or failed (a demo watcher left running
+/// would poll on in the background).
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
