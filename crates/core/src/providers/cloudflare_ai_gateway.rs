@@ -50,7 +50,7 @@ impl Provider for CloudflareAiGateway {
         match options.get("account_id").and_then(|v| v.as_str()).map(str::trim) {
             Some(a) if !a.is_empty() => Ok(()),
             _ => Err(
-                "Cloudflare AI Gateway needs the account ID (dashboard → account home): set --account-id"
+                "Cloudflare AI Gateway needs the account ID (dashboard → account home): set it with --option account_id=…"
                     .into(),
             ),
         }
@@ -186,6 +186,6 @@ mod tests {
         let server = serve(PATH, ID, "success").await;
         let e = poll(ID, &server, serde_json::json!({})).await.unwrap_err();
         assert_kind(&e, "config");
-        assert!(e.to_string().contains("--account-id"), "{e}");
+        assert!(e.to_string().contains("--option account_id="), "{e}");
     }
 }

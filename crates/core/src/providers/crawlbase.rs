@@ -95,7 +95,7 @@ fn product(options: &serde_json::Value) -> Result<&'static str, String> {
             .find(|known| known.eq_ignore_ascii_case(p))
             .ok_or_else(|| {
                 format!(
-                    "unknown Crawlbase product: use one of {} with --product",
+                    "unknown Crawlbase product: use one of {} with --option product=…",
                     PRODUCTS.join(", ")
                 )
             }),

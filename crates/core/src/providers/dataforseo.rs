@@ -103,7 +103,7 @@ fn check_login(login: &str) -> Result<(), String> {
     } else {
         Err(
             "DataForSEO accounts need the API login (app.dataforseo.com/api-access, without a `:`): \
-             set it with --login"
+             set it with --option login=…"
                 .into(),
         )
     }

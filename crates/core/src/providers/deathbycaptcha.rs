@@ -74,7 +74,7 @@ fn check_username(user: &str) -> Result<(), String> {
     if !user.is_empty() && !user.chars().any(char::is_control) {
         Ok(())
     } else {
-        Err("DeathByCaptcha accounts need the user name: set it with --username".into())
+        Err("DeathByCaptcha accounts need the user name: set it with --option username=…".into())
     }
 }
 
@@ -143,7 +143,7 @@ mod tests {
             .unwrap_err();
         assert_kind(&e, "config");
         assert!(
-            e.to_string().contains("--username"),
+            e.to_string().contains("--option username="),
             "says how to fix it: {e}"
         );
         assert!(server.received_requests().await.unwrap().is_empty());

@@ -268,10 +268,15 @@ impl<'a> PollContext<'a> {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .ok_or_else(|| {
+                // Two options have a flag of their own in `account add`; every other one is
+                // given as `--option KEY=VALUE`.
+                let how = match key {
+                    "project_id" | "account_sid" => format!("--{}", key.replace('_', "-")),
+                    _ => format!("--option {key}=…"),
+                };
                 PollError::config(format!(
-                    "{} accounts need the option `{key}`: set it with --{}",
-                    self.info.name,
-                    key.replace('_', "-")
+                    "{} accounts need the option `{key}`: set it with {how}",
+                    self.info.name
                 ))
             })
     }

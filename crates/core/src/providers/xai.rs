@@ -51,7 +51,7 @@ impl Provider for Xai {
             .map(str::trim)
         {
             Some(t) if !t.is_empty() => Ok(()),
-            _ => Err("xAI needs the team ID (console.x.ai team settings): set --team-id".into()),
+            _ => Err("xAI needs the team ID (console.x.ai team settings): set it with --option team_id=…".into()),
         }
     }
 
@@ -159,7 +159,7 @@ mod tests {
             .unwrap_err();
         assert_kind(&e, "config");
         assert!(
-            e.to_string().contains("--team-id"),
+            e.to_string().contains("--option team_id="),
             "says how to fix it: {e}"
         );
     }
