@@ -120,6 +120,9 @@ pub enum Command {
     /// Import history: `import balances FILE.csv --account A` (columns time,remaining).
     #[command(subcommand)]
     Import(commands::import::ImportCmd),
+    /// Where alerts go besides the desktop: webhook, Slack, Discord, ntfy, Telegram, a program.
+    #[command(subcommand)]
+    Channel(commands::channel::ChannelCmd),
     /// Alerts raised (open ones; --all for the history), and `alerts snooze ID --for 1h`.
     Alerts {
         #[command(subcommand)]
@@ -203,6 +206,7 @@ async fn run(cli: Cli) -> cliffwatch_core::Result<()> {
             account,
             output,
         } => commands::export::run(&ctx, what, format, since, account, output).await,
+        Command::Channel(cmd) => commands::channel::run(&ctx, cmd).await,
         Command::Alerts { cmd, all } => commands::alerts::run(&ctx, cmd, all).await,
         Command::Settings { cmd } => commands::settings::run(&ctx, cmd).await,
     }

@@ -31,6 +31,41 @@ use tokio::sync::{broadcast, mpsc};
 /// ending, quiet hours ending) fire without waiting for a poll.
 pub const ALERT_EVERY: Duration = Duration::from_secs(60);
 
+/// How often the engine looks for channel deliveries that are due (new alerts, retries).
+pub const CHANNELS_EVERY: Duration = Duration::from_secs(5);
+
+/// Delivers alerts to channels on its own task, so that a slow receiver never holds up polling,
+/// the desktop or another channel. Stops when the returned handle is dropped.
+fn start_channels(cw: Cliffwatch, sink: EngineSink) -> Option<AbortOnDrop> {
+    let http = match crate::alerts::channels::http_client() {
+        Ok(h) => h,
+        Err(e) => {
+            sink(EngineEvent::Failed(ErrorDto::from(&e)));
+            return None;
+        }
+    };
+    Some(AbortOnDrop(tokio::spawn(async move {
+        let mut every = tokio::time::interval(CHANNELS_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            every.tick().await;
+            if let Err(e) = crate::api::channels::deliver_due(&cw, &http).await {
+                sink(EngineEvent::Failed(ErrorDto::from(&e)));
+            }
+        }
+    })))
+}
+
+/// A task that ends with its handle.
+#[derive(Debug)]
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// What the engine reports.
 #[derive(Debug, Clone)]
 pub enum EngineEvent {
@@ -255,6 +290,7 @@ async fn live(
             None
         }
     };
+    let _channels = start_channels(cw.clone(), sink.clone());
     let mut every = tokio::time::interval(ALERT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut listening = true;
@@ -346,6 +382,7 @@ async fn demo_loop(
     }
     sink(EngineEvent::Changed);
     evaluate(&cw, &policy, notifier.as_ref(), &sink).await;
+    let _channels = start_channels(cw.clone(), sink.clone());
     let mut tick = tokio::time::interval(demo.tick);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tick.tick().await;

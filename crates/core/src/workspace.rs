@@ -117,6 +117,16 @@ impl Cliffwatch {
             .map_err(|e| Error::KeychainUnavailable(format!("keychain task failed: {e}")))?
     }
 
+    /// A secret from wherever `r` says it lives (a channel's URL or token); `label` names its
+    /// owner in errors.
+    pub(crate) async fn resolve_secret(&self, r: SecretRef, label: &str) -> Result<Option<Secret>> {
+        let keychain = self.keychain.clone();
+        let label = label.to_owned();
+        tokio::task::spawn_blocking(move || r.resolve(keychain.as_ref(), &label))
+            .await
+            .map_err(|e| Error::KeychainUnavailable(format!("keychain task failed: {e}")))?
+    }
+
     async fn keychain_set(&self, id: String, secret: Secret) -> Result<()> {
         let keychain = self.keychain.clone();
         tokio::task::spawn_blocking(move || keychain.set(&id, &secret))

@@ -197,7 +197,7 @@ fn print_account(
     Ok(())
 }
 
-fn read_stdin_secret() -> cliffwatch_core::Result<Secret> {
+pub(crate) fn read_stdin_secret() -> cliffwatch_core::Result<Secret> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).map_err(|e| {
         Error::InvalidInput(format!("cannot read the key from standard input: {e}"))

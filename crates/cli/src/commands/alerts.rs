@@ -46,7 +46,14 @@ pub async fn run(ctx: &Context, cmd: Option<AlertsCmd>, all: bool) -> cliffwatch
     }
     let rows: Vec<Vec<String>> = alerts
         .iter()
-        .map(|a| {
+        .map(|row| {
+            let a = &row.alert;
+            let told = row
+                .deliveries
+                .iter()
+                .map(|d| format!("{} {}", d.channel, d.state))
+                .collect::<Vec<_>>()
+                .join(", ");
             vec![
                 a.id.to_string(),
                 a.raised_at.format("%Y-%m-%d %H:%M").to_string(),
@@ -54,11 +61,24 @@ pub async fn run(ctx: &Context, cmd: Option<AlertsCmd>, all: bool) -> cliffwatch
                 a.state.clone(),
                 a.title.clone(),
                 a.body.clone(),
+                if told.is_empty() {
+                    "-".to_owned()
+                } else {
+                    told
+                },
             ]
         })
         .collect();
     output::table(
-        &["ID", "RAISED (UTC)", "SEVERITY", "STATE", "TITLE", "DETAIL"],
+        &[
+            "ID",
+            "RAISED (UTC)",
+            "SEVERITY",
+            "STATE",
+            "TITLE",
+            "DETAIL",
+            "CHANNELS",
+        ],
         &rows,
     );
     Ok(())

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod alerts;
+pub mod channel;
 pub mod events;
 pub mod export;
 pub mod forecast;

@@ -8,6 +8,7 @@
 //! critical alerts (runway < 24 h, out of credit) are delivered; the rest wait for the morning.
 
 pub mod actions;
+pub mod channels;
 #[cfg(feature = "desktop-notify")]
 pub mod desktop;
 pub mod payment;
@@ -290,6 +291,7 @@ pub async fn evaluate_with(
                     Some(until) if until <= now => {
                         db::alerts::set_state(pool, a.id, "open", None, now).await?;
                         db::alerts::clear_notified(pool, a.id).await?;
+                        db::channels::forget(pool, a.id).await?;
                         Some(a.id)
                     }
                     _ => None,
@@ -343,6 +345,14 @@ pub async fn evaluate_with(
                 top_up_url: top_up_url.clone(),
                 payment_link: payment.clone().filter(|_| kind == AlertKind::OutOfCredit),
             };
+            // Channels hear of it whatever the desktop does: the notifications switch is the
+            // desktop's, and a desktop that fails (no session on a server) holds nobody up.
+            channels::queue(
+                pool,
+                &channels::message_for(&n, channels::About::Account(&account, &forecast), now),
+                now,
+            )
+            .await?;
             let sent = match delivery {
                 Delivery::Silent => Ok(()),
                 _ => notifier.notify(&n),

@@ -497,3 +497,143 @@ fn the_out_of_credit_body_names_the_real_status(
 fn amounts_in_plain_words(#[case] v: f64, #[case] unit: &str, #[case] want: &str) {
     assert_eq!(amount(v, &Unit::parse(unit).unwrap()), want);
 }
+
+/// Channels follow the desktop's episode rules: queued once when the desktop would be told,
+/// held by quiet hours like it, filtered by each channel's minimum severity, never queued
+/// during a pause, and queued again when a snooze runs out.
+mod channels_follow_the_episode {
+    use super::*;
+
+    async fn channel(h: &Harness, label: &str, min: &str) {
+        db::channels::insert(
+            &h.pool,
+            &db::channels::NewChannel {
+                kind: "webhook",
+                label,
+                secret_ref: "env:CW_TEST_HOOK",
+                secret_hint: None,
+                min_severity: min,
+                options: &serde_json::json!({}),
+                now: h.clock.now(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+
+    /// (channel label, alert kind) of every delivery queued so far.
+    async fn queued(h: &Harness) -> Vec<(String, String)> {
+        let alerts = db::alerts::list(&h.pool, false).await.unwrap();
+        let ids: Vec<AlertId> = alerts.iter().map(|a| a.id).collect();
+        let mut out: Vec<(String, String)> = db::channels::of_alerts(&h.pool, &ids)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| {
+                let kind = alerts
+                    .iter()
+                    .find(|a| a.id == d.alert_id)
+                    .unwrap()
+                    .kind
+                    .clone();
+                (d.channel_label, kind)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[tokio::test]
+    async fn once_per_episode_and_by_minimum_severity() {
+        let h = Harness::new(low_below_10()).await;
+        channel(&h, "all", "info").await;
+        channel(&h, "pager", "critical").await;
+        h.step(0, Some(50.0)).await;
+        assert_eq!(h.step(5, Some(9.0)).await, [AlertKind::LowBalance]);
+        let q = queued(&h).await;
+        assert_eq!(
+            q,
+            [("all".to_owned(), "low_balance".to_owned())],
+            "a warning skips the pager"
+        );
+        let payload: channels::AlertMessage = serde_json::from_str(
+            &db::channels::due(&h.pool, h.clock.now(), 10).await.unwrap()[0].payload,
+        )
+        .unwrap();
+        assert_eq!(payload.account.as_deref(), Some("main"));
+        assert_eq!(payload.provider.as_deref(), Some("openrouter"));
+        assert_eq!(payload.remaining, Some(9.0));
+        assert_eq!(payload.remaining_text.as_deref(), Some("$9.00"));
+        h.step(5, Some(8.5)).await;
+        h.step(5, Some(8.0)).await;
+        assert_eq!(queued(&h).await.len(), 1, "the episode is told once");
+        h.step(5, Some(0.0)).await;
+        let q = queued(&h).await;
+        assert!(
+            q.contains(&("pager".to_owned(), "out_of_credit".to_owned())),
+            "critical reaches the pager: {q:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn quiet_hours_and_pauses_hold_channels_like_the_desktop() {
+        let h = Harness::new(low_below_10()).await;
+        channel(&h, "all", "info").await;
+        set_quiet_hours(&h.pool, Some(quiet_at_night()))
+            .await
+            .unwrap();
+        h.step(0, Some(50.0)).await;
+        h.clock
+            .set(Utc.with_ymd_and_hms(2026, 11, 16, 23, 0, 0).unwrap());
+        h.sample(9.0).await;
+        evaluate(&h.pool, h.clock.now(), &h.notifier).await.unwrap();
+        assert!(
+            queued(&h).await.is_empty(),
+            "a warning waits for the morning"
+        );
+        h.clock
+            .set(Utc.with_ymd_and_hms(2026, 11, 17, 7, 5, 0).unwrap());
+        evaluate_with(&h.pool, h.clock.now(), &h.notifier, Delivery::Hold, None)
+            .await
+            .unwrap();
+        assert!(queued(&h).await.is_empty(), "paused: nothing goes out");
+        evaluate_with(&h.pool, h.clock.now(), &h.notifier, Delivery::Silent, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            queued(&h).await.len(),
+            1,
+            "desktop notifications off: channels are still told"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_snooze_that_runs_out_is_told_again() {
+        let h = Harness::new(low_below_10()).await;
+        channel(&h, "all", "info").await;
+        h.step(0, Some(50.0)).await;
+        h.step(5, Some(9.0)).await;
+        let alert = db::alerts::list(&h.pool, true).await.unwrap()[0].clone();
+        let d = &db::channels::of_alerts(&h.pool, &[alert.id]).await.unwrap()[0];
+        db::channels::record(
+            &h.pool,
+            alert.id,
+            d.channel_id,
+            &db::channels::Attempt::Delivered,
+            h.clock.now(),
+        )
+        .await
+        .unwrap();
+        snooze(&h.pool, alert.id, Snooze::Hour, h.clock.now())
+            .await
+            .unwrap();
+        h.step(30, None).await;
+        assert_eq!(
+            db::channels::of_alerts(&h.pool, &[alert.id]).await.unwrap()[0].state,
+            "delivered"
+        );
+        h.step(40, None).await;
+        let again = db::channels::of_alerts(&h.pool, &[alert.id]).await.unwrap();
+        assert_eq!(again[0].state, "pending", "queued again after the snooze");
+    }
+}

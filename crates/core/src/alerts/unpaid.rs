@@ -93,7 +93,7 @@ pub(super) async fn evaluate(
                 id
             }
         };
-        due.push((id, title, body));
+        due.push((id, title, body, host.clone()));
     }
     // Hosts back under the threshold end their episode.
     for a in db::alerts::unresolved_of_kind(pool, kind.as_str()).await? {
@@ -106,7 +106,7 @@ pub(super) async fn evaluate(
     if delivery == Delivery::Hold || quiet {
         return Ok(touched);
     }
-    for (id, title, body) in due {
+    for (id, title, body, host) in due {
         let n = Notification {
             alert_id: id,
             account_id: None,
@@ -117,6 +117,12 @@ pub(super) async fn evaluate(
             top_up_url: None,
             payment_link: None,
         };
+        super::channels::queue(
+            pool,
+            &super::channels::message_for(&n, super::channels::About::Host(&host), now),
+            now,
+        )
+        .await?;
         let sent = match delivery {
             Delivery::Silent => Ok(()),
             _ => notifier.notify(&n),

@@ -137,6 +137,7 @@ pub async fn export(
             let alerts: Vec<_> = super::history::alerts(cw, true)
                 .await?
                 .into_iter()
+                .map(|row| row.alert)
                 .filter(|a| q.account.is_none_or(|id| a.account_id == Some(id)))
                 .filter(|a| q.since.is_none_or(|s| a.raised_at >= s))
                 .collect();

@@ -131,9 +131,38 @@ pub async fn cliff_events(cw: &Cliffwatch, q: &EventQuery) -> Result<Vec<CliffEv
         .collect())
 }
 
-/// The alerts: open and snoozed ones, or every one with `all`, newest first.
-pub async fn alerts(cw: &Cliffwatch, all: bool) -> Result<Vec<Alert>> {
-    db::alerts::list(cw.pool(), !all).await
+/// An alert with what each channel was told of it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, TS)]
+#[ts(export)]
+pub struct AlertRow {
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub alert: Alert,
+    /// One per channel that was to be told (none when no channel wants it).
+    pub deliveries: Vec<super::channels::DeliveryRow>,
+}
+
+/// The alerts: open and snoozed ones, or every one with `all`, newest first, with their
+/// deliveries to channels.
+pub async fn alerts(cw: &Cliffwatch, all: bool) -> Result<Vec<AlertRow>> {
+    let list = db::alerts::list(cw.pool(), !all).await?;
+    let ids: Vec<AlertId> = list.iter().map(|a| a.id).collect();
+    let mut deliveries = db::channels::of_alerts(cw.pool(), &ids).await?;
+    Ok(list
+        .into_iter()
+        .map(|alert| {
+            let (mine, rest): (Vec<_>, Vec<_>) =
+                deliveries.drain(..).partition(|d| d.alert_id == alert.id);
+            deliveries = rest;
+            AlertRow {
+                deliveries: mine
+                    .into_iter()
+                    .filter_map(super::channels::DeliveryRow::from_db)
+                    .collect(),
+                alert,
+            }
+        })
+        .collect())
 }
 
 /// Snoozes an alert (for an hour, a day, or until the next top-up).

@@ -6,6 +6,7 @@
 //! having to remember to. No SQL here: that lives in [`crate::db`].
 
 pub mod accounts;
+pub mod channels;
 pub mod export;
 pub mod history;
 pub mod logs;

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod balance_samples;
+pub mod channels;
 pub mod cliff_events;
 pub mod log_sources;
 pub mod poll_schedule;
