@@ -3,6 +3,7 @@
 //! `CARGO_BIN_EXE_cliffwatch` is the real binary); nothing here links Tauri.
 
 mod cli_accounts;
+mod cli_channels;
 mod cli_errors;
 mod cli_export;
 mod cli_payments;

@@ -4,8 +4,12 @@
 
 use crate::support::*;
 
-const PLANTED: &str = "sk-or-v1-PLANTED-7f3e9c2a41b86d05e1aa";
+/// The planted key; tests/integration/mcp_python.rs plants it too.
+pub const PLANTED: &str = "sk-or-v1-PLANTED-7f3e9c2a41b86d05e1aa";
 const ROTATED: &str = "sk-or-v1-ROTATED-0a9d8e7c6b5a4f3e2d1cb2c4";
+/// A webhook on a loopback port nobody listens on: every test of it fails to connect.
+const CHANNEL_SECRET: &str = "http://127.0.0.1:9/hooks/PLANTEDCHANNEL-9c1e5b77d0aa";
+const CHANNEL_TOKEN: &str = "PLANTEDCHANNEL-9c1e5b77d0aa";
 
 #[test]
 fn planted_secret_never_leaks() {
@@ -140,10 +144,56 @@ fn planted_secret_never_leaks() {
         assert!(!contains(&o.stdout, ROTATED) && !contains(&o.stderr, ROTATED));
     }
 
+    // A channel's secret (a webhook URL with its token in the path) goes the same way: into
+    // the OS keychain, shown nowhere, not in an error when the receiver cannot be reached.
+    let added = run_with_stdin(
+        cmd(&[
+            "--json",
+            "channel",
+            "add",
+            "--kind",
+            "webhook",
+            "--label",
+            "hook",
+            "--secret-stdin",
+        ]),
+        &format!("{CHANNEL_SECRET}\n"),
+    );
+    let added = ok(added);
+    assert!(
+        json(&added)["secret"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("keychain"),
+        "{}",
+        stdout(&added)
+    );
+    let mut channel_outputs = vec![added];
+    for args in [
+        &["channel", "list"][..],
+        &["--json", "channel", "list"],
+        &["--json", "channel", "test", "hook"],
+        &["channel", "test", "hook"],
+        &["--json", "alerts", "--all"],
+    ] {
+        channel_outputs.push(run(cmd(args)));
+    }
+    ok(run(cmd(&["channel", "remove", "hook"])));
+    for o in &channel_outputs {
+        for needle in [CHANNEL_SECRET, CHANNEL_TOKEN] {
+            assert!(
+                !contains(&o.stdout, needle) && !contains(&o.stderr, needle),
+                "the channel's secret leaked: {}{}",
+                stdout(o),
+                stderr(o)
+            );
+        }
+    }
+
     ok(run(cmd(&["account", "remove", "planted"])));
     for f in files_under(tmp.path()) {
         let bytes = std::fs::read(&f).unwrap();
-        for key in [PLANTED, ROTATED] {
+        for key in [PLANTED, ROTATED, CHANNEL_TOKEN] {
             assert!(!contains(&bytes, key), "key found in {}", f.display());
             assert!(
                 !contains(&bytes, &key[..key.len() - 4]),

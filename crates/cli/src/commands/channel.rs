@@ -41,7 +41,7 @@ pub struct AddArgs {
     #[arg(long, value_name = "SEVERITY", default_value = "warning")]
     min_severity: String,
     /// Telegram: the chat id (a number, -100… for groups, or @channelname).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
     chat_id: Option<String>,
     /// Telegram: a self-hosted Bot API server instead of https://api.telegram.org.
     #[arg(long, value_name = "URL")]
