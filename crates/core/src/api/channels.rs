@@ -264,15 +264,19 @@ pub async fn remove(cw: &Cliffwatch, label: &str) -> Result<ChannelRow> {
     Ok(row)
 }
 
-/// Removes a channel by id (Settings).
-pub async fn remove_by_id(cw: &Cliffwatch, id: i64) -> Result<ChannelRow> {
-    let label = db::channels::list(cw.pool())
+/// The label of the channel with this id (Settings names channels by id).
+async fn label_of(cw: &Cliffwatch, id: i64) -> Result<String> {
+    db::channels::list(cw.pool())
         .await?
         .into_iter()
         .find(|c| c.id == id)
         .map(|c| c.label)
-        .ok_or_else(|| Error::InvalidInput(format!("no channel #{id}")))?;
-    remove(cw, &label).await
+        .ok_or_else(|| Error::InvalidInput(format!("no channel #{id}")))
+}
+
+/// Removes a channel by id (Settings).
+pub async fn remove_by_id(cw: &Cliffwatch, id: i64) -> Result<ChannelRow> {
+    remove(cw, &label_of(cw, id).await?).await
 }
 
 /// Sends a test message to a channel now and says whether it arrived.
@@ -294,13 +298,7 @@ pub async fn test(cw: &Cliffwatch, label: &str) -> Result<ChannelTest> {
 
 /// Tests a channel by id (Settings).
 pub async fn test_by_id(cw: &Cliffwatch, id: i64) -> Result<ChannelTest> {
-    let label = db::channels::list(cw.pool())
-        .await?
-        .into_iter()
-        .find(|c| c.id == id)
-        .map(|c| c.label)
-        .ok_or_else(|| Error::InvalidInput(format!("no channel #{id}")))?;
-    test(cw, &label).await
+    test(cw, &label_of(cw, id).await?).await
 }
 
 /// Sends what is due on every channel (the engine calls this).

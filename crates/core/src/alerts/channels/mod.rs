@@ -337,10 +337,12 @@ fn format_of(kind: ChannelKind) -> &'static dyn Format {
 pub fn check(kind: ChannelKind, secret: Option<&Secret>, options: &ChannelOptions) -> Result<()> {
     let f = format_of(kind);
     match (f.secret_is(), secret) {
-        (Some(what), None) => return Err(Error::InvalidInput(format!(
+        (Some(what), None) => {
+            return Err(Error::InvalidInput(format!(
             "a {} channel needs {what}: give it with --secret-stdin (piped in) or --secret-env VAR",
             kind.as_str()
-        ))),
+        )))
+        }
         (None, Some(_)) => {
             return Err(Error::InvalidInput(format!(
                 "a {} channel has no secret: leave out --secret-stdin and --secret-env",
@@ -578,15 +580,9 @@ fn secret_url(secret: Option<&Secret>, what: &str, plain_http_ok: bool) -> Resul
             "{what} is not a URL (it should start with https://)"
         ))
     })?;
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
     match url.scheme() {
         "https" => Ok(url),
-        "http" if loopback || plain_http_ok => Ok(url),
+        "http" if plain_http_ok || crate::urls::is_loopback(&url) => Ok(url),
         "http" => Err(Error::InvalidInput(format!(
             "{what} must use https:// (plain http is refused except on this machine)"
         ))),

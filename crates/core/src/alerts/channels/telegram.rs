@@ -60,10 +60,7 @@ fn api_base(options: &ChannelOptions) -> Result<url::Url> {
     let raw = options.api_base.as_deref().unwrap_or(API);
     let url = url::Url::parse(raw)
         .map_err(|_| Error::InvalidInput(format!("--api-base `{raw}` is not a URL")))?;
-    let loopback = url
-        .host_str()
-        .is_some_and(|h| h == "127.0.0.1" || h == "localhost" || h == "[::1]");
-    if url.scheme() == "https" || (url.scheme() == "http" && loopback) {
+    if url.scheme() == "https" || (url.scheme() == "http" && crate::urls::is_loopback(&url)) {
         Ok(url)
     } else {
         Err(Error::InvalidInput(
