@@ -48,6 +48,7 @@ pub async fn open(path: &Path) -> Result<SqlitePool> {
         .foreign_keys(true);
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
+        .after_release(|conn, _| Box::pin(async move { still_usable(conn).await }))
         .connect_with(opts)
         .await
         .map_err(|e| classify_open_error(path, e))?;
@@ -119,6 +120,18 @@ pub fn skipped_rows() -> u64 {
 /// "database is locked" at once when another connection wrote in between.
 pub async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
     Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+}
+
+/// Whether a connection going back to the pool can be used again. A write refused for space
+/// (`SQLITE_FULL`) makes SQLite roll the transaction back by itself; sqlx's own rollback then
+/// fails ("no transaction is active") and it goes on counting a transaction as open, so that
+/// connection would refuse every later `BEGIN` — after space returns, nothing would be written
+/// again. Such a connection is closed (the pool opens a fresh one). The ping first lets the
+/// rollback a dropped transaction queued run, so a normal release is not mistaken for this.
+async fn still_usable(conn: &mut sqlx::SqliteConnection) -> std::result::Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    conn.ping().await?;
+    Ok(!conn.is_in_transaction())
 }
 
 /// An in-memory database with the full schema, for tests.
@@ -256,6 +269,55 @@ fn classify_open_error(path: &Path, e: sqlx::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A write refused for space (here a page limit on one connection; in life a full disk)
+    /// makes SQLite roll back by itself, and sqlx then still counts the transaction as open:
+    /// that connection refused every later `BEGIN` ("non-zero transaction depth"), so a watch
+    /// never wrote again after space returned. The pool closes such a connection instead.
+    #[tokio::test]
+    async fn a_write_refused_for_space_does_not_poison_a_connection() {
+        use sqlx::Connection;
+        let tmp = tempfile::tempdir().unwrap();
+        let pool = open(&tmp.path().join("c.db")).await.unwrap();
+        sqlx::query("CREATE TABLE filler (b BLOB)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        for _ in 0..8 {
+            let mut conn = pool.acquire().await.unwrap();
+            let (pages,): (i64,) = sqlx::query_as("PRAGMA page_count")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.unwrap();
+            let full = sqlx::query("INSERT INTO filler VALUES (zeroblob(1000000))")
+                .execute(&mut *tx)
+                .await
+                .unwrap_err();
+            assert!(full.to_string().contains("full"), "{full}");
+            drop(tx);
+        }
+        // Every connection the pool hands out can write again.
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            let mut conn = pool.acquire().await.unwrap();
+            sqlx::query("PRAGMA max_page_count = 1000000")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.unwrap();
+            sqlx::query("INSERT INTO filler VALUES (x'00')")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            held.push(conn);
+        }
+    }
 
     #[tokio::test]
     async fn creates_and_reopens_a_database() {
