@@ -22,6 +22,13 @@ fn main() {
             "remove_log_source",
             "get_settings",
             "save_settings",
+            "get_read_api",
+            "list_channel_kinds",
+            "list_channels",
+            "add_channel",
+            "test_channel",
+            "remove_channel",
+            "export_to",
         ]),
     ))
     .expect("tauri-build failed");

@@ -146,6 +146,9 @@ pub fn run() {
         // Used from Rust only (top-up pages, https checked first); the webview has no opener
         // permission.
         .plugin(tauri_plugin_opener::init())
+        // The Export buttons' save dialog (`dialog:allow-save` only): the webview learns the
+        // chosen path and hands it to `export_to`; it reads and writes no file itself.
+        .plugin(tauri_plugin_dialog::init())
         .setup(move |app| setup(app, &opts))
         .invoke_handler(commands::handler())
         .build(tauri::generate_context!())

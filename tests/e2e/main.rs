@@ -6,6 +6,7 @@
 
 mod driver;
 mod loopback;
+mod receiver;
 mod seed;
 mod tray;
 
@@ -438,5 +439,140 @@ async fn logs_preview_detection_and_settings_theme() {
         "the theme applies at once"
     );
     session.screenshot("settings-dark").await;
+    session.close().await;
+}
+
+/// `GET /metrics` on 127.0.0.1:`port`, as Prometheus would ask: the whole answer, or why none.
+fn get_metrics(port: u16) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut sock = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    write!(
+        sock,
+        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut out = String::new();
+    sock.read_to_string(&mut out)?;
+    Ok(out)
+}
+
+#[tokio::test]
+async fn settings_adds_a_webhook_channel_tests_it_and_switches_the_read_api_on() {
+    let Some(session) = Session::start(4670).await else {
+        return;
+    };
+    let hook = receiver::Receiver::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let session = session.with_data_dir(tmp.path()).await;
+    session.wait_for(Locator::Id("empty-state")).await;
+    session.click(Locator::Id("nav-settings")).await;
+
+    // A webhook channel: the URL is the secret (it goes to the keychain, only its last four
+    // characters come back).
+    let url = format!("http://127.0.0.1:{}/hook/e2e-secret-path-b3f9", hook.port);
+    session
+        .type_into(Locator::Id("channel-label"), "ops-hook")
+        .await;
+    session.type_into(Locator::Id("channel-secret"), &url).await;
+    session.click(Locator::Id("channel-add")).await;
+    let row = session
+        .wait_text(Locator::Css("tr[data-channel='ops-hook']"), "b3f9")
+        .await;
+    assert!(
+        row.contains("keychain"),
+        "the list says where the secret lives: {row}"
+    );
+    assert!(row.contains("nothing sent yet"), "no delivery yet: {row}");
+    let page = session.client.source().await.expect("page source");
+    assert!(
+        !page.contains("e2e-secret-path"),
+        "the secret is not left in the page (the form is cleared, the list shows a hint)"
+    );
+
+    session
+        .click(Locator::Css("tr[data-channel='ops-hook'] .channel-test"))
+        .await;
+    session
+        .wait_text(
+            Locator::Css("tr[data-channel='ops-hook'] .channel-result"),
+            "delivered",
+        )
+        .await;
+    let got = hook.requests();
+    assert_eq!(got.len(), 1, "one test message: {got:?}");
+    assert_eq!(
+        got[0].request_line, "POST /hook/e2e-secret-path-b3f9 HTTP/1.1",
+        "POSTed to the URL as given"
+    );
+    assert!(
+        got[0]
+            .headers
+            .iter()
+            .any(|(k, v)| k == "x-cliffwatch-event" && v == "test"),
+        "marked as a test: {:?}",
+        got[0].headers
+    );
+    let body: serde_json::Value =
+        serde_json::from_slice(&got[0].body).expect("the webhook gets JSON");
+    assert_eq!(body["test"], true, "{body}");
+    assert_eq!(body["version"], 1, "the message format's version: {body}");
+    session
+        .client
+        .execute(
+            "document.getElementById('channels-section').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    session.screenshot("settings-channels").await;
+
+    // The read API switch: on at a free loopback port, saved, and /metrics answers there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    assert!(get_metrics(port).is_err(), "nothing listens there yet");
+    session.click(Locator::Id("listen-on")).await;
+    session
+        .type_into(Locator::Id("listen-address"), &format!("127.0.0.1:{port}"))
+        .await;
+    session.click(Locator::Id("settings-save")).await;
+    session
+        .wait_text(Locator::Id("settings-saved"), "Saved")
+        .await;
+    session
+        .wait_text(
+            Locator::Id("listen-status"),
+            &format!("127.0.0.1:{port}/metrics"),
+        )
+        .await;
+    let mut answer = Err(std::io::Error::other("not asked yet"));
+    for _ in 0..50 {
+        answer = get_metrics(port);
+        if answer.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let answer = answer.expect("/metrics answers once the switch is saved");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("application/openmetrics-text") && answer.contains("# EOF"),
+        "OpenMetrics text: {answer}"
+    );
+    // Off again: the port refuses.
+    session.click(Locator::Id("listen-on")).await;
+    session.wait_gone(Locator::Id("listen-address")).await;
+    session.click(Locator::Id("settings-save")).await;
+    let mut refused = false;
+    for _ in 0..50 {
+        if get_metrics(port).is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(refused, "the listener stops when the switch is saved off");
     session.close().await;
 }

@@ -41,3 +41,47 @@ fn settings_are_read_and_set_one_key_at_a_time() {
     assert_eq!(s["poll_interval_s"], 900, "a refused set changed nothing");
     assert_eq!(s["rules"]["runway_warning_hours"], 96.0);
 }
+
+/// `settings set listen`: the read API becomes a setting the engine (of `watch` and the app)
+/// obeys; loopback only, since a token stays a command-line-only `--token-env` feature.
+#[test]
+fn the_read_api_address_is_a_loopback_setting() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut get = cliffwatch(tmp.path());
+    get.args(["settings", "--json"]);
+    assert_eq!(
+        json(&ok(run(get)))["listen"],
+        serde_json::Value::Null,
+        "off by default"
+    );
+    let mut set = cliffwatch(tmp.path());
+    set.args(["--json", "settings", "set", "listen", "127.0.0.1:9402"]);
+    assert_eq!(json(&ok(run(set)))["listen"], "127.0.0.1:9402");
+    let mut text = cliffwatch(tmp.path());
+    text.arg("settings");
+    let shown = stdout(&ok(run(text)));
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.starts_with("listen") && l.contains("127.0.0.1:9402")),
+        "the table shows the address: {shown}"
+    );
+    for (value, says) in [
+        ("0.0.0.0:9402", "loopback"),
+        ("192.168.1.5:9402", "--token-env"),
+        ("localhost", "port"),
+        ("127.0.0.1:0", "fixed port"),
+    ] {
+        let mut bad = cliffwatch(tmp.path());
+        bad.args(["settings", "set", "listen", value]);
+        let err = fails(&run(bad));
+        assert!(err.contains(says), "{value} is refused and says why: {err}");
+    }
+    let mut off = cliffwatch(tmp.path());
+    off.args(["--json", "settings", "set", "listen", "off"]);
+    assert_eq!(
+        json(&ok(run(off)))["listen"],
+        serde_json::Value::Null,
+        "off again"
+    );
+}

@@ -3,9 +3,11 @@
 //! close`. It remembers every balance it sent, so a test can check that each stored reading is
 //! one the provider really gave.
 //!
-//! Two accounts point at it through their base URL's path: `/ok/user/balance` answers 200 with
+//! Accounts point at it through their base URL's path: `/ok/user/balance` answers 200 with
 //! a balance that falls by 0.25 USD per request (each answer a different number, so a reading
-//! stored twice shows up as a duplicate), `/dry/user/balance` answers DeepSeek's 402.
+//! stored twice shows up as a duplicate), `/dry/user/balance` answers DeepSeek's 402, and
+//! `/empty/user/balance` answers 200 with nothing left (0.00 USD; the request itself succeeds,
+//! as a provider that reports a spent balance without refusing the balance check does).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -20,6 +22,8 @@ pub struct Served {
     pub balances: Vec<f64>,
     /// How many 402s `/dry` sent.
     pub dry: usize,
+    /// How many zero balances `/empty` sent.
+    pub empty: usize,
 }
 
 #[derive(Debug)]
@@ -65,6 +69,11 @@ impl Provider {
         format!("http://127.0.0.1:{}/dry", self.port)
     }
 
+    /// The base URL of the account whose balance reads zero.
+    pub fn empty_url(&self) -> String {
+        format!("http://127.0.0.1:{}/empty", self.port)
+    }
+
     pub fn served(&self) -> Served {
         self.served.lock().unwrap().clone()
     }
@@ -103,6 +112,13 @@ fn answer(mut conn: TcpStream, served: &Mutex<Served>) {
                 format!(
                     r#"{{"is_available":true,"balance_infos":[{{"currency":"USD","total_balance":"{total:.2}","granted_balance":"0.00","topped_up_balance":"{total:.2}"}}]}}"#
                 ),
+            )
+        }
+        "/empty/user/balance" => {
+            served.lock().unwrap().empty += 1;
+            (
+                "200 OK",
+                r#"{"is_available":true,"balance_infos":[{"currency":"USD","total_balance":"0.00","granted_balance":"0.00","topped_up_balance":"0.00"}]}"#.to_owned(),
             )
         }
         "/dry/user/balance" => {

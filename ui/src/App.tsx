@@ -104,6 +104,7 @@ export function App() {
           {route.view === "settings" && settings && (
             <SettingsView
               initial={settings}
+              version={version}
               onSaved={(s) => {
                 setSettings(s);
                 applyTheme(s.theme);

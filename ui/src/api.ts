@@ -17,6 +17,13 @@ import type { LogSource } from "./bindings/LogSource";
 import type { Settings } from "./bindings/Settings";
 import type { PollResult } from "./bindings/PollResult";
 import type { AccountEdit } from "./bindings/AccountEdit";
+import type { ChannelForm } from "./bindings/ChannelForm";
+import type { ChannelKindInfo } from "./bindings/ChannelKindInfo";
+import type { ChannelRow } from "./bindings/ChannelRow";
+import type { ChannelTest } from "./bindings/ChannelTest";
+import type { ReadApiStatus } from "./bindings/ReadApiStatus";
+import type { Dataset } from "./bindings/Dataset";
+import type { ExportFormat } from "./bindings/ExportFormat";
 
 export class ApiError extends Error {
   constructor(
@@ -59,6 +66,16 @@ export const api = {
   removeLogSource: (id: number) => call<void>("remove_log_source", { id }),
   settings: () => call<Settings>("get_settings"),
   saveSettings: (settings: Settings) => call<Settings>("save_settings", { settings }),
+  readApi: () => call<ReadApiStatus>("get_read_api"),
+  channelKinds: () => call<ChannelKindInfo[]>("list_channel_kinds"),
+  channels: () => call<ChannelRow[]>("list_channels"),
+  /** The form's secret goes to core once, here, and on to the keychain; it never comes back. */
+  addChannel: (form: ChannelForm) => call<ChannelRow>("add_channel", { form }),
+  testChannel: (id: number) => call<ChannelTest>("test_channel", { id }),
+  removeChannel: (id: number) => call<ChannelRow>("remove_channel", { id }),
+  /** Core writes the export to `path` (chosen in the save dialog); resolves to the rows written. */
+  exportTo: (dataset: Dataset, format: ExportFormat, path: string, account: number | null = null, since: string | null = null) =>
+    call<number>("export_to", { dataset, format, path, account, since }),
 };
 
 /** A provider's options as typed into a form: empty fields left out, a custom spec parsed as

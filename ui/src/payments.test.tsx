@@ -2,7 +2,14 @@ import { render } from "preact";
 import { act } from "preact/test-utils";
 
 // The API module is replaced: the views get core's answers from the test, none reaches Tauri.
-const api = vi.hoisted(() => ({ events: vi.fn(), account: vi.fn(), saveSettings: vi.fn() }));
+const api = vi.hoisted(() => ({
+  events: vi.fn(),
+  account: vi.fn(),
+  saveSettings: vi.fn(),
+  readApi: vi.fn(() => Promise.resolve({ state: "off", address: null, from_command_line: false, message: null })),
+  channelKinds: vi.fn(() => Promise.resolve([])),
+  channels: vi.fn(() => Promise.resolve([])),
+}));
 vi.mock("./api", async (importOriginal) => ({ ...(await importOriginal<typeof import("./api")>()), api }));
 vi.mock("./charts", () => ({ Sparkline: () => null, HistoryChart: () => null }));
 
@@ -114,7 +121,7 @@ describe("the unpaid-challenges setting", () => {
 
   it("saves what was typed, and null once emptied", async () => {
     api.saveSettings.mockImplementation((s) => Promise.resolve(s));
-    const initial = { poll_interval_s: 300, rules: defaultRules(), quiet_hours: null, notifications: true, theme: "system" as const };
+    const initial = { poll_interval_s: 300, rules: defaultRules(), quiet_hours: null, notifications: true, theme: "system" as const, listen: null };
     const host = mount(<SettingsView initial={initial} onSaved={() => {}} />);
     const input = host.querySelector<HTMLInputElement>("#unpaid-challenges")!;
     expect(input.value).toBe(""); // off by default

@@ -137,6 +137,9 @@ pub enum Command {
         #[command(subcommand)]
         cmd: Option<commands::settings::SettingsCmd>,
     },
+    /// Serve the Model Context Protocol on stdio, so an agent can ask before it spends:
+    /// list_accounts, get_runway, recent_402s, can_afford (read-only; keys are never shown).
+    Mcp,
     /// Token usage and cost from agent logs (Claude Code, Codex), per day and model.
     Usage {
         /// Only usage at or after this time (RFC 3339, a date, or an age such as 24h or 7d).
@@ -186,6 +189,7 @@ async fn run(cli: Cli) -> cliffwatch_core::Result<()> {
             limit,
         } => commands::events::run(&ctx, since, account, outcome, limit).await,
         Command::Usage { since } => commands::usage::run(&ctx, since).await,
+        Command::Mcp => commands::mcp::run(&ctx).await,
         Command::Poll { force, .. } => commands::poll::once(&ctx, force).await,
         Command::Watch {
             no_desktop,

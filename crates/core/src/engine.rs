@@ -6,18 +6,19 @@
 //! scanned, and the same alert rules run. Either way it reports through an [`EngineSink`], and
 //! stops when its handle is dropped.
 //!
-//! The engine reads its own settings (poll interval, notifications on or off) from the store
-//! and re-reads them when a save is announced ([`Change::Settings`]): no host translates
-//! settings into engine parameters, and no restart is needed. Whatever the front door announces
-//! reaches the hosts as [`EngineEvent::Changed`].
+//! The engine reads its own settings (poll interval, notifications on or off, the read API's
+//! address) from the store and re-reads them when a save is announced ([`Change::Settings`]):
+//! no host translates settings into engine parameters, and no restart is needed. Whatever the
+//! front door announces reaches the hosts as [`EngineEvent::Changed`].
 
 use crate::alerts::{self, Delivery, Notifier};
-use crate::api::settings::{self as stored_settings, scheduler_config};
+use crate::api::settings::{self as stored_settings, listen_config, scheduler_config};
 use crate::clock::Clock;
 use crate::db::alerts::Alert;
 use crate::demo::{Demo, TICK_DEMO};
 use crate::events::Change;
 use crate::http::{Http, HttpConfig};
+use crate::listen::{self, ReadApiState, ReadApiStatus};
 use crate::logs::{self, Watcher, WatcherEvent};
 use crate::model::{AccountId, ErrorDto};
 use crate::poll::{self, PollResult, Scheduler};
@@ -54,6 +55,103 @@ fn start_channels(cw: Cliffwatch, sink: EngineSink) -> Option<AbortOnDrop> {
             }
         }
     })))
+}
+
+/// Who decides where the read API (`/metrics`, `/v1/…`) is served.
+#[derive(Debug)]
+pub enum ReadApi {
+    /// The `listen` setting: started, stopped and moved as it is saved.
+    FromSettings,
+    /// A listener the host started (`cliffwatch watch --listen ADDR`, perhaps with a token): it
+    /// wins over the setting for this run, so nothing binds twice, and stops with the engine.
+    Given(listen::Listener),
+}
+
+/// The engine's read API: follows the setting (or keeps the host's listener), and records on
+/// the handle what it serves for Settings to show.
+#[derive(Debug)]
+struct ReadApiServer {
+    cw: Cliffwatch,
+    /// The host's listener: the setting is not followed.
+    fixed: bool,
+    running: Option<(std::net::SocketAddr, AbortOnDrop)>,
+}
+
+impl ReadApiServer {
+    fn new(cw: &Cliffwatch, read_api: ReadApi) -> Self {
+        let (fixed, running) = match read_api {
+            ReadApi::FromSettings => (false, None),
+            ReadApi::Given(l) => {
+                cw.set_read_api_status(ReadApiStatus {
+                    state: ReadApiState::Serving,
+                    address: Some(l.addr.to_string()),
+                    from_command_line: true,
+                    message: None,
+                });
+                (true, Some((l.addr, AbortOnDrop(l.task))))
+            }
+        };
+        ReadApiServer {
+            cw: cw.clone(),
+            fixed,
+            running,
+        }
+    }
+
+    /// Serves where the settings say: starts, stops, or moves to a changed address. A bind
+    /// failure is reported and recorded, and stops nothing else; it is tried again at the next
+    /// settings change. `None` (the settings could not be read) keeps what runs.
+    async fn follow(&mut self, settings: Option<&stored_settings::Settings>, sink: &EngineSink) {
+        let Some(settings) = settings else { return };
+        if self.fixed {
+            return;
+        }
+        let want = listen_config(settings);
+        let want_addr = want.as_ref().map(|c| c.addr);
+        if self.running.as_ref().map(|(a, _)| *a) == want_addr && want_addr.is_some() {
+            return;
+        }
+        self.stop_running().await;
+        let Some(config) = want else {
+            self.cw.set_read_api_status(ReadApiStatus::default());
+            return;
+        };
+        let addr = config.addr;
+        match listen::start(self.cw.clone(), config).await {
+            Ok(l) => {
+                self.cw.set_read_api_status(ReadApiStatus {
+                    state: ReadApiState::Serving,
+                    address: Some(l.addr.to_string()),
+                    from_command_line: false,
+                    message: None,
+                });
+                self.running = Some((l.addr, AbortOnDrop(l.task)));
+            }
+            Err(e) => {
+                self.cw.set_read_api_status(ReadApiStatus {
+                    state: ReadApiState::Failed,
+                    address: Some(addr.to_string()),
+                    from_command_line: false,
+                    message: Some(e.to_string()),
+                });
+                sink(EngineEvent::Failed(ErrorDto::from(&e)));
+            }
+        }
+        sink(EngineEvent::Changed);
+    }
+
+    /// Stops the listener and waits until its socket is closed (so the port is free again).
+    async fn stop_running(&mut self) {
+        if let Some((_, mut task)) = self.running.take() {
+            task.0.abort();
+            let _ = (&mut task.0).await;
+        }
+    }
+
+    async fn stop(mut self) {
+        self.stop_running().await;
+        self.cw.set_read_api_status(ReadApiStatus::default());
+    }
 }
 
 /// A task that ends with its handle.
@@ -117,12 +215,24 @@ impl std::fmt::Debug for Cmd {
 }
 
 impl Engine {
-    /// Starts the engine inside the current tokio runtime.
+    /// Starts the engine inside the current tokio runtime; it serves the read API where the
+    /// settings say.
     pub fn start(
         cw: Cliffwatch,
         mode: Mode,
         notifier: Arc<dyn Notifier>,
         sink: EngineSink,
+    ) -> Result<Self> {
+        Self::start_with(cw, mode, notifier, sink, ReadApi::FromSettings)
+    }
+
+    /// [`Engine::start`], with the read API decided by the host (`watch --listen`).
+    pub fn start_with(
+        cw: Cliffwatch,
+        mode: Mode,
+        notifier: Arc<dyn Notifier>,
+        sink: EngineSink,
+        read_api: ReadApi,
     ) -> Result<Self> {
         let (tx, rx) = mpsc::channel(16);
         // Subscribed before the task runs, so nothing announced after `start` returns is missed.
@@ -132,9 +242,13 @@ impl Engine {
                 let http = Http::new(HttpConfig::default()).map_err(|e| {
                     crate::Error::InvalidInput(format!("cannot start the HTTP client: {e}"))
                 })?;
-                tokio::spawn(live(cw, http, notifier, sink, rx, changes))
+                let read_api = ReadApiServer::new(&cw, read_api);
+                tokio::spawn(live(cw, http, notifier, sink, rx, changes, read_api))
             }
-            Mode::Demo(demo) => tokio::spawn(demo_loop(*demo, notifier, sink, rx, changes)),
+            Mode::Demo(demo) => {
+                let read_api = ReadApiServer::new(&demo.cliffwatch, read_api);
+                tokio::spawn(demo_loop(*demo, notifier, sink, rx, changes, read_api))
+            }
         };
         Ok(Engine {
             commands: tx,
@@ -277,8 +391,10 @@ async fn live(
     sink: EngineSink,
     mut rx: mpsc::Receiver<Cmd>,
     mut changes: broadcast::Receiver<Change>,
+    mut read_api: ReadApiServer,
 ) {
     let (mut policy, settings) = Policy::read(&cw, &sink).await;
+    read_api.follow(settings.as_ref(), &sink).await;
     let config = settings.as_ref().map(scheduler_config).unwrap_or_default();
     let scheduler = Scheduler::start(cw.clone(), http, config);
     let mut polled = scheduler.subscribe();
@@ -306,6 +422,7 @@ async fn live(
                     if matches!(change, None | Some(Change::Settings)) {
                         if let Some(s) = policy.reread(&cw, &sink).await {
                             scheduler.configure(scheduler_config(&s)).await;
+                            read_api.follow(Some(&s), &sink).await;
                         }
                     }
                     if matches!(change, None | Some(Change::LogSources)) {
@@ -342,6 +459,7 @@ async fn live(
     if let Some(w) = watcher {
         w.stop().await;
     }
+    read_api.stop().await;
 }
 
 /// One demo step: move the clock, let the LLM client log its requests, poll, scan.
@@ -369,9 +487,11 @@ async fn demo_loop(
     sink: EngineSink,
     mut rx: mpsc::Receiver<Cmd>,
     mut changes: broadcast::Receiver<Change>,
+    mut read_api: ReadApiServer,
 ) {
     let cw = demo.cliffwatch.clone();
-    let (mut policy, _) = Policy::read(&cw, &sink).await;
+    let (mut policy, settings) = Policy::read(&cw, &sink).await;
+    read_api.follow(settings.as_ref(), &sink).await;
     // Play the history back at full speed, quietly: forecasts need days of readings to stand on.
     let quiet: EngineSink = Arc::new(|_| {});
     while demo.clock.now() < demo.live_from {
@@ -399,7 +519,8 @@ async fn demo_loop(
             r = changes.recv(), if listening => match heard(r) {
                 Some(change) => {
                     if matches!(change, None | Some(Change::Settings)) {
-                        policy.reread(&cw, &sink).await;
+                        let s = policy.reread(&cw, &sink).await;
+                        read_api.follow(s.as_ref(), &sink).await;
                     }
                     sink(EngineEvent::Changed);
                 }
@@ -419,6 +540,7 @@ async fn demo_loop(
             }
         }
     }
+    read_api.stop().await;
 }
 
 #[cfg(test)]
@@ -612,6 +734,187 @@ mod tests {
             "polled again at once under the new 10-min interval, not after the old hour: {wait} s"
         );
         engine.stop().await;
+    }
+
+    /// A loopback port free right now (bound, read, released).
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    /// `GET /metrics` on 127.0.0.1:`port`: the status line and body, or why no answer came.
+    async fn get_metrics(port: u16) -> std::io::Result<String> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut sock = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        sock.write_all(
+            format!("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await?;
+        let mut out = String::new();
+        sock.read_to_string(&mut out).await?;
+        Ok(out)
+    }
+
+    /// The read API is a setting the engine obeys: on, it serves `/metrics`; moved, it serves
+    /// at the new address and no longer at the old; off, the port refuses; a port taken by
+    /// someone else is reported as a failure and stops nothing.
+    #[tokio::test]
+    async fn the_engine_starts_moves_and_stops_the_read_api_as_the_setting_changes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let live = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let demo = crate::demo::setup(tmp.path(), live).await.unwrap();
+        let cw = demo.cliffwatch.clone();
+        let set = |v: String| {
+            let cw = cw.clone();
+            async move { crate::api::settings::set(&cw, "listen", &v).await.unwrap() }
+        };
+        let first = free_port();
+        set(format!("127.0.0.1:{first}")).await;
+        let failures = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let seen = failures.clone();
+        let sink: EngineSink = Arc::new(move |e| {
+            if let EngineEvent::Failed(err) = e {
+                seen.lock().unwrap().push(err.message);
+            }
+        });
+        let engine = Engine::start(
+            cw.clone(),
+            Mode::Live,
+            Arc::new(MemoryNotifier::default()),
+            sink,
+        )
+        .unwrap();
+        let answer = until("/metrics at start", async || get_metrics(first).await.ok()).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 200") && answer.contains("cliffwatch_balance_remaining"),
+            "the setting on at start: the engine serves /metrics: {answer}"
+        );
+        let status = crate::api::settings::read_api(&cw);
+        assert_eq!(status.state, ReadApiState::Serving);
+        assert_eq!(status.address, Some(format!("127.0.0.1:{first}")));
+
+        let second = free_port();
+        set(format!("127.0.0.1:{second}")).await;
+        until("/metrics at the new address", async || {
+            get_metrics(second).await.ok()
+        })
+        .await;
+        until("the old address to refuse", async || {
+            get_metrics(first)
+                .await
+                .err()
+                .filter(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
+        })
+        .await;
+
+        set("off".into()).await;
+        // While the listener shuts down a connection may still be taken and then reset; once
+        // it is down, nothing listens there any more.
+        until("the port to refuse connections", async || {
+            get_metrics(second)
+                .await
+                .err()
+                .filter(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
+        })
+        .await;
+        until("Settings to show it off", async || {
+            (crate::api::settings::read_api(&cw).state == ReadApiState::Off).then_some(())
+        })
+        .await;
+
+        // Someone else holds the port: a failure is reported and recorded; the engine goes on.
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        set(format!("127.0.0.1:{port}")).await;
+        let status = until("the bind failure", async || {
+            let s = crate::api::settings::read_api(&cw);
+            (s.state == ReadApiState::Failed).then_some(s)
+        })
+        .await;
+        assert!(
+            status
+                .message
+                .as_deref()
+                .unwrap_or("")
+                .contains("cannot listen"),
+            "{status:?}"
+        );
+        assert!(
+            failures
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|m| m.contains(&format!("127.0.0.1:{port}"))),
+            "reported as a failure naming the address"
+        );
+        drop(taken);
+        set(format!("127.0.0.1:{first}")).await;
+        until("serving again after the failure", async || {
+            get_metrics(first).await.ok()
+        })
+        .await;
+        engine.stop().await;
+        assert!(
+            get_metrics(first).await.is_err(),
+            "the listener stops with the engine"
+        );
+        until("Settings to show it off", async || {
+            (crate::api::settings::read_api(&cw).state == ReadApiState::Off).then_some(())
+        })
+        .await;
+    }
+
+    /// `watch --listen` hands its own listener over: it wins over the setting (nothing binds
+    /// the setting's address) and stops with the engine.
+    #[tokio::test]
+    async fn a_listener_from_the_host_wins_over_the_setting() {
+        let tmp = tempfile::tempdir().unwrap();
+        let live = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let demo = crate::demo::setup(tmp.path(), live).await.unwrap();
+        let cw = demo.cliffwatch.clone();
+        let from_setting = free_port();
+        crate::api::settings::set(&cw, "listen", &format!("127.0.0.1:{from_setting}"))
+            .await
+            .unwrap();
+        let given = listen::start(
+            cw.clone(),
+            listen::ListenConfig {
+                addr: "127.0.0.1:0".parse().unwrap(),
+                token: None,
+            },
+        )
+        .await
+        .unwrap();
+        let port = given.addr.port();
+        let engine = Engine::start_with(
+            cw.clone(),
+            Mode::Live,
+            Arc::new(MemoryNotifier::default()),
+            Arc::new(|_| {}),
+            ReadApi::Given(given),
+        )
+        .unwrap();
+        until("/metrics on the host's listener", async || {
+            get_metrics(port).await.ok()
+        })
+        .await;
+        let status = crate::api::settings::read_api(&cw);
+        assert!(status.from_command_line, "{status:?}");
+        // A save reaches the engine, which still leaves the setting's address alone.
+        crate::api::settings::set(&cw, "theme", "dark")
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(
+            get_metrics(from_setting).await.is_err(),
+            "the setting's address is not bound while the command line's listener runs"
+        );
+        engine.stop().await;
+        assert!(get_metrics(port).await.is_err(), "stopped with the engine");
     }
 
     #[test]

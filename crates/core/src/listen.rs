@@ -17,14 +17,39 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::time::Duration;
+use ts_rs::TS;
 
 /// The longest an answer may take before the client gets a 503.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most a request may send (headers aside): nothing is read from a body.
 pub const MAX_REQUEST_BODY: usize = 1024;
+
+/// Whether the read API is up, as Settings shows it under the switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ReadApiState {
+    #[default]
+    Off,
+    Serving,
+    /// The address could not be bound (in use, not this machine's): `message` says why.
+    Failed,
+}
+
+/// What the running engine serves, kept on the [`Cliffwatch`] handle for the hosts to read.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, TS)]
+#[ts(export)]
+pub struct ReadApiStatus {
+    pub state: ReadApiState,
+    /// The address asked for, or bound when serving.
+    pub address: Option<String>,
+    /// `cliffwatch watch --listen` serves it for this run; the setting waits.
+    pub from_command_line: bool,
+    pub message: Option<String>,
+}
 
 /// What the listener needs.
 #[derive(Debug, Clone)]

@@ -29,6 +29,8 @@ pub struct Cliffwatch {
     clock: Arc<dyn Clock>,
     forecasts: Arc<ForecastCache>,
     changes: broadcast::Sender<Change>,
+    /// What the engine's read API is doing (the engine writes, hosts read).
+    read_api: Arc<std::sync::Mutex<crate::listen::ReadApiStatus>>,
 }
 
 impl Cliffwatch {
@@ -47,6 +49,7 @@ impl Cliffwatch {
             clock,
             forecasts: Arc::default(),
             changes: broadcast::channel(CHANGES_BACKLOG).0,
+            read_api: Arc::default(),
         })
     }
 
@@ -71,6 +74,18 @@ impl Cliffwatch {
     /// happened. Nobody listening is fine: a one-shot CLI command has no engine.
     pub fn announce(&self, change: Change) {
         let _ = self.changes.send(change);
+    }
+
+    /// Whether the running engine serves the read API, and where.
+    pub fn read_api_status(&self) -> crate::listen::ReadApiStatus {
+        self.read_api
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn set_read_api_status(&self, status: crate::listen::ReadApiStatus) {
+        *self.read_api.lock().unwrap_or_else(|e| e.into_inner()) = status;
     }
 
     /// Hears every [`Cliffwatch::announce`] from now on.

@@ -6,6 +6,8 @@
 //! `allow-<command>` in `capabilities/main.json`; [`handler`] is the one list `lib.rs` installs.
 
 mod accounts;
+mod channels;
+mod export;
 mod history;
 mod logs;
 mod overview;
@@ -33,5 +35,12 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         logs::remove_log_source,
         settings::get_settings,
         settings::save_settings,
+        settings::get_read_api,
+        channels::list_channel_kinds,
+        channels::list_channels,
+        channels::add_channel,
+        channels::test_channel,
+        channels::remove_channel,
+        export::export_to,
     ]
 }

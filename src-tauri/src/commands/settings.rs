@@ -1,9 +1,10 @@
-//! Settings: poll interval, alert rules, quiet hours, notifications, theme. The engine hears
-//! the save and re-reads what concerns it; nothing is restarted here.
+//! Settings: poll interval, alert rules, quiet hours, notifications, theme, the read API. The
+//! engine hears the save and re-reads what concerns it; nothing is restarted here.
 
 use crate::error::CommandResult;
 use crate::AppState;
 use cliffwatch_core::api::settings::{self, Settings};
+use cliffwatch_core::listen::ReadApiStatus;
 use tauri::State;
 
 #[tauri::command]
@@ -17,4 +18,10 @@ pub async fn save_settings(
     settings: Settings,
 ) -> CommandResult<Settings> {
     Ok(settings::save(state.cliffwatch()?, &settings).await?)
+}
+
+/// Whether the engine serves the read API now (under the Settings switch).
+#[tauri::command]
+pub fn get_read_api(state: State<'_, AppState>) -> CommandResult<ReadApiStatus> {
+    Ok(settings::read_api(state.cliffwatch()?))
 }

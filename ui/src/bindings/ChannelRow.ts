@@ -7,7 +7,7 @@ import type { Severity } from "./Severity";
 /**
  * A channel as listed: never its secret.
  */
-export type ChannelRow = { id: bigint, kind: ChannelKind, label: string, 
+export type ChannelRow = { id: number, kind: ChannelKind, label: string, 
 /**
  * "keychain …b3f9", "env $SLACK_HOOK", "none".
  */

@@ -9,7 +9,7 @@ export type DeliveryRow = { alert_id: AlertId, channel: string, kind: ChannelKin
 /**
  * `pending` (queued or waiting to retry), `delivered` or `failed` (given up).
  */
-state: string, attempts: bigint, next_attempt_at: string | null, delivered_at: string | null, 
+state: string, attempts: number, next_attempt_at: string | null, delivered_at: string | null, 
 /**
  * Why the last attempt failed (redacted).
  */

@@ -10,4 +10,9 @@ export type Settings = {
 /**
  * Seconds between balance polls for accounts without their own interval.
  */
-poll_interval_s: number, rules: AlertRules, quiet_hours: QuietHours | null, notifications: boolean, theme: Theme, };
+poll_interval_s: number, rules: AlertRules, quiet_hours: QuietHours | null, notifications: boolean, theme: Theme, 
+/**
+ * Where the engine serves the local read API (`/metrics`, `/v1/…`): a loopback socket
+ * address such as `127.0.0.1:9402`, or null for off.
+ */
+listen: string | null, };

@@ -11,6 +11,7 @@ import type { PollResult } from "../bindings/PollResult";
 import { useCoreNow, useLoad } from "../hooks";
 import { severityTone } from "../severity";
 import { ErrorBanner, Modal, OutcomeChip, PaymentLinkButton, PollOutcome, Runway, StateChip } from "../ui";
+import { ExportButton } from "../export";
 
 /** One account; `version` is App's data version: it moves on a change event or an action
  * (not on the minute tick, which only re-renders "last reading 3 min ago"). */
@@ -106,7 +107,10 @@ function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
         </div>
       </section>
       <section class="panel">
-        <h3>Balance and forecast</h3>
+        <div class="panel-head">
+          <h3>Balance and forecast</h3>
+          <ExportButton dataset="balances" label="Export history…" account={a.id} accountLabel={a.label} />
+        </div>
         <HistoryChart history={d.history} band={d.band} topUps={d.top_ups} events={d.events} unit={unit} />
         <p class="muted small">{f.message}</p>
       </section>
@@ -198,7 +202,10 @@ export function ErrorBody({ e }: { e: EventRow }) {
 export function PayPerCall({ rows }: { rows: SpendRow[] }) {
   return (
     <section class="panel" id="pay-per-call">
-      <h3>Pay-per-call spend (30 days)</h3>
+      <div class="panel-head">
+        <h3>Pay-per-call spend (30 days)</h3>
+        <ExportButton dataset="usage" label="Export usage…" />
+      </div>
       <table class="spend">
         <thead>
           <tr>

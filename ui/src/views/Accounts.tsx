@@ -7,6 +7,7 @@ import { formatAgo, formatAmount, formatHours, formatRate, formatTime } from "..
 import { useCoreNow } from "../hooks";
 import { severityTone } from "../severity";
 import { Runway, StateChip } from "../ui";
+import { ExportButton } from "../export";
 
 export function AccountsView({ data, onOpen, onAdd }: { data: Dashboard; onOpen: (id: number) => void; onAdd: () => void }) {
   // Core's time of the dashboard, aged by the window's minute tick (no re-fetch for that).
@@ -16,6 +17,13 @@ export function AccountsView({ data, onOpen, onAdd }: { data: Dashboard; onOpen:
     <>
       <Summary data={data} onOpen={onOpen} />
       <AccountsTable rows={data.accounts} now={now} onOpen={onOpen} />
+      <div class="exports muted small" id="exports">
+        Export
+        <ExportButton dataset="balances" label="balances…" />
+        <ExportButton dataset="alerts" label="alerts…" />
+        <ExportButton dataset="usage" label="usage…" />
+        <span>as CSV (a balances file reads back through <code>cliffwatch import balances</code>) or JSON</span>
+      </div>
     </>
   );
 }

@@ -7,6 +7,7 @@ import type { PaymentView } from "../bindings/PaymentView";
 import { formatTime, outcomeLabel } from "../format";
 import { useLoad } from "../hooks";
 import { ErrorBanner, OutcomeChip, PaymentLinkButton } from "../ui";
+import { ExportButton } from "../export";
 
 const OUTCOMES: Outcome[] = ["out_of_credit", "payment_required", "rate_limited", "unauthorized", "forbidden", "server_error", "client_error", "bad_response"];
 /** What a filter option adds to the outcome's word, where the word alone could be misread. */
@@ -76,6 +77,9 @@ export function EventsView({ dash, version, initial }: { dash: Dashboard | null;
           </select>
         </label>
         <span class="muted filters-count">{data ? `${data.length} event${data.length === 1 ? "" : "s"}` : ""}</span>
+        {/* The account and time filters apply to the file too (provider and outcome do not: the
+            export has every outcome, as `cliffwatch export events` does). */}
+        <ExportButton dataset="events" label="Export…" account={f.account} accountLabel={accounts.find((a) => a.account.id === f.account)?.account.label} since={since} />
       </div>
       <ErrorBanner error={error} />
       {data && data.length === 0 && (

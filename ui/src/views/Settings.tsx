@@ -1,12 +1,40 @@
-// Settings: poll interval, alert rules, quiet hours, notifications, theme.
+// Settings: poll interval, alert rules, quiet hours, notifications, the local read API, theme;
+// then the alert channels, which are saved one by one (Channels.tsx).
 import { useState } from "preact/hooks";
 import { api, ApiError } from "../api";
+import type { ReadApiStatus } from "../bindings/ReadApiStatus";
 import type { Settings } from "../bindings/Settings";
 import type { Theme } from "../bindings/Theme";
 import { hhmmToMinute, minuteToHHMM } from "../format";
+import { useLoad } from "../hooks";
 import { ErrorBanner } from "../ui";
+import { ChannelsSection } from "./Channels";
 
-export function SettingsView({ initial, onSaved }: { initial: Settings; onSaved: (s: Settings) => void }) {
+/** The read API's usual address (the README, the systemd drop-in and the Prometheus example). */
+export const DEFAULT_LISTEN = "127.0.0.1:9402";
+
+/** A read-API address that cannot be one, in words; null when core may judge it (core alone
+ * decides what is loopback). */
+export function listenProblem(addr: string): string | null {
+  const a = addr.trim();
+  if (!a) return `Give the address to listen on, like ${DEFAULT_LISTEN}.`;
+  const m = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(a);
+  if (!m) return `Write the address as IP:port, like ${DEFAULT_LISTEN} or [::1]:9402.`;
+  const port = Number(m[1]);
+  if (port < 1 || port > 65535) return "The port must be from 1 to 65535.";
+  return null;
+}
+
+export function SettingsView({ initial, onSaved, version = 0 }: { initial: Settings; onSaved: (s: Settings) => void; version?: number }) {
+  return (
+    <div id="settings-screen">
+      <SettingsForm initial={initial} onSaved={onSaved} version={version} />
+      <ChannelsSection version={version} />
+    </div>
+  );
+}
+
+function SettingsForm({ initial, onSaved, version }: { initial: Settings; onSaved: (s: Settings) => void; version: number }) {
   const [s, setS] = useState<Settings>(initial);
   const [error, setError] = useState<ApiError | null>(null);
   const [saved, setSaved] = useState(false);
@@ -25,16 +53,27 @@ export function SettingsView({ initial, onSaved }: { initial: Settings; onSaved:
   const rules = (patch: Partial<Settings["rules"]>) => set({ rules: { ...r, ...patch } });
   const num = (v: string): number | null => (v.trim() === "" ? null : Number(v));
   const q = s.quiet_hours;
+  // The address typed last, kept while the switch is off so that turning it on again restores it.
+  const [lastListen, setLastListen] = useState(initial.listen ?? DEFAULT_LISTEN);
+  const [saves, setSaves] = useState(0);
+  // What the engine serves now: it applies a save as it hears it, then says "changed".
+  const readApi = useLoad(() => api.readApi(), [version, saves]);
   return (
     <form
       id="settings-view"
       class="settings"
       onSubmit={(e) => {
         e.preventDefault();
+        const listen = s.listen === null ? null : listenProblem(s.listen);
+        if (listen) {
+          setError(new ApiError("invalid_input", listen));
+          return;
+        }
         api.saveSettings(s).then(
           (x) => {
             setError(null);
             setSaved(true);
+            setSaves((n) => n + 1);
             onSaved(x);
           },
           (e: ApiError) => setError(e),
@@ -138,6 +177,39 @@ export function SettingsView({ initial, onSaved }: { initial: Settings; onSaved:
           </span>
         )}
       </section>
+      <section class="panel" id="read-api">
+        <h3>Local read API</h3>
+        <label class="check">
+          <input
+            type="checkbox"
+            id="listen-on"
+            checked={s.listen !== null}
+            onChange={(e) => set({ listen: e.currentTarget.checked ? lastListen : null })}
+          />{" "}
+          Local read API (Prometheus /metrics, /v1/…)
+        </label>
+        {s.listen !== null && (
+          <label class="field listen-field">
+            <span>Address</span>
+            <input
+              id="listen-address"
+              class="mono"
+              spellcheck={false}
+              value={s.listen}
+              onInput={(e) => {
+                setLastListen(e.currentTarget.value);
+                set({ listen: e.currentTarget.value });
+              }}
+            />
+          </label>
+        )}
+        <small class="muted">
+          Loopback only and read-only: programs on this computer (Prometheus, Grafana, your scripts) can read balances, forecasts, 402s
+          and alerts, nothing can be changed through it, and no other machine reaches it. To serve another machine, run{" "}
+          <code>cliffwatch watch --listen ADDR --token-env VAR</code> instead.
+        </small>
+        <ReadApiLine status={readApi.data} />
+      </section>
       <section class="panel">
         <h3>Theme</h3>
         <div class="segmented" role="radiogroup" aria-label="Theme">
@@ -157,6 +229,24 @@ export function SettingsView({ initial, onSaved }: { initial: Settings; onSaved:
         </button>
       </div>
     </form>
+  );
+}
+
+/** What the engine serves now, under the switch: the URL, or why it could not listen. */
+export function ReadApiLine({ status }: { status: ReadApiStatus | null }) {
+  if (!status || status.state === "off") return null;
+  if (status.state === "failed") {
+    return (
+      <p class="error" id="listen-status" data-state="failed" role="alert">
+        Not serving: {status.message ?? `cannot listen on ${status.address ?? "that address"}`}
+      </p>
+    );
+  }
+  return (
+    <p class="listen-status" id="listen-status" data-state="serving">
+      Serving <code>http://{status.address}/metrics</code>
+      {status.from_command_line && <span class="muted"> (started by cliffwatch watch --listen for this run; the setting waits)</span>}
+    </p>
   );
 }
 

@@ -8,6 +8,7 @@ pub mod export;
 pub mod forecast;
 pub mod import;
 pub mod logs;
+pub mod mcp;
 pub mod poll;
 pub mod providers;
 pub mod settings;

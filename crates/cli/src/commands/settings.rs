@@ -8,8 +8,8 @@ use cliffwatch_core::api::settings::{self, Settings};
 
 #[derive(Debug, Subcommand)]
 pub enum SettingsCmd {
-    /// Set one setting: poll_interval_s, notifications, theme, quiet_hours, rules.* (run
-    /// `cliffwatch settings` to see them all).
+    /// Set one setting: poll_interval_s, notifications, theme, quiet_hours, listen, rules.*
+    /// (run `cliffwatch settings` to see them all).
     Set { key: String, value: String },
 }
 
@@ -47,12 +47,15 @@ fn print(s: &Settings) {
         s.notifications.to_string(),
         format!("{:?}", s.theme).to_lowercase(),
         quiet,
+        s.listen.clone().unwrap_or_else(|| "off".into()),
         hours(r.runway_warning_hours),
         hours(r.runway_critical_hours),
         optional(r.low_balance_percent, " %"),
         optional(r.low_balance_amount, ""),
         hours(r.poll_failing_hours),
         r.enabled.to_string(),
+        r.unpaid_challenges_per_hour
+            .map_or_else(|| "off".into(), |n| n.to_string()),
     ];
     let rows: Vec<Vec<String>> = settings::KEYS
         .iter()

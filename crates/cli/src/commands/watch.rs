@@ -5,7 +5,7 @@ use crate::output::clean;
 use crate::Context;
 use cliffwatch_core::alerts::desktop::DesktopNotifier;
 use cliffwatch_core::alerts::{Notification, Notifier, StoreActions, UrlOpener};
-use cliffwatch_core::engine::{Engine, EngineEvent, EngineSink, Mode};
+use cliffwatch_core::engine::{Engine, EngineEvent, EngineSink, Mode, ReadApi};
 use cliffwatch_core::logs::WatcherEvent;
 use cliffwatch_core::Cliffwatch;
 use std::sync::Arc;
@@ -120,7 +120,9 @@ pub async fn run(
     let notifier = Arc::new(Notify {
         desktop: (!no_desktop).then(|| desktop_notifier(&cw, json)),
     });
-    let listener = match listen {
+    // `--listen` wins over the `listen` setting for this run (the engine then binds nothing
+    // itself), and stops with the engine.
+    let read_api = match listen {
         Some(l) => {
             let token = match &l.token_env {
                 Some(var) => Some(
@@ -138,17 +140,14 @@ pub async fn run(
                 "cliffwatch: read API on http://{}/ (/metrics, /v1/…)",
                 started.addr
             );
-            Some(started)
+            ReadApi::Given(started)
         }
-        None => None,
+        None => ReadApi::FromSettings,
     };
-    let engine = Engine::start(cw, mode, notifier, sink)?;
+    let engine = Engine::start_with(cw, mode, notifier, sink, read_api)?;
     eprintln!("cliffwatch: watching (Ctrl-C to stop)");
     shutdown_signal().await;
     eprintln!("cliffwatch: stopping");
-    if let Some(l) = listener {
-        l.task.abort();
-    }
     engine.stop().await;
     if let Some(dir) = demo_dir {
         let _ = std::fs::remove_dir_all(dir);

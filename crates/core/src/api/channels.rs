@@ -52,6 +52,7 @@ impl std::fmt::Debug for ChannelForm {
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[ts(export)]
 pub struct ChannelRow {
+    #[ts(type = "number")]
     pub id: i64,
     pub kind: ChannelKind,
     pub label: String,
@@ -73,6 +74,7 @@ pub struct DeliveryRow {
     pub kind: ChannelKind,
     /// `pending` (queued or waiting to retry), `delivered` or `failed` (given up).
     pub state: String,
+    #[ts(type = "number")]
     pub attempts: i64,
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
@@ -103,6 +105,26 @@ pub struct ChannelTest {
     pub delivered: bool,
     /// "delivered", or why not (redacted).
     pub message: String,
+}
+
+/// A kind of channel as Settings offers it: what its secret is (`None`: it has none).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct ChannelKindInfo {
+    pub kind: ChannelKind,
+    /// "the webhook URL", "the bot token (from BotFather)"; null for `command`.
+    pub secret_is: Option<String>,
+}
+
+/// Every kind of channel, in the order Settings lists them.
+pub fn kinds() -> Vec<ChannelKindInfo> {
+    ChannelKind::ALL
+        .into_iter()
+        .map(|kind| ChannelKindInfo {
+            kind,
+            secret_is: kind.secret_is().map(str::to_owned),
+        })
+        .collect()
 }
 
 impl ChannelForm {

@@ -77,6 +77,79 @@ pub async fn export(
     format: ExportFormat,
     q: &ExportQuery,
 ) -> Result<String> {
+    Ok(render(cw, what, format, q).await?.0)
+}
+
+/// Writes the export to `path` (the app's Export buttons, after a save dialog) and returns how
+/// many rows it holds. The file is written beside its final name and renamed over it, so a
+/// crash or a full disk never leaves a half-written export where a previous one was; a path
+/// that is a directory is refused.
+pub async fn export_to(
+    cw: &Cliffwatch,
+    what: Dataset,
+    format: ExportFormat,
+    q: &ExportQuery,
+    path: &std::path::Path,
+) -> Result<usize> {
+    let cannot = |e: &dyn std::fmt::Display| {
+        Error::InvalidInput(format!(
+            "cannot write the export to {}: {e}",
+            path.display()
+        ))
+    };
+    if path.is_dir() {
+        return Err(Error::InvalidInput(format!(
+            "{} is a folder: choose a file name to export to",
+            path.display()
+        )));
+    }
+    let Some(name) = path.file_name() else {
+        return Err(Error::InvalidInput(format!(
+            "{} names no file: choose a file name to export to",
+            path.display()
+        )));
+    };
+    let (text, rows) = render(cw, what, format, q).await?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| std::path::Path::new("."))
+        .to_path_buf();
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    let target = path.to_path_buf();
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        use std::io::Write;
+        let written = (|| {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &target)
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
+    })
+    .await
+    .map_err(|e| cannot(&e))?
+    .map_err(|e| cannot(&e))?;
+    Ok(rows)
+}
+
+/// The export's text and how many rows (CSV lines after the header, JSON array items) it has.
+async fn render(
+    cw: &Cliffwatch,
+    what: Dataset,
+    format: ExportFormat,
+    q: &ExportQuery,
+) -> Result<(String, usize)> {
     match what {
         Dataset::Balances => balances(cw, format, q).await,
         Dataset::Events => {
@@ -89,15 +162,16 @@ pub async fn export(
                 },
             )
             .await?;
-            match format {
-                ExportFormat::Json => json(&events),
-                ExportFormat::Csv => Ok(events_csv(cw, &events).await?),
-            }
+            let text = match format {
+                ExportFormat::Json => json(&events)?,
+                ExportFormat::Csv => events_csv(cw, &events).await?,
+            };
+            Ok((text, events.len()))
         }
         Dataset::Usage => {
             let days = super::history::usage_by_day(cw, q.since).await?;
-            match format {
-                ExportFormat::Json => json(&days),
+            let text = match format {
+                ExportFormat::Json => json(&days)?,
                 ExportFormat::Csv => {
                     let mut w = Csv::new(&[
                         "day",
@@ -129,9 +203,10 @@ pub async fn export(
                             Cell::Num(Some(d.cost)),
                         ]);
                     }
-                    Ok(w.finish())
+                    w.finish()
                 }
-            }
+            };
+            Ok((text, days.len()))
         }
         Dataset::Alerts => {
             let alerts: Vec<_> = super::history::alerts(cw, true)
@@ -141,8 +216,8 @@ pub async fn export(
                 .filter(|a| q.account.is_none_or(|id| a.account_id == Some(id)))
                 .filter(|a| q.since.is_none_or(|s| a.raised_at >= s))
                 .collect();
-            match format {
-                ExportFormat::Json => json(&alerts),
+            let text = match format {
+                ExportFormat::Json => json(&alerts)?,
                 ExportFormat::Csv => {
                     let mut w = Csv::new(&[
                         "id",
@@ -174,14 +249,19 @@ pub async fn export(
                             Cell::opt(a.subject.as_deref()),
                         ]);
                     }
-                    Ok(w.finish())
+                    w.finish()
                 }
-            }
+            };
+            Ok((text, alerts.len()))
         }
     }
 }
 
-async fn balances(cw: &Cliffwatch, format: ExportFormat, q: &ExportQuery) -> Result<String> {
+async fn balances(
+    cw: &Cliffwatch,
+    format: ExportFormat,
+    q: &ExportQuery,
+) -> Result<(String, usize)> {
     let pool = cw.pool();
     let accounts: Vec<_> = db::accounts::list(pool)
         .await?
@@ -198,8 +278,8 @@ async fn balances(cw: &Cliffwatch, format: ExportFormat, q: &ExportQuery) -> Res
             samples.push((a.label.clone(), a.provider.clone(), s));
         }
     }
-    match format {
-        ExportFormat::Json => json(&samples.iter().map(|(_, _, s)| s).collect::<Vec<_>>()),
+    let text = match format {
+        ExportFormat::Json => json(&samples.iter().map(|(_, _, s)| s).collect::<Vec<_>>())?,
         ExportFormat::Csv => {
             // `time,remaining` first: the file reads back through `import balances`.
             let mut w = Csv::new(&[
@@ -226,9 +306,10 @@ async fn balances(cw: &Cliffwatch, format: ExportFormat, q: &ExportQuery) -> Res
                     Cell::Text(provider),
                 ]);
             }
-            Ok(w.finish())
+            w.finish()
         }
-    }
+    };
+    Ok((text, samples.len()))
 }
 
 async fn events_csv(cw: &Cliffwatch, events: &[CliffEvent]) -> Result<String> {
@@ -345,7 +426,102 @@ fn field(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{account, drain, open};
     use super::*;
+
+    /// The app's Export button: the file holds what `export` prints, the count is its rows,
+    /// nothing is left beside it, and a balances CSV reads back through `import balances`.
+    #[tokio::test]
+    async fn export_to_writes_the_file_and_balances_round_trip_through_import() {
+        let (tmp, cw) = open().await;
+        let from = account(&cw, "openrouter", "main").await;
+        drain(&cw, from, 24, 30.0, 0.5).await;
+        let out = tempfile::tempdir().unwrap();
+        let path = out.path().join("cliffwatch-balances-2026-11-21.csv");
+        std::fs::write(&path, "an older export").unwrap();
+        let q = ExportQuery {
+            since: None,
+            account: Some(from),
+        };
+        let rows = export_to(&cw, Dataset::Balances, ExportFormat::Csv, &q, &path)
+            .await
+            .unwrap();
+        assert_eq!(rows, 25, "one row per hourly reading, 24 h inclusive");
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            written,
+            export(&cw, Dataset::Balances, ExportFormat::Csv, &q)
+                .await
+                .unwrap(),
+            "the file is the export, replacing the older one"
+        );
+        assert_eq!(
+            std::fs::read_dir(out.path()).unwrap().count(),
+            1,
+            "no temporary file is left beside it"
+        );
+
+        let to = account(&cw, "openrouter", "copy").await;
+        let report = crate::api::accounts::import_balances(
+            &cw,
+            "copy",
+            written.as_bytes(),
+            Some(crate::model::Unit::usd()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.imported, 25, "every exported row reads back");
+        let epoch = DateTime::<Utc>::from_timestamp(0, 0).unwrap();
+        let pool = cw.pool().clone();
+        let remaining = |id| {
+            let pool = pool.clone();
+            async move {
+                db::balance_samples::since(&pool, id, epoch)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|s| (s.observed_at, s.remaining))
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            remaining(to).await,
+            remaining(from).await,
+            "the same times and balances"
+        );
+
+        let json_path = out.path().join("alerts.json");
+        let none = export_to(
+            &cw,
+            Dataset::Alerts,
+            ExportFormat::Json,
+            &ExportQuery::default(),
+            &json_path,
+        )
+        .await
+        .unwrap();
+        assert_eq!(none, 0, "no alert was raised");
+        assert_eq!(std::fs::read_to_string(&json_path).unwrap(), "[]\n");
+
+        let err = export_to(&cw, Dataset::Events, ExportFormat::Csv, &q, out.path())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "invalid_input", "a folder is refused: {err}");
+        assert!(err.to_string().contains("is a folder"), "{err}");
+        let err = export_to(
+            &cw,
+            Dataset::Events,
+            ExportFormat::Csv,
+            &q,
+            &tmp.path().join("no-such-dir/x.csv"),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("cannot write the export"),
+            "a missing folder says so: {err}"
+        );
+    }
 
     #[test]
     fn fields_are_quoted_and_defused() {

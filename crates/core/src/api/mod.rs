@@ -1,11 +1,12 @@
-//! The front door: what every host — the window, the CLI, and the HTTP API, MCP server and
-//! proxy to come — calls, one file per area. A host's command is parse → one `api::` call →
+//! The front door: what every host — the window, the CLI, the HTTP API, the MCP server and
+//! the proxy to come — calls, one file per area. A host's command is parse → one `api::` call →
 //! show; what two hosts would otherwise compute each (a severity, an amount's text, a
 //! setting's effect) is decided here once. Calls that change the store announce it
 //! ([`crate::Cliffwatch::announce`]), so the running engine refreshes the hosts without their
 //! having to remember to. No SQL here: that lives in [`crate::db`].
 
 pub mod accounts;
+pub mod agent;
 pub mod channels;
 pub mod export;
 pub mod history;

@@ -1,6 +1,7 @@
 //! Settings: read and save what the Settings screen (and `cliffwatch settings`) shows, one
-//! key at a time for the CLI, and what the engine derives from them: its scheduler's cadence
-//! and its notification policy. The engine reads these itself; no host translates them.
+//! key at a time for the CLI, and what the engine derives from them: its scheduler's cadence,
+//! its notification policy and where it serves the read API. The engine reads these itself; no
+//! host translates them.
 
 use crate::alerts::{self, AlertRules, QuietHours};
 use crate::db;
@@ -31,12 +32,19 @@ pub struct Settings {
     pub quiet_hours: Option<QuietHours>,
     pub notifications: bool,
     pub theme: Theme,
+    /// Where the engine serves the local read API (`/metrics`, `/v1/…`): a loopback socket
+    /// address such as `127.0.0.1:9402`, or null for off.
+    #[serde(default)]
+    pub listen: Option<String>,
 }
 
 /// Settings keys (in `settings`) of what [`Settings`] holds besides the alert rules.
 pub const POLL_INTERVAL_KEY: &str = "poll.interval_s";
 pub const NOTIFICATIONS_KEY: &str = "notifications.enabled";
 pub const THEME_KEY: &str = "ui.theme";
+pub const LISTEN_KEY: &str = "api.listen";
+/// The port the README, the systemd drop-in and the Prometheus example use.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9402";
 /// Five minutes: frequent enough to see a drain, polite to every provider.
 pub const DEFAULT_POLL_INTERVAL_S: u32 = 300;
 /// Polls more often than every 30 s would hit providers' own limits; daily is the slowest
@@ -65,7 +73,40 @@ pub async fn get(cw: &Cliffwatch) -> Result<Settings> {
             .await?
             .and_then(|v| serde_json::from_value(v).ok())
             .unwrap_or_default(),
+        // A stored value that no longer checks out (edited by hand) reads as off, never as an
+        // address the engine would bind.
+        listen: get(LISTEN_KEY)
+            .await?
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .and_then(|v| listen_addr(&v).ok())
+            .map(|a| a.to_string()),
     })
+}
+
+/// Checks a read-API address from the settings: a socket address with a port, on loopback.
+/// Elsewhere the API needs a bearer token, which only `cliffwatch watch --listen ADDR
+/// --token-env VAR` takes (a token stored in the settings would be readable by anyone who can
+/// read the database).
+pub fn listen_addr(text: &str) -> Result<std::net::SocketAddr> {
+    let text = text.trim();
+    let addr: std::net::SocketAddr = text.parse().map_err(|_| {
+        Error::InvalidInput(format!(
+            "`{text}` is not an address with a port: write it like {DEFAULT_LISTEN} or [::1]:9402"
+        ))
+    })?;
+    if !addr.ip().is_loopback() {
+        return Err(Error::InvalidInput(format!(
+            "{addr} is not a loopback address: the read API setting listens on this machine only \
+             (127.0.0.1 or [::1]); elsewhere run `cliffwatch watch --listen {addr} --token-env VAR`"
+        )));
+    }
+    if addr.port() == 0 {
+        return Err(Error::InvalidInput(
+            "the read API needs a fixed port (1 to 65535), not 0: scrapers must know where to look"
+                .into(),
+        ));
+    }
+    Ok(addr)
 }
 
 /// Checks and stores the settings; returns them as stored.
@@ -117,6 +158,10 @@ pub async fn save(cw: &Cliffwatch, s: &Settings) -> Result<Settings> {
     // A zone name this build does not know (the webview's may be newer than our database) is
     // not kept: the fixed offset that came with it is the fallback, as in `contains`.
     let mut s = s.clone();
+    s.listen = match s.listen.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(listen_addr(text)?.to_string()),
+    };
     if let Some(q) = s
         .quiet_hours
         .as_mut()
@@ -132,6 +177,7 @@ pub async fn save(cw: &Cliffwatch, s: &Settings) -> Result<Settings> {
     db::settings::set(&mut *tx, THEME_KEY, &to_json(&s.theme)?).await?;
     db::settings::set(&mut *tx, alerts::RULES_KEY, &to_json(&s.rules)?).await?;
     db::settings::set(&mut *tx, alerts::QUIET_HOURS_KEY, &to_json(&s.quiet_hours)?).await?;
+    db::settings::set(&mut *tx, LISTEN_KEY, &to_json(&s.listen)?).await?;
     tx.commit().await?;
     cw.announce(Change::Settings);
     get(cw).await
@@ -142,7 +188,7 @@ fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value> {
 }
 
 /// The keys `cliffwatch settings set` takes, with what each holds.
-pub const KEYS: [(&str, &str); 11] = [
+pub const KEYS: [(&str, &str); 12] = [
     (
         "poll_interval_s",
         "seconds between balance polls (30 to 86400)",
@@ -153,6 +199,10 @@ pub const KEYS: [(&str, &str); 11] = [
     ),
     ("theme", "system, light or dark"),
     ("quiet_hours", "HH:MM-HH:MM [IANA zone], or off"),
+    (
+        "listen",
+        "serve the read API (/metrics, /v1/…) on this loopback address (127.0.0.1:9402), or off",
+    ),
     (
         "rules.runway_warning_hours",
         "warn when the runway's P10 is below this many hours",
@@ -213,6 +263,12 @@ pub async fn set(cw: &Cliffwatch, key: &str, value: &str) -> Result<Settings> {
             s.quiet_hours =
                 parse_quiet_hours(value).ok_or_else(|| bad("HH:MM-HH:MM [zone] or off"))?
         }
+        "listen" => {
+            s.listen = match value {
+                "off" | "none" | "" => None,
+                _ => Some(listen_addr(value)?.to_string()),
+            }
+        }
         "rules.runway_warning_hours" => s.rules.runway_warning_hours = number()?,
         "rules.runway_critical_hours" => s.rules.runway_critical_hours = number()?,
         "rules.low_balance_percent" => s.rules.low_balance_percent = optional()?,
@@ -268,6 +324,18 @@ fn parse_quiet_hours(text: &str) -> Option<Option<QuietHours>> {
         return None;
     }
     Some(Some(q))
+}
+
+/// Whether the running engine serves the read API now, and where (or why not).
+pub fn read_api(cw: &Cliffwatch) -> crate::listen::ReadApiStatus {
+    cw.read_api_status()
+}
+
+/// Where the engine serves the read API by the settings: a loopback address (no token), or
+/// `None` for off.
+pub fn listen_config(s: &Settings) -> Option<crate::listen::ListenConfig> {
+    let addr = listen_addr(s.listen.as_deref()?).ok()?;
+    Some(crate::listen::ListenConfig { addr, token: None })
 }
 
 /// The scheduler's cadence from the settings: the poll interval for accounts that set none.
@@ -368,6 +436,69 @@ mod tests {
             900,
             "refusals change nothing"
         );
+    }
+
+    #[rstest::rstest]
+    #[case::ipv4("127.0.0.1:9402", Some("127.0.0.1:9402"))]
+    #[case::spaces(" 127.0.0.1:9402 ", Some("127.0.0.1:9402"))]
+    #[case::other_loopback("127.0.0.2:9402", Some("127.0.0.2:9402"))]
+    #[case::ipv6("[::1]:9402", Some("[::1]:9402"))]
+    #[case::every_interface("0.0.0.0:9402", None)]
+    #[case::lan("192.168.1.5:9402", None)]
+    #[case::ipv6_any("[::]:9402", None)]
+    #[case::no_port("127.0.0.1", None)]
+    #[case::a_name("localhost:9402", None)]
+    #[case::port_zero("127.0.0.1:0", None)]
+    #[case::junk("http://127.0.0.1:9402/", None)]
+    fn the_read_api_setting_is_a_loopback_address_with_a_port(
+        #[case] text: &str,
+        #[case] stored: Option<&str>,
+    ) {
+        let got = listen_addr(text);
+        assert_eq!(
+            got.as_ref().ok().map(ToString::to_string).as_deref(),
+            stored,
+            "{text}: {got:?}"
+        );
+        if let Err(e) = got {
+            assert_eq!(e.kind(), "invalid_input");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_read_api_setting_is_stored_checked_and_read_by_the_engine() {
+        let (_tmp, cw) = open().await;
+        let s = get(&cw).await.unwrap();
+        assert_eq!(s.listen, None, "off by default");
+        assert!(listen_config(&s).is_none(), "off: the engine binds nothing");
+        let s = set(&cw, "listen", "127.0.0.1:9402").await.unwrap();
+        assert_eq!(s.listen.as_deref(), Some("127.0.0.1:9402"));
+        let config = listen_config(&get(&cw).await.unwrap()).expect("on");
+        assert_eq!(config.addr.to_string(), "127.0.0.1:9402");
+        assert!(config.token.is_none(), "a setting never carries a token");
+        let err = set(&cw, "listen", "0.0.0.0:9402").await.unwrap_err();
+        assert!(
+            err.to_string().contains("--token-env"),
+            "says where a non-loopback address is possible: {err}"
+        );
+        let mut screen = get(&cw).await.unwrap();
+        screen.listen = Some("10.0.0.1:80".into());
+        assert_eq!(
+            save(&cw, &screen).await.unwrap_err().kind(),
+            "invalid_input",
+            "the screen's save is checked the same way"
+        );
+        screen.listen = Some("  ".into());
+        assert_eq!(
+            save(&cw, &screen).await.unwrap().listen,
+            None,
+            "an empty address is off"
+        );
+        // A value edited into the database by hand is not bound: it reads as off.
+        db::settings::set(cw.pool(), LISTEN_KEY, &"0.0.0.0:9402".into())
+            .await
+            .unwrap();
+        assert_eq!(get(&cw).await.unwrap().listen, None);
     }
 
     #[tokio::test]
