@@ -31,6 +31,8 @@ pub struct Cliffwatch {
     changes: broadcast::Sender<Change>,
     /// What the engine's read API is doing (the engine writes, hosts read).
     read_api: Arc<std::sync::Mutex<crate::listen::ReadApiStatus>>,
+    /// The last `/metrics` text, served again while nothing it stands on changed.
+    metrics: Arc<crate::api::metrics::Memo>,
 }
 
 impl Cliffwatch {
@@ -50,6 +52,7 @@ impl Cliffwatch {
             forecasts: Arc::default(),
             changes: broadcast::channel(CHANGES_BACKLOG).0,
             read_api: Arc::default(),
+            metrics: Arc::default(),
         })
     }
 
@@ -68,6 +71,10 @@ impl Cliffwatch {
     /// The forecasts shared by alerts, tray and window.
     pub fn forecasts(&self) -> &ForecastCache {
         &self.forecasts
+    }
+
+    pub(crate) fn metrics_memo(&self) -> &crate::api::metrics::Memo {
+        &self.metrics
     }
 
     /// Tells whoever listens (the running engine, and through it every host) that `change`

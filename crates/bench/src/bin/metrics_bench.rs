@@ -35,6 +35,11 @@ fn rss_mib() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+fn clock_now(clock: &ManualClock) -> chrono::DateTime<chrono::Utc> {
+    use cliffwatch_core::clock::Clock;
+    clock.now()
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
@@ -56,13 +61,10 @@ async fn run(n: usize, seconds: u64) {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 12, 2, 12, 0, 0).unwrap();
-    let cw = Cliffwatch::open(
-        &dir,
-        Arc::new(MemoryStore::new()),
-        Arc::new(ManualClock::new(now)),
-    )
-    .await
-    .unwrap();
+    let clock = Arc::new(ManualClock::new(now));
+    let cw = Cliffwatch::open(&dir, Arc::new(MemoryStore::new()), clock.clone())
+        .await
+        .unwrap();
     // The keys are read from this variable at every use; the bench never polls.
     std::env::set_var("CLIFFWATCH_BENCH_KEY", "sk-bench-0000000000000000");
     let seeded = Instant::now();
@@ -119,11 +121,49 @@ async fn run(n: usize, seconds: u64) {
     }
     warm.sort_by(f64::total_cmp);
     println!(
-        "/metrics for {n} accounts: {} bytes, {series} series; cold {cold_ms:.1} ms (every forecast computed); warm p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (100 renders)",
+        "/metrics for {n} accounts: {} bytes, {series} series; cold {cold_ms:.1} ms (every forecast computed); unchanged p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (100 scrapes)",
         text.len(),
         percentile(&warm, 0.5),
         percentile(&warm, 0.99),
         warm[warm.len() - 1],
+    );
+    // Between two scrapes one account was polled: its forecast is computed again, the others
+    // come from the cache. The clock moves a second per reading, inside the same minute.
+    let mut one_new = Vec::new();
+    for k in 0..20 {
+        clock.advance(Duration::seconds(1));
+        let csv = format!(
+            "time,remaining\n{},{:.4}\n",
+            clock_now(&clock).to_rfc3339(),
+            10.0 - k as f64 * 0.01
+        );
+        accounts::import_balances(
+            &cw,
+            &format!("acct-{:03}", k % n),
+            csv.as_bytes(),
+            Some(cliffwatch_core::model::Unit::parse("usd").unwrap()),
+        )
+        .await
+        .unwrap();
+        let t = Instant::now();
+        let _ = cliffwatch_core::api::metrics::render(&cw).await.unwrap();
+        one_new.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    one_new.sort_by(f64::total_cmp);
+    // A new minute: every runway is counted again (as the forecast cache does each minute).
+    let mut minute = Vec::new();
+    for _ in 0..3 {
+        clock.advance(Duration::minutes(1));
+        let t = Instant::now();
+        let _ = cliffwatch_core::api::metrics::render(&cw).await.unwrap();
+        minute.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    minute.sort_by(f64::total_cmp);
+    println!(
+        "/metrics after one account's new reading: p50 {:.2} ms, max {:.2} ms (20 scrapes); at a new minute (every forecast again): p50 {:.1} ms (3 scrapes)",
+        percentile(&one_new, 0.5),
+        one_new[one_new.len() - 1],
+        percentile(&minute, 0.5),
     );
 
     let listener = cliffwatch_core::listen::start(

@@ -1,7 +1,10 @@
 //! `/metrics`: every account's balance, burn, runway band, state and last reading, and the
 //! 402 history's counts, in the Prometheus / OpenMetrics text format (encoded by the
 //! `prometheus-client` crate, not by hand). Labels: `account` (the label), `provider`, `unit`.
-//! Built afresh from the store at each scrape, so it is what the dashboard shows at that moment.
+//! What the dashboard shows at that moment: built from the store, and served again from
+//! memory while nothing it stands on changed ([`db::accounts::change_stamp`]) within the same
+//! minute (runways count down, as in the forecast cache), so that a scrape between two polls
+//! costs one small query, not a forecast per account.
 
 use crate::db;
 use crate::model::{AccountId, AccountState};
@@ -26,9 +29,50 @@ const STATES: [AccountState; 5] = [
     AccountState::Error,
 ];
 
+/// The last text built, with what it was built from.
+#[derive(Debug, Default)]
+pub(crate) struct Memo(std::sync::Mutex<Option<(String, i64, String)>>);
+
+impl Memo {
+    fn get(&self, stamp: &str, minute: i64) -> Option<String> {
+        let memo = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        memo.as_ref()
+            .filter(|(s, m, _)| s == stamp && *m == minute)
+            .map(|(_, _, text)| text.clone())
+    }
+
+    fn put(&self, stamp: String, minute: i64, text: String) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((stamp, minute, text));
+    }
+}
+
 /// The metrics text, as of `cw`'s clock.
 pub async fn render(cw: &Cliffwatch) -> Result<String> {
-    let dashboard = super::overview::dashboard(cw).await?;
+    let now = cw.clock().now();
+    let minute = now.timestamp().div_euclid(60);
+    // Read before building: a write during the build leaves a stamp that no longer matches,
+    // so the next scrape builds again rather than serving the older picture as newer.
+    let stamp = db::accounts::change_stamp(cw.pool()).await?;
+    if let Some(text) = cw.metrics_memo().get(&stamp, minute) {
+        return Ok(text);
+    }
+    let text = build(cw, now).await?;
+    cw.metrics_memo().put(stamp, minute, text.clone());
+    Ok(text)
+}
+
+/// The metrics text built from the store: the shared forecasts, each account's newest
+/// reading and the 402 counts, in four queries whatever the number of accounts.
+async fn build(cw: &Cliffwatch, now: chrono::DateTime<chrono::Utc>) -> Result<String> {
+    let pool = cw.pool();
+    let mut forecasts: HashMap<AccountId, crate::forecast::Forecast> = cw
+        .forecasts()
+        .all(pool, now)
+        .await?
+        .into_iter()
+        .map(|f| (f.account_id, f))
+        .collect();
+    let mut latest = db::balance_samples::latest_all(pool).await?;
     let mut registry = Registry::with_prefix("cliffwatch");
     let remaining = Family::<Labels, FloatGauge>::default();
     let limit = Family::<Labels, FloatGauge>::default();
@@ -73,35 +117,45 @@ pub async fn render(cw: &Cliffwatch) -> Result<String> {
         events.clone(),
     );
     let mut names: HashMap<AccountId, (String, String)> = HashMap::new();
-    for row in &dashboard.accounts {
-        let a = &row.account;
+    for stored in db::accounts::list(pool).await? {
+        let a = &stored.account;
         names.insert(a.id, (a.label.clone(), a.provider.clone()));
-        let unit = row
-            .forecast
-            .unit
+        let latest = latest.remove(&a.id);
+        // An account added between the two reads has no forecast yet: it appears at the next
+        // scrape with one, and its reading and state now.
+        let forecast = forecasts.remove(&a.id);
+        let unit = forecast
             .as_ref()
-            .or(row.latest.as_ref().map(|l| &l.unit))
+            .and_then(|f| f.unit.as_ref())
+            .or(latest.as_ref().map(|l| &l.unit))
             .map_or_else(String::new, |u| u.as_str().to_owned());
         let labels = vec![
             ("account".to_owned(), a.label.clone()),
             ("provider".to_owned(), a.provider.clone()),
             ("unit".to_owned(), unit),
         ];
-        if let Some(v) = row.forecast.remaining.filter(|v| v.is_finite()) {
+        if let Some(v) = forecast
+            .as_ref()
+            .and_then(|f| f.remaining)
+            .filter(|v| v.is_finite())
+        {
             remaining.get_or_create(&labels).set(v);
         }
-        if let Some(v) = row
-            .latest
+        if let Some(v) = latest
             .as_ref()
             .and_then(|l| l.limit)
             .filter(|v| v.is_finite())
         {
             limit.get_or_create(&labels).set(v);
         }
-        if let Some(v) = row.forecast.rate_per_day.filter(|v| v.is_finite()) {
+        if let Some(v) = forecast
+            .as_ref()
+            .and_then(|f| f.rate_per_day)
+            .filter(|v| v.is_finite())
+        {
             burn.get_or_create(&labels).set(v);
         }
-        if let Some(r) = row.forecast.runway_hours {
+        if let Some(r) = forecast.as_ref().and_then(|f| f.runway_hours) {
             for (q, v) in [("0.1", r.p10), ("0.5", r.p50), ("0.9", r.p90)] {
                 if v.is_finite() {
                     let mut l = labels.clone();
@@ -115,7 +169,7 @@ pub async fn render(cw: &Cliffwatch) -> Result<String> {
             l.push(("state".to_owned(), s.as_str().to_owned()));
             state.get_or_create(&l).set(i64::from(a.state == s));
         }
-        if let Some(latest) = &row.latest {
+        if let Some(latest) = &latest {
             last_poll
                 .get_or_create(&labels)
                 .set(latest.observed_at.timestamp());
@@ -139,4 +193,98 @@ pub async fn render(cw: &Cliffwatch) -> Result<String> {
     encode(&mut out, &registry)
         .map_err(|e| Error::Malformed(format!("cannot encode the metrics: {e}")))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::test_support::{account, drain, t0};
+    use crate::clock::{Clock, ManualClock};
+    use std::sync::Arc;
+
+    fn line<'a>(text: &'a str, metric: &str) -> Option<&'a str> {
+        text.lines().find(|l| l.starts_with(metric))
+    }
+
+    const P50: &str =
+        r#"cliffwatch_runway_hours{account="main",provider="deepseek",unit="usd",quantile="0.5"}"#;
+
+    /// The series, whatever their order (a family's series come out in hash order).
+    fn series(text: &str) -> Vec<&str> {
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.sort_unstable();
+        lines
+    }
+
+    /// Served from memory while nothing changed, and rebuilt as soon as a reading, an edit or
+    /// the minute changes: always what a fresh build would say.
+    #[tokio::test]
+    async fn the_text_is_reused_only_while_nothing_it_stands_on_changed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::new(t0()));
+        let cw = Cliffwatch::open(
+            tmp.path(),
+            Arc::new(crate::secrets::MemoryStore::new()),
+            clock.clone(),
+        )
+        .await
+        .unwrap();
+        let id = account(&cw, "deepseek", "main").await;
+        drain(&cw, id, 48, 100.0, 1.0).await;
+        let first = render(&cw).await.unwrap();
+        assert!(
+            line(&first, "cliffwatch_balance_remaining{").is_some_and(|l| l.ends_with(" 52.0")),
+            "{first}"
+        );
+        assert_eq!(render(&cw).await.unwrap(), first, "nothing changed");
+
+        // A new reading, ten seconds on (the same minute): the memo is not served.
+        clock.advance(chrono::Duration::seconds(10));
+        let mut tx = cw.pool().begin().await.unwrap();
+        let s = crate::db::test_rows::usd(id, t0() + chrono::Duration::seconds(10), 51.5);
+        crate::db::balance_samples::insert(&mut tx, s)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let second = render(&cw).await.unwrap();
+        assert!(
+            line(&second, "cliffwatch_balance_remaining{").is_some_and(|l| l.ends_with(" 51.5")),
+            "{second}"
+        );
+        assert_eq!(
+            series(&second),
+            series(&build(&cw, clock.now()).await.unwrap())
+        );
+
+        // The account's state changes (a poll found the key revoked): rebuilt.
+        crate::db::accounts::set_state(
+            cw.pool(),
+            id,
+            crate::model::AccountState::InvalidKey,
+            None,
+            clock.now(),
+        )
+        .await
+        .unwrap();
+        let third = render(&cw).await.unwrap();
+        assert!(
+            third
+                .lines()
+                .any(|l| l.contains("state=\"invalid_key\"") && l.ends_with(" 1")),
+            "{third}"
+        );
+
+        // The next minute: the runway is counted again.
+        clock.advance(chrono::Duration::minutes(30));
+        let later = render(&cw).await.unwrap();
+        assert_eq!(
+            series(&later),
+            series(&build(&cw, clock.now()).await.unwrap())
+        );
+        assert_ne!(
+            line(&later, P50).and_then(|l| l.split(' ').nth(1)),
+            line(&third, P50).and_then(|l| l.split(' ').nth(1)),
+            "half an hour later the runway is shorter"
+        );
+    }
 }

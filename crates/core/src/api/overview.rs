@@ -381,9 +381,10 @@ pub async fn forecasts(
 /// Every account with its latest reading.
 pub async fn status(cw: &Cliffwatch) -> Result<StatusReport> {
     let mut accounts = Vec::new();
+    let mut latest = db::balance_samples::latest_all(cw.pool()).await?;
     for stored in db::accounts::list(cw.pool()).await? {
         let info = providers::find(&stored.account.provider).ok();
-        let latest = db::balance_samples::latest(cw.pool(), stored.account.id).await?;
+        let latest = latest.remove(&stored.account.id);
         accounts.push(AccountStatus {
             provider_name: info.map_or_else(|| stored.account.provider.clone(), |i| i.name.into()),
             top_up_url: info

@@ -153,6 +153,25 @@ pub async fn forecast_fingerprints(
     Ok(rows.into_iter().map(|(id, f)| (AccountId(id), f)).collect())
 }
 
+/// A cheap stamp of everything an account's status, forecast and metrics stand on: each
+/// account's row (edits, state, budget) and the newest reading, logged request and 402 (their
+/// largest ids, read from the rowid index, not counted). Equal stamps mean nothing was added,
+/// edited or removed in between, except a deletion from the middle of a history, which the
+/// callers' minute-long lifetime bounds. Sees writes by other processes too.
+pub async fn change_stamp(db: impl SqliteExecutor<'_>) -> Result<String> {
+    let (stamp,): (String,) = sqlx::query_as(
+        "SELECT COALESCE((SELECT group_concat(id || ':' || label || ':' || updated_at || ':' || state || ':' \
+                   || COALESCE(budget, '') || ':' || COALESCE(budget_set_at, ''), ',') \
+                 FROM accounts), '') \
+           || '|' || COALESCE((SELECT max(id) FROM balance_samples), 0) \
+           || '|' || COALESCE((SELECT max(id) FROM usage_records), 0) \
+           || '|' || COALESCE((SELECT max(id) FROM cliff_events), 0)",
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(stamp)
+}
+
 /// What the account editor writes.
 #[derive(Debug, Clone)]
 pub struct Settings<'a> {

@@ -98,6 +98,26 @@ pub async fn insert(
     Ok(sample)
 }
 
+/// Every account's newest reading, in one query (what [`latest`] gives, for all accounts at
+/// once: the status and metrics answers would otherwise ask once per account).
+pub async fn latest_all(
+    db: impl sqlx::SqliteExecutor<'_>,
+) -> Result<std::collections::HashMap<AccountId, BalanceSample>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM balance_samples WHERE id IN ( \
+           SELECT (SELECT b.id FROM balance_samples b WHERE b.account_id = a.id \
+                   ORDER BY b.observed_at DESC, b.id DESC LIMIT 1) FROM accounts a)"
+    ))
+    .fetch_all(db)
+    .await?;
+    Ok(
+        crate::db::lenient("balance_samples", rows, BalanceSample::try_from)
+            .into_iter()
+            .map(|s| (s.account_id, s))
+            .collect(),
+    )
+}
+
 /// The newest reading of an account.
 pub async fn latest(
     db: impl sqlx::SqliteExecutor<'_>,
@@ -224,6 +244,57 @@ mod tests {
             .map(|s| s.remaining)
             .collect();
         assert_eq!(got, [Some(3.0)], "since() filters on time");
+    }
+
+    #[tokio::test]
+    async fn latest_all_gives_each_accounts_latest_in_one_query() {
+        let (db, a) = setup().await;
+        let opts = serde_json::json!({});
+        let mut others = Vec::new();
+        for label in ["b", "empty"] {
+            others.push(
+                crate::db::accounts::insert(
+                    &db,
+                    &crate::db::accounts::Insert {
+                        provider: "deepseek",
+                        label,
+                        base_url: None,
+                        secret_ref: "none",
+                        secret_hint: None,
+                        budget: None,
+                        options: &opts,
+                        now: t(0),
+                    },
+                )
+                .await
+                .unwrap(),
+            );
+        }
+        let (b, empty) = (others[0], others[1]);
+        let mut tx = db.begin().await.unwrap();
+        // Out of time order, and two readings at one instant (the later write wins).
+        insert(&mut tx, sample(a, 10, 3.0)).await.unwrap();
+        insert(&mut tx, sample(a, 0, 5.0)).await.unwrap();
+        insert(&mut tx, sample(b, 7, 8.0)).await.unwrap();
+        insert(&mut tx, sample(b, 7, 7.5)).await.unwrap();
+        tx.commit().await.unwrap();
+        let all = latest_all(&db).await.unwrap();
+        assert_eq!(
+            all.len(),
+            2,
+            "an account without readings has none: {all:?}"
+        );
+        for id in [a, b, empty] {
+            assert_eq!(
+                all.get(&id).map(|s| (s.observed_at, s.remaining)),
+                latest(&db, id)
+                    .await
+                    .unwrap()
+                    .map(|s| (s.observed_at, s.remaining)),
+                "{id:?}: the same as latest()"
+            );
+        }
+        assert_eq!(all[&b].remaining, Some(7.5));
     }
 
     #[tokio::test]
