@@ -31,8 +31,10 @@ pub struct Cliffwatch {
     changes: broadcast::Sender<Change>,
     /// What the engine's read API is doing (the engine writes, hosts read).
     read_api: Arc<std::sync::Mutex<crate::listen::ReadApiStatus>>,
-    /// The last `/metrics` text, served again while nothing it stands on changed.
-    metrics: Arc<crate::api::metrics::Memo>,
+    /// The last `/metrics` text and `/v1/status` accounts, served again while nothing they
+    /// stand on changed.
+    metrics: Arc<crate::api::memo::Memo<String>>,
+    status: Arc<crate::api::memo::Memo<Vec<crate::model::AccountStatus>>>,
 }
 
 impl Cliffwatch {
@@ -53,6 +55,7 @@ impl Cliffwatch {
             changes: broadcast::channel(CHANGES_BACKLOG).0,
             read_api: Arc::default(),
             metrics: Arc::default(),
+            status: Arc::default(),
         })
     }
 
@@ -73,8 +76,12 @@ impl Cliffwatch {
         &self.forecasts
     }
 
-    pub(crate) fn metrics_memo(&self) -> &crate::api::metrics::Memo {
+    pub(crate) fn metrics_memo(&self) -> &crate::api::memo::Memo<String> {
         &self.metrics
+    }
+
+    pub(crate) fn status_memo(&self) -> &crate::api::memo::Memo<Vec<crate::model::AccountStatus>> {
+        &self.status
     }
 
     /// Tells whoever listens (the running engine, and through it every host) that `change`

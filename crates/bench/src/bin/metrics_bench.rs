@@ -182,7 +182,8 @@ async fn run(n: usize, seconds: u64) {
     }
     let before = rss_mib();
     println!("RSS before load: {before:.1} MiB");
-    for path in ["/metrics", "/v1/status"] {
+    // Each path twice: memory that only warms up levels off in the second round; a leak grows.
+    for path in ["/metrics", "/v1/status", "/metrics", "/v1/status"] {
         // wrk runs as its own process on the same 2 cores; the listener shares them.
         let url = format!("{base}{path}");
         let out = tokio::task::spawn_blocking(move || {

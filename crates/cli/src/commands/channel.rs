@@ -147,14 +147,11 @@ pub async fn run(ctx: &Context, cmd: ChannelCmd) -> cliffwatch_core::Result<()> 
 }
 
 fn severity(s: &str) -> cliffwatch_core::Result<Severity> {
-    match s {
-        "info" => Ok(Severity::Info),
-        "warning" => Ok(Severity::Warning),
-        "critical" => Ok(Severity::Critical),
-        other => Err(Error::InvalidInput(format!(
-            "--min-severity takes info, warning or critical, not `{other}`"
-        ))),
-    }
+    Severity::parse(s).ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "--min-severity takes info, warning or critical, not `{s}`"
+        ))
+    })
 }
 
 fn line(r: &ChannelRow) -> Vec<String> {

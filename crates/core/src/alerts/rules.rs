@@ -100,6 +100,13 @@ impl Severity {
             Severity::Critical => "critical",
         }
     }
+
+    /// The severity [`Severity::as_str`] wrote, or `None` for any other text.
+    pub fn parse(text: &str) -> Option<Severity> {
+        [Severity::Info, Severity::Warning, Severity::Critical]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
 }
 
 /// How bad one account stands, decided in core from its state, its forecast and the user's

@@ -225,11 +225,7 @@ fn row(c: db::channels::StoredChannel, last: Option<DeliveryRow>) -> Result<Chan
         id: c.id,
         kind: ChannelKind::parse(&c.kind)?,
         secret: secret.trim().to_owned(),
-        min_severity: match c.min_severity.as_str() {
-            "info" => Severity::Info,
-            "critical" => Severity::Critical,
-            _ => Severity::Warning,
-        },
+        min_severity: Severity::parse(&c.min_severity).unwrap_or(Severity::Warning),
         options: serde_json::from_value(c.options).unwrap_or_default(),
         label: c.label,
         created_at: c.created_at,

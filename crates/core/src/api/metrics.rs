@@ -29,29 +29,10 @@ const STATES: [AccountState; 5] = [
     AccountState::Error,
 ];
 
-/// The last text built, with what it was built from.
-#[derive(Debug, Default)]
-pub(crate) struct Memo(std::sync::Mutex<Option<(String, i64, String)>>);
-
-impl Memo {
-    fn get(&self, stamp: &str, minute: i64) -> Option<String> {
-        let memo = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        memo.as_ref()
-            .filter(|(s, m, _)| s == stamp && *m == minute)
-            .map(|(_, _, text)| text.clone())
-    }
-
-    fn put(&self, stamp: String, minute: i64, text: String) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((stamp, minute, text));
-    }
-}
-
 /// The metrics text, as of `cw`'s clock.
 pub async fn render(cw: &Cliffwatch) -> Result<String> {
     let now = cw.clock().now();
     let minute = now.timestamp().div_euclid(60);
-    // Read before building: a write during the build leaves a stamp that no longer matches,
-    // so the next scrape builds again rather than serving the older picture as newer.
     let stamp = db::accounts::change_stamp(cw.pool()).await?;
     if let Some(text) = cw.metrics_memo().get(&stamp, minute) {
         return Ok(text);
@@ -65,13 +46,7 @@ pub async fn render(cw: &Cliffwatch) -> Result<String> {
 /// reading and the 402 counts, in four queries whatever the number of accounts.
 async fn build(cw: &Cliffwatch, now: chrono::DateTime<chrono::Utc>) -> Result<String> {
     let pool = cw.pool();
-    let mut forecasts: HashMap<AccountId, crate::forecast::Forecast> = cw
-        .forecasts()
-        .all(pool, now)
-        .await?
-        .into_iter()
-        .map(|f| (f.account_id, f))
-        .collect();
+    let mut forecasts = cw.forecasts().by_account(pool, now).await?;
     let mut latest = db::balance_samples::latest_all(pool).await?;
     let mut registry = Registry::with_prefix("cliffwatch");
     let remaining = Family::<Labels, FloatGauge>::default();

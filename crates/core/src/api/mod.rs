@@ -11,6 +11,7 @@ pub mod channels;
 pub mod export;
 pub mod history;
 pub mod logs;
+pub(crate) mod memo;
 pub mod metrics;
 pub mod overview;
 pub mod settings;

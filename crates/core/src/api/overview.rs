@@ -116,15 +116,7 @@ pub struct SpendRow {
 pub async fn dashboard(cw: &Cliffwatch) -> Result<Dashboard> {
     let now = cw.clock().now();
     let pool = cw.pool();
-    // Keyed by account, not zipped by position: the cache reads the account list itself, and an
-    // account added or removed between the two reads must not shift every forecast by one.
-    let mut forecasts: std::collections::HashMap<AccountId, Forecast> = cw
-        .forecasts()
-        .all(pool, now)
-        .await?
-        .into_iter()
-        .map(|f| (f.account_id, f))
-        .collect();
+    let mut forecasts = cw.forecasts().by_account(pool, now).await?;
     let mut accounts = Vec::new();
     for stored in db::accounts::list(pool).await? {
         let row = match forecasts.remove(&stored.account.id) {
@@ -380,6 +372,25 @@ pub async fn forecasts(
 
 /// Every account with its latest reading.
 pub async fn status(cw: &Cliffwatch) -> Result<StatusReport> {
+    // Nothing here counts down with time: kept until the store changes (minute 0).
+    let stamp = db::accounts::change_stamp(cw.pool()).await?;
+    let accounts = match cw.status_memo().get(&stamp, 0) {
+        Some(accounts) => accounts,
+        None => {
+            let accounts = status_accounts(cw).await?;
+            cw.status_memo().put(stamp, 0, accounts.clone());
+            accounts
+        }
+    };
+    Ok(StatusReport {
+        generated_at: cw.clock().now(),
+        data_dir: cw.data_dir().display().to_string(),
+        accounts,
+    })
+}
+
+/// Every account with its newest reading, from the store.
+async fn status_accounts(cw: &Cliffwatch) -> Result<Vec<AccountStatus>> {
     let mut accounts = Vec::new();
     let mut latest = db::balance_samples::latest_all(cw.pool()).await?;
     for stored in db::accounts::list(cw.pool()).await? {
@@ -395,11 +406,7 @@ pub async fn status(cw: &Cliffwatch) -> Result<StatusReport> {
             account: stored.account,
         });
     }
-    Ok(StatusReport {
-        generated_at: cw.clock().now(),
-        data_dir: cw.data_dir().display().to_string(),
-        accounts,
-    })
+    Ok(accounts)
 }
 
 /// What the tray shows: its colour (the worst account's severity), its tooltip (the account
@@ -456,6 +463,51 @@ mod tests {
     use super::super::test_support::*;
     use super::*;
     use crate::model::Unit;
+
+    /// The status answer is kept between asks, and a new reading, a new account or a state
+    /// change shows at the next ask all the same.
+    #[tokio::test]
+    async fn status_is_kept_only_while_the_store_is_unchanged() {
+        let (_tmp, cw) = open().await;
+        let a = account(&cw, "deepseek", "a").await;
+        drain(&cw, a, 2, 10.0, 1.0).await;
+        let remaining = |r: &StatusReport| -> Vec<(String, Option<f64>)> {
+            r.accounts
+                .iter()
+                .map(|s| {
+                    (
+                        s.account.label.clone(),
+                        s.latest.as_ref().and_then(|l| l.remaining),
+                    )
+                })
+                .collect()
+        };
+        let first = status(&cw).await.unwrap();
+        assert_eq!(remaining(&first), [("a".to_owned(), Some(8.0))]);
+        assert_eq!(remaining(&status(&cw).await.unwrap()), remaining(&first));
+        let mut tx = cw.pool().begin().await.unwrap();
+        db::balance_samples::insert(
+            &mut tx,
+            crate::db::test_rows::usd(a, t0() + Duration::minutes(5), 7.5),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let _b = account(&cw, "tavily", "b").await;
+        let after = status(&cw).await.unwrap();
+        assert_eq!(
+            remaining(&after),
+            [("a".to_owned(), Some(7.5)), ("b".to_owned(), None)]
+        );
+        db::accounts::set_state(cw.pool(), a, AccountState::InvalidKey, None, t0())
+            .await
+            .unwrap();
+        assert_eq!(
+            status(&cw).await.unwrap().accounts[0].account.state,
+            AccountState::InvalidKey
+        );
+    }
+
     #[tokio::test]
     async fn accounts_are_sorted_by_nearest_cliff() {
         let (_tmp, cw) = open().await;

@@ -166,12 +166,17 @@ mod tests {
 
     async fn setup() -> (sqlx::SqlitePool, AccountId) {
         let db = crate::db::open_in_memory().await.unwrap();
+        let id = add_account(&db, "a").await;
+        (db, id)
+    }
+
+    async fn add_account(db: &sqlx::SqlitePool, label: &str) -> AccountId {
         let opts = serde_json::json!({});
-        let id = crate::db::accounts::insert(
-            &db,
+        crate::db::accounts::insert(
+            db,
             &crate::db::accounts::Insert {
                 provider: "deepseek",
-                label: "a",
+                label,
                 base_url: None,
                 secret_ref: "none",
                 secret_hint: None,
@@ -181,8 +186,7 @@ mod tests {
             },
         )
         .await
-        .unwrap();
-        (db, id)
+        .unwrap()
     }
 
     fn t(min: i64) -> DateTime<Utc> {
@@ -249,28 +253,7 @@ mod tests {
     #[tokio::test]
     async fn latest_all_gives_each_accounts_latest_in_one_query() {
         let (db, a) = setup().await;
-        let opts = serde_json::json!({});
-        let mut others = Vec::new();
-        for label in ["b", "empty"] {
-            others.push(
-                crate::db::accounts::insert(
-                    &db,
-                    &crate::db::accounts::Insert {
-                        provider: "deepseek",
-                        label,
-                        base_url: None,
-                        secret_ref: "none",
-                        secret_hint: None,
-                        budget: None,
-                        options: &opts,
-                        now: t(0),
-                    },
-                )
-                .await
-                .unwrap(),
-            );
-        }
-        let (b, empty) = (others[0], others[1]);
+        let (b, empty) = (add_account(&db, "b").await, add_account(&db, "empty").await);
         let mut tx = db.begin().await.unwrap();
         // Out of time order, and two readings at one instant (the later write wins).
         insert(&mut tx, sample(a, 10, 3.0)).await.unwrap();

@@ -104,6 +104,21 @@ impl ForecastCache {
         Ok(out.into_iter().flatten().collect())
     }
 
+    /// [`ForecastCache::all`], keyed by account (not zipped by position with another read of
+    /// the account list: an account added or removed in between must not shift every forecast).
+    pub async fn by_account(
+        &self,
+        pool: &SqlitePool,
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<AccountId, Forecast>> {
+        Ok(self
+            .all(pool, now)
+            .await?
+            .into_iter()
+            .map(|f| (f.account_id, f))
+            .collect())
+    }
+
     /// One account's forecast at `now`, through the cache.
     pub async fn get(
         &self,
