@@ -137,6 +137,7 @@ fn run() -> Result<(), String> {
     let max_cut_offs = args.quick.then_some(QUICK_CUT_OFFS);
     if args.only.as_deref() != Some("b") {
         scenario_a_report(&args, &tune_set, &report_set, &params, max_cut_offs);
+        history_report_a(&tune_set, &report_set, &params, max_cut_offs);
     }
     if args.only.as_deref() != Some("a") {
         let load_grids = |names: &[&str]| -> Result<Vec<nab::Grid>, String> {
@@ -145,12 +146,9 @@ fn run() -> Result<(), String> {
                 .map(|n| nab::load_grid(&args.data, n))
                 .collect()
         };
-        scenario_b_report(
-            &args,
-            &load_grids(tune_names)?,
-            &load_grids(report_names)?,
-            max_cut_offs,
-        );
+        let (tune_grids, report_grids) = (load_grids(tune_names)?, load_grids(report_names)?);
+        scenario_b_report(&args, &tune_grids, &report_grids, max_cut_offs);
+        history_report_b(&tune_grids, &report_grids, max_cut_offs);
     }
 
     let accounts = if args.quick {
@@ -297,15 +295,17 @@ fn run_split_b(
     obs: scenario_b::Observation,
     max_cut_offs: Option<usize>,
 ) -> Vec<(String, scenario_b::Result)> {
+    in_pairs(set, |g| {
+        (g.name.clone(), scenario_b::run(g, obs, max_cut_offs))
+    })
+}
+
+/// `f` of every item, two at a time (the machine has 2 cores), in order.
+fn in_pairs<T: Sync, R: Send>(set: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let mut out = Vec::new();
     for pair in set.chunks(2) {
         std::thread::scope(|scope| {
-            let handles: Vec<_> = pair
-                .iter()
-                .map(|g| {
-                    scope.spawn(move || (g.name.clone(), scenario_b::run(g, obs, max_cut_offs)))
-                })
-                .collect();
+            let handles: Vec<_> = pair.iter().map(|item| scope.spawn(|| f(item))).collect();
             for h in handles {
                 out.push(h.join().expect("a benchmark thread panicked"));
             }
@@ -316,21 +316,17 @@ fn run_split_b(
 
 fn print_table_b(r: &scenario_b::Result) {
     println!(
-        "| true horizon | cut-offs | MAE linear-24h | MAE balance only | MAE with logs | late (base / balance / logs) | P10–P90 coverage (balance / logs) |"
+        "| true horizon | cut-offs | MAE linear-24h | MAE balance only | MAE with logs | late (base / balance / logs) | P10–P90 coverage (balance / logs) | cliff before P10 (balance / logs) |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    let pct = |s: &scenario_a::Score| {
-        s.coverage()
-            .map_or("–".into(), |c| format!("{:.0} %", 100.0 * c))
-    };
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (i, b) in scenario_b::BUCKETS.iter().enumerate() {
         let (base, bal, logs) = (&r.baseline[i], &r.balance_only[i], &r.with_logs[i]);
         if bal.n == 0 {
-            println!("| {} | 0 | – | – | – | – | – |", b.2);
+            println!("| {} | 0 | – | – | – | – | – | – |", b.2);
             continue;
         }
         println!(
-            "| {} | {} | {:.1} | {:.1} | {:.1} | {:.0} % / {:.0} % / {:.0} % | {} / {} |",
+            "| {} | {} | {:.1} | {:.1} | {:.1} | {:.0} % / {:.0} % / {:.0} % | {} / {} | {} / {} |",
             b.2,
             bal.n,
             base.mae(),
@@ -339,8 +335,10 @@ fn print_table_b(r: &scenario_b::Result) {
             100.0 * base.late_share(),
             100.0 * bal.late_share(),
             100.0 * logs.late_share(),
-            pct(bal),
-            pct(logs),
+            share(bal.coverage()),
+            share(logs.coverage()),
+            share(bal.before_p10_share()),
+            share(logs.before_p10_share()),
         );
     }
 }
@@ -351,45 +349,150 @@ fn run_split(
     params: &Params,
     max_cut_offs: Option<usize>,
 ) -> Vec<(String, scenario_a::Result)> {
-    let mut out: Vec<(String, scenario_a::Result)> = Vec::new();
-    for pair in set.chunks(2) {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = pair
-                .iter()
-                .map(|s| {
-                    scope.spawn(move || (s.name.clone(), scenario_a::run(s, params, max_cut_offs)))
-                })
-                .collect();
-            for h in handles {
-                out.push(h.join().expect("a benchmark thread panicked"));
-            }
-        });
-    }
-    out
+    in_pairs(set, |s| {
+        (s.name.clone(), scenario_a::run(s, params, max_cut_offs))
+    })
 }
 
 fn print_table(r: &scenario_a::Result) {
     println!(
-        "| H | cut-offs | MAE linear-24h | MAE ours | ours / baseline | late linear-24h | late ours | P10–P90 coverage | uncalibrated |"
+        "| H | cut-offs | MAE linear-24h | MAE ours | ours / baseline | late linear-24h | late ours | P10–P90 coverage | cliff before P10 | uncalibrated |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (i, h) in HORIZONS.iter().enumerate() {
         let (b, o) = (&r.baseline[i], &r.ours[i]);
         if o.n == 0 {
-            println!("| {h} h | 0 | – | – | – | – | – | – | – |");
+            println!("| {h} h | 0 | – | – | – | – | – | – | – | – |");
             continue;
         }
         println!(
-            "| {h} h | {} | {:.1} | {:.1} | {:.2} | {:.0} % | {:.0} % | {} | {} |",
+            "| {h} h | {} | {:.1} | {:.1} | {:.2} | {:.0} % | {:.0} % | {} | {} | {} |",
             o.n,
             b.mae(),
             o.mae(),
             o.mae() / b.mae(),
             100.0 * b.late_share(),
             100.0 * o.late_share(),
-            o.coverage()
-                .map_or("–".into(), |c| format!("{:.0} %", 100.0 * c)),
+            share(o.coverage()),
+            share(o.before_p10_share()),
             o.uncalibrated,
         );
+    }
+}
+
+/// A share as a whole percentage, or "–" when there is nothing to share.
+fn share(s: Option<f64>) -> String {
+    s.map_or("–".into(), |c| format!("{:.0} %", 100.0 * c))
+}
+
+/// The histories users really have (issue 17): the same cut-offs (from day 21 on), the
+/// forecaster seeing 7, 14 or 21 days before each, or everything.
+fn histories() -> [(String, Option<usize>); 4] {
+    let [a, b, c] = scenario_a::HISTORIES_DAYS;
+    [
+        (format!("{a} days"), Some(a)),
+        (format!("{b} days"), Some(b)),
+        (format!("{c} days"), Some(c)),
+        ("all".to_owned(), None),
+    ]
+}
+
+fn history_report_a(
+    tune_set: &[nab::Series],
+    report_set: &[nab::Series],
+    params: &Params,
+    max_cut_offs: Option<usize>,
+) {
+    println!(
+        "# The history you have, Scenario A\n\nAs Scenario A, with cut-offs from day 21 on (the \
+         same for every row) and the forecaster seeing only the last 7, 14 or 21 days before each \
+         cut-off (\"all\": everything before it). Targets (report split, 72 h and 168 h): \
+         coverage 75–85 %, cliff before P10 ≤ 10 %, MAE ≤ 0.6× baseline at 72 h and ≤ 0.5× at \
+         168 h.\n"
+    );
+    for (split, set) in [("tune", tune_set), ("report", report_set)] {
+        let started = std::time::Instant::now();
+        println!("## {split} split\n");
+        println!("| history | H | cut-offs | ours / baseline (MAE) | P10–P90 coverage | cliff before P10 |");
+        println!("|---|---:|---:|---:|---:|---:|");
+        for (name, days) in histories() {
+            let mut total = scenario_a::Result::default();
+            for r in in_pairs(set, |s| {
+                scenario_a::run_from(
+                    s,
+                    params,
+                    max_cut_offs,
+                    scenario_a::TRUNCATED_FROM_HOURS,
+                    days.map(|d| d * 24),
+                )
+            }) {
+                total.merge(&r);
+            }
+            for (i, h) in HORIZONS.iter().enumerate() {
+                let (b, o) = (&total.baseline[i], &total.ours[i]);
+                println!(
+                    "| {name} | {h} h | {} | {:.2} | {} | {} |",
+                    o.n,
+                    o.mae() / b.mae(),
+                    share(o.coverage()),
+                    share(o.before_p10_share()),
+                );
+            }
+        }
+        println!("\n({:.1} s)\n", started.elapsed().as_secs_f64());
+    }
+}
+
+fn history_report_b(tune_set: &[nab::Grid], report_set: &[nab::Grid], max_cut_offs: Option<usize>) {
+    println!(
+        "# The history you have, Scenario B\n\nAs Scenario B (the protocol's observation), with \
+         cut-offs from day 21 on and Cliffwatch seeing only the readings and logged requests of \
+         the last 7, 14 or 21 days before each cut-off (\"all\": everything before it). Bucketed \
+         by the true time to exhaustion.\n"
+    );
+    for (split, set) in [("tune", tune_set), ("report", report_set)] {
+        let started = std::time::Instant::now();
+        println!("## {split} split\n");
+        println!(
+            "| history | true horizon | cut-offs | balance only / baseline (MAE) | with logs / baseline | coverage (balance / logs) | cliff before P10 (balance / logs) |"
+        );
+        println!("|---|---|---:|---:|---:|---:|---:|");
+        for (name, days) in histories() {
+            let mut total = scenario_b::Result::default();
+            for r in in_pairs(set, |g| {
+                scenario_b::run_from(
+                    g,
+                    scenario_b::PROTOCOL,
+                    max_cut_offs,
+                    scenario_a::TRUNCATED_FROM_HOURS as i64 * scenario_b::HOUR_S,
+                    days.map(|d| d as i64 * 24 * scenario_b::HOUR_S),
+                )
+            }) {
+                total.merge(&r);
+            }
+            for (i, bucket) in scenario_b::BUCKETS.iter().enumerate() {
+                let (base, bal, logs) = (
+                    &total.baseline[i],
+                    &total.balance_only[i],
+                    &total.with_logs[i],
+                );
+                if bal.n == 0 {
+                    println!("| {name} | {} | 0 | – | – | – | – |", bucket.2);
+                    continue;
+                }
+                println!(
+                    "| {name} | {} | {} | {:.2} | {:.2} | {} / {} | {} / {} |",
+                    bucket.2,
+                    bal.n,
+                    bal.mae() / base.mae(),
+                    logs.mae() / base.mae(),
+                    share(bal.coverage()),
+                    share(logs.coverage()),
+                    share(bal.before_p10_share()),
+                    share(logs.before_p10_share()),
+                );
+            }
+        }
+        println!("\n({:.1} s)\n", started.elapsed().as_secs_f64());
     }
 }

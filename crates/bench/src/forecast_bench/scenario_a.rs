@@ -9,6 +9,11 @@ pub const WARM_UP_HOURS: usize = 14 * 24;
 /// A cut-off every 6 h after the warm-up.
 pub const CUT_OFF_STEP_HOURS: usize = 6;
 pub const HORIZONS: [usize; 3] = [24, 72, 168];
+/// The history lengths of the "history you have" table (issue 17): the forecaster sees only
+/// this many days before each cut-off.
+pub const HISTORIES_DAYS: [usize; 3] = [7, 14, 21];
+/// That table's cut-offs start here, so every history length is scored on the same cut-offs.
+pub const TRUNCATED_FROM_HOURS: usize = 21 * 24;
 /// The baseline's window: linear burn over the last 24 h.
 const BASELINE_WINDOW_HOURS: usize = 24;
 
@@ -23,6 +28,8 @@ pub struct Score {
     pub banded: usize,
     /// Forecasts made before enough past outcomes were known to calibrate the band.
     pub uncalibrated: usize,
+    /// Cut-offs whose truth came before P10: an alert on P10 would have been late.
+    pub before_p10: usize,
 }
 
 impl Score {
@@ -35,6 +42,7 @@ impl Score {
         if let Some((lo, hi)) = band {
             self.banded += 1;
             self.covered += usize::from(lo <= truth && truth <= hi);
+            self.before_p10 += usize::from(truth < lo);
         }
     }
 
@@ -45,6 +53,7 @@ impl Score {
         self.covered += o.covered;
         self.banded += o.banded;
         self.uncalibrated += o.uncalibrated;
+        self.before_p10 += o.before_p10;
     }
 
     pub fn mae(&self) -> f64 {
@@ -57,6 +66,11 @@ impl Score {
 
     pub fn coverage(&self) -> Option<f64> {
         (self.banded > 0).then(|| self.covered as f64 / self.banded as f64)
+    }
+
+    /// The share of banded cut-offs whose truth came before P10 (target ≤ 10 %).
+    pub fn before_p10_share(&self) -> Option<f64> {
+        (self.banded > 0).then(|| self.before_p10 as f64 / self.banded as f64)
     }
 }
 
@@ -81,11 +95,24 @@ impl Result {
 
 /// Runs the protocol on one series. `max_cut_offs` limits the cut-offs per horizon (quick mode).
 pub fn run(s: &Series, params: &Params, max_cut_offs: Option<usize>) -> Result {
+    run_from(s, params, max_cut_offs, WARM_UP_HOURS, None)
+}
+
+/// The protocol with cut-offs from hour `first` on, the forecaster seeing only the last
+/// `history` hours before each (all of them for `None`); the baseline is unchanged (it reads
+/// 24 h).
+pub fn run_from(
+    s: &Series,
+    params: &Params,
+    max_cut_offs: Option<usize>,
+    first: usize,
+    history: Option<usize>,
+) -> Result {
     let x = &s.hourly;
     let prefix = engine::prefix_sums(x);
     let mut out = Result::default();
     for (hi, &h) in HORIZONS.iter().enumerate() {
-        let mut t = WARM_UP_HOURS;
+        let mut t = first.max(BASELINE_WINDOW_HOURS);
         let mut done = 0;
         while t + h <= x.len() && max_cut_offs.is_none_or(|m| done < m) {
             let r = prefix[t + h] - prefix[t];
@@ -106,7 +133,8 @@ pub fn run(s: &Series, params: &Params, max_cut_offs: Option<usize>) -> Result {
             out.baseline[hi].add(baseline, truth, None);
             // Ours sees only x[..t]; its calibration uses only earlier cut-offs whose outcome
             // is known within x[..t].
-            let o = engine::outlook(&x[..t], s.start_how, r, params);
+            let from = history.map_or(0, |len| t.saturating_sub(len));
+            let o = engine::outlook(&x[from..t], (s.start_how + from) % 168, r, params);
             let band = (o.runway.p10, o.runway.p90);
             out.ours[hi].add(o.runway.p50, truth, Some(band));
             out.ours[hi].uncalibrated += usize::from(o.calibrated_with == 0);
@@ -156,6 +184,31 @@ mod tests {
         assert!(
             r.baseline[2].coverage().is_none(),
             "the baseline has no band"
+        );
+    }
+
+    /// A truncated history is scored on the same cut-offs as the whole one, and only what the
+    /// forecaster sees changes.
+    #[test]
+    fn a_truncated_history_keeps_the_cut_offs_and_changes_what_is_seen() {
+        let s = series();
+        let whole = run_from(&s, &Params::default(), None, TRUNCATED_FROM_HOURS, None);
+        let week = run_from(
+            &s,
+            &Params::default(),
+            None,
+            TRUNCATED_FROM_HOURS,
+            Some(7 * 24),
+        );
+        for i in 0..HORIZONS.len() {
+            assert_eq!(whole.ours[i].n, week.ours[i].n);
+            assert_eq!(whole.baseline[i].abs_err, week.baseline[i].abs_err);
+            assert!(week.ours[i].before_p10 <= week.ours[i].banded);
+        }
+        assert!(
+            (0..HORIZONS.len()).any(|i| whole.ours[i].abs_err != week.ours[i].abs_err
+                || whole.ours[i].covered != week.ours[i].covered),
+            "a week of history is not the whole history"
         );
     }
 }

@@ -15,7 +15,7 @@ use cliffwatch_core::forecast::engine::SplitMix;
 use cliffwatch_core::forecast::{self, Forecast, ForecastState, UsageSignal, IDLE_AFTER_HOURS};
 use cliffwatch_core::model::{AccountId, BalanceSample, Unit};
 
-const HOUR_S: i64 = 3600;
+pub const HOUR_S: i64 = 3600;
 const WARM_UP_S: i64 = 14 * 24 * HOUR_S;
 const CUT_OFF_STEP_S: i64 = 6 * HOUR_S;
 const SEED: u64 = 0x5CE4_A210_B000_0001;
@@ -207,6 +207,19 @@ pub fn simulate(g: &Grid, obs: Observation) -> Key {
 
 /// Runs the cut-offs of one series. `max_cut_offs` limits them (quick mode).
 pub fn run(g: &Grid, obs: Observation, max_cut_offs: Option<usize>) -> Result {
+    run_from(g, obs, max_cut_offs, WARM_UP_S, None)
+}
+
+/// The cut-offs from `first_s` seconds into the series on, Cliffwatch seeing only the readings
+/// and logged requests of the last `history_s` seconds before each (all for `None`); the
+/// baseline reads its 24 h as always.
+pub fn run_from(
+    g: &Grid,
+    obs: Observation,
+    max_cut_offs: Option<usize>,
+    first_s: i64,
+    history_s: Option<i64>,
+) -> Result {
     let key = simulate(g, obs);
     let mut out = Result {
         exhaustions: key.dead.len(),
@@ -214,7 +227,7 @@ pub fn run(g: &Grid, obs: Observation, max_cut_offs: Option<usize>) -> Result {
         log_share_sum: key.log_share,
         ..Result::default()
     };
-    let mut c = key.start + WARM_UP_S;
+    let mut c = key.start + first_s;
     let mut asked = 0;
     while c < key.end && max_cut_offs.is_none_or(|m| asked < m) {
         let t = c as f64;
@@ -240,6 +253,16 @@ pub fn run(g: &Grid, obs: Observation, max_cut_offs: Option<usize>) -> Result {
         let seen = &key.readings[..key.readings.partition_point(|s| s.observed_at <= now)];
         let logged = &key.logged[..key.logged.partition_point(|u| u.at <= now)];
         out.baseline[bucket].add(linear_24h(seen), truth, None);
+        let (seen, logged) = match history_s {
+            Some(h) => {
+                let since = now - chrono::Duration::seconds(h);
+                (
+                    &seen[seen.partition_point(|s| s.observed_at <= since)..],
+                    &logged[logged.partition_point(|u| u.at <= since)..],
+                )
+            }
+            None => (seen, logged),
+        };
         let plain = forecast::from_samples(AccountId(1), seen, None, now);
         let (p, band) = answer(&plain);
         out.balance_only[bucket].add(p, truth, Some(band));
