@@ -6,10 +6,11 @@
 //! 200 accounts holding a year of 5-minute samples each.
 //!
 //! ```text
-//! cargo run --release -p cliffwatch-bench --bin forecast_bench -- [--data DIR] [--quick] [--tune]
+//! cargo run --release -p cliffwatch-bench --bin forecast_bench -- [--data DIR] [--quick] [--tune] [--tune-prior]
 //!     [--per-series] [--timing-only] [--only a|b]
 //! ```
-//! `--quick` runs a small slice (CI); `--tune` searches parameters on the tune split only.
+//! `--quick` runs a small slice (CI); `--tune` searches parameters on the tune split only;
+//! `--tune-prior` searches the prior band for short histories on the tune split only.
 
 #[path = "../forecast_bench/nab.rs"]
 mod nab;
@@ -55,6 +56,7 @@ struct Args {
     data: PathBuf,
     quick: bool,
     tune: bool,
+    tune_prior: bool,
     per_series: bool,
     timing_only: bool,
     /// Run only this scenario ("a" or "b"), then the timing.
@@ -68,6 +70,7 @@ fn parse_args() -> Result<Args, String> {
         data: default_data,
         quick: false,
         tune: false,
+        tune_prior: false,
         per_series: false,
         timing_only: false,
         only: None,
@@ -78,6 +81,7 @@ fn parse_args() -> Result<Args, String> {
             "--data" => args.data = it.next().ok_or("--data needs a directory")?.into(),
             "--quick" => args.quick = true,
             "--tune" => args.tune = true,
+            "--tune-prior" => args.tune_prior = true,
             "--per-series" => args.per_series = true,
             "--timing-only" => args.timing_only = true,
             "--only" => match it.next().as_deref() {
@@ -86,7 +90,7 @@ fn parse_args() -> Result<Args, String> {
             },
             "-h" | "--help" => {
                 println!(
-                    "forecast_bench [--data DIR] [--quick] [--tune] [--per-series] [--timing-only] \
+                    "forecast_bench [--data DIR] [--quick] [--tune] [--tune-prior] [--per-series] [--timing-only] \
                      [--only a|b]\n\
                      DIR defaults to ../shared/data/nab beside the repository."
                 );
@@ -130,6 +134,10 @@ fn run() -> Result<(), String> {
     let tune_set = load(tune_names)?;
     if args.tune {
         tune::search(&tune_set);
+        return Ok(());
+    }
+    if args.tune_prior {
+        tune::search_prior(&tune_set);
         return Ok(());
     }
     let report_set = load(report_names)?;

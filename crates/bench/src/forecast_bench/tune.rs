@@ -180,3 +180,106 @@ pub fn search(set: &[Series]) {
         println!("{phase} best: {best_score:.4}  {}", describe(&best));
     }
 }
+
+/// The band on the histories users have (issue 17): P10–P90 coverage near 80 % and the cliff
+/// before P10 at most 10 % at 72 h and 168 h, for 7, 14 and 21 days of history, plus a little
+/// of 24 h and of the point objective.
+fn history_objective(by_history: &[scenario_a::Result]) -> f64 {
+    let mut score = 0.0;
+    for r in by_history {
+        for (i, weight) in [(0, 0.3), (1, 1.0), (2, 1.0)] {
+            let s = &r.ours[i];
+            let cov = s.coverage().unwrap_or(0.0);
+            let early = s.before_p10_share().unwrap_or(1.0);
+            score += weight * ((cov - 0.8).abs() + 2.0 * (early - 0.10).max(0.0));
+        }
+        score += 0.1 * point_objective(r);
+    }
+    score
+}
+
+fn evaluate_histories(set: &[Series], p: &Params) -> Vec<scenario_a::Result> {
+    scenario_a::HISTORIES_DAYS
+        .iter()
+        .map(|days| {
+            let mut total = scenario_a::Result::default();
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = set
+                    .iter()
+                    .map(|s| {
+                        scope.spawn(move || {
+                            scenario_a::run_from(
+                                s,
+                                p,
+                                None,
+                                scenario_a::TRUNCATED_FROM_HOURS,
+                                Some(days * 24),
+                            )
+                        })
+                    })
+                    .collect();
+                for h in handles {
+                    total.merge(&h.join().expect("a tuning thread panicked"));
+                }
+            });
+            total
+        })
+        .collect()
+}
+
+/// `--tune-prior`: a grid over the prior band (weight, early and late widening) on the tune
+/// split's 7/14/21-day histories only.
+pub fn search_prior(set: &[Series]) {
+    let base = Params {
+        paths: 100,
+        ..Params::default()
+    };
+    let show = |p: &Params, rs: &[scenario_a::Result]| {
+        let cells: Vec<String> = rs
+            .iter()
+            .zip(scenario_a::HISTORIES_DAYS)
+            .map(|(r, d)| {
+                format!(
+                    "{d}d cov {:.0}/{:.0} early {:.0}/{:.0}",
+                    100.0 * r.ours[1].coverage().unwrap_or(0.0),
+                    100.0 * r.ours[2].coverage().unwrap_or(0.0),
+                    100.0 * r.ours[1].before_p10_share().unwrap_or(0.0),
+                    100.0 * r.ours[2].before_p10_share().unwrap_or(0.0),
+                )
+            })
+            .collect();
+        format!(
+            "w={} lo={} hi={}: {:.4}  {}",
+            p.prior_weight,
+            p.prior_lo,
+            p.prior_hi,
+            history_objective(rs),
+            cells.join(" | ")
+        )
+    };
+    let start = evaluate_histories(set, &base);
+    println!("start {}", show(&base, &start));
+    let mut best = (history_objective(&start), base);
+    for w in [5.0, 10.0, 20.0, 40.0, 80.0] {
+        for lo in [0.1, 0.2, 0.3, 0.45, 0.6] {
+            for hi in [0.1, 0.2, 0.3, 0.45] {
+                let p = Params {
+                    prior_weight: w,
+                    prior_lo: lo,
+                    prior_hi: hi,
+                    ..base
+                };
+                let rs = evaluate_histories(set, &p);
+                println!("{}", show(&p, &rs));
+                let score = history_objective(&rs);
+                if score < best.0 {
+                    best = (score, p);
+                }
+            }
+        }
+    }
+    println!(
+        "best: {:.4}  w={} lo={} hi={}",
+        best.0, best.1.prior_weight, best.1.prior_lo, best.1.prior_hi
+    );
+}

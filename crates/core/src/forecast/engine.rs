@@ -70,6 +70,14 @@ pub struct Params {
     /// those days.
     pub step_ratio: f64,
     pub step_days: usize,
+    /// The band a key's own past errors are blended with while they are few (a short
+    /// history): the conformal widening of each tail is `(m·own + w·prior) / (m + w)` for `m`
+    /// past forecasts, so the prior counts as `w` of them and fades as the key's own accumulate.
+    /// 0 = the key's own errors only. Below [`Params::cal_min`] the prior is the band.
+    pub prior_weight: f64,
+    /// The prior's log-scale widening of P10 (early side) and of P90 (late side).
+    pub prior_lo: f64,
+    pub prior_hi: f64,
 }
 
 impl Default for Params {
@@ -95,6 +103,9 @@ impl Default for Params {
             band_floor: 0.1,
             step_ratio: 2.5,
             step_days: 2,
+            prior_weight: 20.0,
+            prior_lo: 0.45,
+            prior_hi: 0.2,
         }
     }
 }
@@ -172,12 +183,16 @@ pub fn outlook(x: &[f64], start_how: usize, remaining: f64, p: &Params) -> Outlo
     }
     let m = lo.len();
     if m < p.cal_min.max(1) {
-        let w = p.uncalibrated_widen.exp();
+        let (w_lo, w_hi) = if p.prior_weight > 0.0 {
+            (p.prior_lo.exp(), p.prior_hi.exp())
+        } else {
+            (p.uncalibrated_widen.exp(), p.uncalibrated_widen.exp())
+        };
         let floor = p.band_floor.exp();
         let runway = Runway {
-            p10: (raw.p10 / w).min(raw.p50 / floor),
+            p10: (raw.p10 / w_lo).min(raw.p50 / floor),
             p50: raw.p50,
-            p90: (raw.p90 * w).max(raw.p50 * floor),
+            p90: (raw.p90 * w_hi).max(raw.p50 * floor),
         };
         return Outlook {
             runway,
@@ -189,8 +204,11 @@ pub fn outlook(x: &[f64], start_how: usize, remaining: f64, p: &Params) -> Outlo
     // correction ceil((m + 1)(1 - a)) / m.
     let tail = (1.0 - p.coverage) / 2.0;
     let level_q = (((m + 1) as f64 * (1.0 - tail)).ceil() / m as f64).min(1.0);
-    let q_lo = quantile(&mut lo, level_q);
-    let q_hi = quantile(&mut hi, level_q);
+    let blend = |own: f64, prior: f64| {
+        (m as f64 * own + p.prior_weight * prior) / (m as f64 + p.prior_weight)
+    };
+    let q_lo = blend(quantile(&mut lo, level_q), p.prior_lo);
+    let q_hi = blend(quantile(&mut hi, level_q), p.prior_hi);
     let shift = quantile(&mut mid, 0.5) * m as f64 / (m as f64 + p.median_shift_shrink);
     let p50 = raw.p50 * shift.exp();
     let floor = p.band_floor.exp();
