@@ -109,6 +109,15 @@ describe("pay-per-call spend on the account", () => {
     expect(host.querySelector("#pay-per-call")).toBeNull();
     expect(host.textContent).not.toContain("Pay-per-call");
   });
+
+  it("says what the forecast stands on, in core's words", async () => {
+    api.account.mockResolvedValue(accountDetail([]));
+    const host = mount(<AccountDetailView id={1} version={0} onBack={() => {}} onRemoved={() => {}} />);
+    await flush();
+    expect(host.querySelector("#detail-basis")?.textContent).toBe(
+      "from 2 days of readings; band widened: too little history to check past forecasts yet",
+    );
+  });
 });
 
 describe("the unpaid-challenges setting", () => {

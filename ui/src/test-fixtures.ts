@@ -47,6 +47,7 @@ export function accountRow(id: number, label: string, p50: number | null, remain
       message: p50 === null ? "learning: 5 more hours of readings needed for a forecast" : "",
       history_hours: 40,
       calibrated_with: 0,
+      basis: "from 2 days of readings; band widened: too little history to check past forecasts yet",
     },
     severity,
     sparkline: [],

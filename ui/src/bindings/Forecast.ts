@@ -54,4 +54,9 @@ calibrated_with: number,
  * How many logged requests refined the forecast (their timing and the spend since the
  * latest reading); null when no log is linked or it overlaps the balance too little.
  */
-refined_by_logs?: number | null, };
+refined_by_logs?: number | null, 
+/**
+ * What the forecast stands on, in words: "from 6 days of readings; band widened until 20
+ * past forecasts are checked (3 so far)". Empty without readings.
+ */
+basis: string, };

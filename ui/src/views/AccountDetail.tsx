@@ -104,6 +104,7 @@ function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
           <span class="card-label">Runway (P50, P10–P90)</span>
           <Runway f={f} severity={row.severity} />
           <span class="card-sub">{f.exhausts_at && f.state === "ok" ? `around ${formatTime(f.exhausts_at)}` : f.message}</span>
+          {f.basis && <span class="card-sub" id="detail-basis">{f.basis}</span>}
         </div>
       </section>
       <section class="panel">

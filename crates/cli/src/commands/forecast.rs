@@ -48,6 +48,7 @@ pub async fn run(
                     .to_lowercase()
                     .replace("outofcredit", "out_of_credit"),
                 f.message.clone(),
+                f.basis.clone(),
             ]
         })
         .collect();
@@ -59,6 +60,7 @@ pub async fn run(
             "BURN",
             "STATE",
             "RUNWAY",
+            "BASED ON",
         ],
         &table,
     );

@@ -377,6 +377,7 @@ mod tests {
             history_hours: 48.0,
             calibrated_with: 0,
             refined_by_logs: None,
+            basis: String::new(),
         }
     }
 

@@ -132,6 +132,9 @@ pub struct Forecast {
     /// latest reading); null when no log is linked or it overlaps the balance too little.
     #[ts(optional = nullable)]
     pub refined_by_logs: Option<u32>,
+    /// What the forecast stands on, in words: "from 6 days of readings; band widened until 20
+    /// past forecasts are checked (3 so far)". Empty without readings.
+    pub basis: String,
 }
 
 /// Forecasts one account from its readings (any order, any spacing), as of `now`: readings
@@ -317,6 +320,45 @@ pub fn from_samples_and_usage_with(
     now: DateTime<Utc>,
     params: &engine::Params,
 ) -> Forecast {
+    let mut f = forecast_window(account_id, samples, usage, budget, now, params);
+    f.basis = basis(&f, params);
+    f
+}
+
+/// What the forecast stands on, in words: how much history, and whether the band is still
+/// widened by the prior because the key has few past forecasts of its own to check it against.
+fn basis(f: &Forecast, p: &engine::Params) -> String {
+    if f.history_hours <= 0.0 {
+        return String::new();
+    }
+    let days = f.history_hours / 24.0;
+    let history = if days >= 2.0 {
+        format!("from {days:.0} days of readings")
+    } else {
+        format!("from {:.0} h of readings", f.history_hours.max(1.0))
+    };
+    if !matches!(f.state, ForecastState::Ok) || f.runway_hours.is_none() {
+        return history;
+    }
+    let wanted = p.prior_weight.round() as u32;
+    let m = f.calibrated_with;
+    if m == 0 {
+        format!("{history}; band widened: too little history to check past forecasts yet")
+    } else if m < wanted {
+        format!("{history}; band widened until {wanted} past forecasts are checked ({m} so far)")
+    } else {
+        format!("{history}; band checked against {m} past forecasts")
+    }
+}
+
+fn forecast_window(
+    account_id: AccountId,
+    samples: &[BalanceSample],
+    usage: &[UsageSignal],
+    budget: Option<f64>,
+    now: DateTime<Utc>,
+    params: &engine::Params,
+) -> Forecast {
     let from = now - Duration::days(HISTORY_DAYS);
     let sorted = samples
         .windows(2)
@@ -349,6 +391,7 @@ pub fn from_samples_and_usage_with(
         history_hours: 0.0,
         calibrated_with: 0,
         refined_by_logs: None,
+        basis: String::new(),
     };
     let Some(latest) = window.iter().rev().find(|s| level_of(s, budget).is_some()) else {
         f.message = match window.last() {
@@ -689,6 +732,40 @@ mod tests {
         assert!((r.p50 - 496.0).abs() < 6.0, "496 h expected, got {r:?}");
         assert!((f.rate_per_day.unwrap() - 24.0).abs() < 0.5, "24 per day");
         assert!(f.exhausts_at.unwrap() > now, "exhaustion is in the future");
+    }
+
+    /// The forecast says what it stands on: a few days of readings leave the band widened by
+    /// the prior; weeks of them check it against the key's own past forecasts.
+    #[test]
+    fn the_forecast_says_how_much_history_its_band_stands_on() {
+        let short = draining(3 * 24, 15, 200.0, 1.0);
+        let f = from_samples(
+            AccountId(1),
+            &short,
+            None,
+            short.last().unwrap().observed_at,
+        );
+        assert_eq!(f.state, ForecastState::Ok, "{}", f.message);
+        assert!(
+            f.basis.starts_with("from 3 days of readings; band widened"),
+            "{}",
+            f.basis
+        );
+        let long = draining(40 * 24, 15, 1100.0, 1.0);
+        let f = from_samples(AccountId(1), &long, None, long.last().unwrap().observed_at);
+        assert!(f.calibrated_with >= 20, "{}", f.calibrated_with);
+        assert_eq!(
+            f.basis,
+            format!(
+                "from 40 days of readings; band checked against {} past forecasts",
+                f.calibrated_with
+            )
+        );
+        assert_eq!(
+            from_samples(AccountId(1), &[], None, t0()).basis,
+            "",
+            "nothing to stand on, nothing said"
+        );
     }
 
     #[test]
