@@ -6,7 +6,7 @@ import type { AccountDetail } from "../bindings/AccountDetail";
 import type { EventRow } from "../bindings/EventRow";
 import type { SpendRow } from "../bindings/SpendRow";
 import { HistoryChart } from "../charts";
-import { formatAgo, formatAmount, formatHours, formatRate, formatTime } from "../format";
+import { formatAgo, formatAmount, formatRate, formatTime } from "../format";
 import type { PollResult } from "../bindings/PollResult";
 import { useCoreNow, useLoad } from "../hooks";
 import { severityTone } from "../severity";
@@ -96,15 +96,18 @@ function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
           <span class="card-label">Burn</span>
           <span class="card-value">{formatRate(f.rate_per_day, unit)}</span>
           <span class="card-sub">
-            {f.history_hours > 0 ? `from ${formatHours(f.history_hours)} of readings` : "no readings yet"}
-            {f.refined_by_logs ? ` and ${f.refined_by_logs.toLocaleString()} logged requests` : ""}
+            {f.history_hours <= 0
+              ? "no readings yet"
+              : f.refined_by_logs
+                ? `with ${f.refined_by_logs.toLocaleString()} logged requests`
+                : "\u00a0"}
           </span>
         </div>
         <div class={`card border-${t}`}>
           <span class="card-label">Runway (P50, P10–P90)</span>
           <Runway f={f} severity={row.severity} />
           <span class="card-sub">{f.exhausts_at && f.state === "ok" ? `around ${formatTime(f.exhausts_at)}` : f.message}</span>
-          {f.basis && <span class="card-sub" id="detail-basis">{f.basis}</span>}
+          {f.basis && <span class="card-sub card-note" id="detail-basis">{f.basis}</span>}
         </div>
       </section>
       <section class="panel">
