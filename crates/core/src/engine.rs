@@ -374,6 +374,13 @@ async fn evaluate(cw: &Cliffwatch, policy: &Policy, notifier: &dyn Notifier, sin
     }
 }
 
+/// From `now` to just after the next wall-clock minute starts (50 ms in, so that the minute has
+/// turned by every clock's reckoning).
+fn until_next_minute(now: DateTime<Utc>) -> Duration {
+    let into = now.timestamp_subsec_millis() as u64 + 1000 * now.timestamp().rem_euclid(60) as u64;
+    Duration::from_millis(60_000 - into + 50)
+}
+
 /// What the announcement channel gave: a change, or (a listener that fell behind) "something,
 /// re-read everything".
 fn heard(r: std::result::Result<Change, broadcast::error::RecvError>) -> Option<Option<Change>> {
@@ -407,7 +414,13 @@ async fn live(
         }
     };
     let _channels = start_channels(cw.clone(), sink.clone());
-    let mut every = tokio::time::interval(ALERT_EVERY);
+    // At the start of each wall-clock minute: forecasts are kept for the minute they were
+    // computed in, so this pass counts every runway again just after the minute turns, and a
+    // scrape of /metrics or a repaint in that minute finds them ready.
+    let mut every = tokio::time::interval_at(
+        tokio::time::Instant::now() + until_next_minute(cw.clock().now()),
+        ALERT_EVERY,
+    );
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut listening = true;
     loop {
@@ -734,6 +747,25 @@ mod tests {
             "polled again at once under the new 10-min interval, not after the old hour: {wait} s"
         );
         engine.stop().await;
+    }
+
+    #[test]
+    fn the_alert_pass_starts_just_after_the_minute_turns() {
+        let at = |h, m, s, ms| {
+            Utc.with_ymd_and_hms(2026, 12, 2, h, m, s).unwrap() + chrono::Duration::milliseconds(ms)
+        };
+        assert_eq!(
+            until_next_minute(at(12, 0, 0, 0)),
+            Duration::from_millis(60_050)
+        );
+        assert_eq!(
+            until_next_minute(at(12, 0, 59, 990)),
+            Duration::from_millis(60)
+        );
+        assert_eq!(
+            until_next_minute(at(12, 0, 30, 500)),
+            Duration::from_millis(29_550)
+        );
     }
 
     /// A loopback port free right now (bound, read, released).
