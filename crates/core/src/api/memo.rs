@@ -17,18 +17,27 @@ impl<T> Default for Memo<T> {
 }
 
 impl<T: Clone> Memo<T> {
-    /// The answer built at `stamp` and `minute`, if it is the one kept.
-    pub(crate) fn get(&self, stamp: &str, minute: i64) -> Option<T> {
+    /// The answer kept for `stamp` and `minute`, or `build`'s, which is then kept. `stamp` is
+    /// read *before* building: a write during the build leaves a stamp that no longer
+    /// matches, so the next ask builds again rather than serving an older picture as newer.
+    pub(crate) async fn get_or_build(
+        &self,
+        stamp: String,
+        minute: i64,
+        build: impl std::future::Future<Output = crate::Result<T>>,
+    ) -> crate::Result<T> {
+        if let Some(v) = self.get(&stamp, minute) {
+            return Ok(v);
+        }
+        let v = build.await?;
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((stamp, minute, v.clone()));
+        Ok(v)
+    }
+
+    fn get(&self, stamp: &str, minute: i64) -> Option<T> {
         let memo = self.0.lock().unwrap_or_else(|e| e.into_inner());
         memo.as_ref()
             .filter(|(s, m, _)| s == stamp && *m == minute)
             .map(|(_, _, v)| v.clone())
-    }
-
-    /// Keeps `value`, built from the store as it was at `stamp` (read *before* building: a
-    /// write during the build leaves a stamp that no longer matches, so the next ask builds
-    /// again rather than serving an older picture as newer).
-    pub(crate) fn put(&self, stamp: String, minute: i64, value: T) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((stamp, minute, value));
     }
 }

@@ -34,16 +34,13 @@ pub async fn render(cw: &Cliffwatch) -> Result<String> {
     let now = cw.clock().now();
     let minute = now.timestamp().div_euclid(60);
     let stamp = db::accounts::change_stamp(cw.pool()).await?;
-    if let Some(text) = cw.metrics_memo().get(&stamp, minute) {
-        return Ok(text);
-    }
-    let text = build(cw, now).await?;
-    cw.metrics_memo().put(stamp, minute, text.clone());
-    Ok(text)
+    cw.metrics_memo()
+        .get_or_build(stamp, minute, build(cw, now))
+        .await
 }
 
 /// The metrics text built from the store: the shared forecasts, each account's newest
-/// reading and the 402 counts, in four queries whatever the number of accounts.
+/// reading and the 402 counts, in the same few queries whatever the number of accounts.
 async fn build(cw: &Cliffwatch, now: chrono::DateTime<chrono::Utc>) -> Result<String> {
     let pool = cw.pool();
     let mut forecasts = cw.forecasts().by_account(pool, now).await?;

@@ -374,14 +374,10 @@ pub async fn forecasts(
 pub async fn status(cw: &Cliffwatch) -> Result<StatusReport> {
     // Nothing here counts down with time: kept until the store changes (minute 0).
     let stamp = db::accounts::change_stamp(cw.pool()).await?;
-    let accounts = match cw.status_memo().get(&stamp, 0) {
-        Some(accounts) => accounts,
-        None => {
-            let accounts = status_accounts(cw).await?;
-            cw.status_memo().put(stamp, 0, accounts.clone());
-            accounts
-        }
-    };
+    let accounts = cw
+        .status_memo()
+        .get_or_build(stamp, 0, status_accounts(cw))
+        .await?;
     Ok(StatusReport {
         generated_at: cw.clock().now(),
         data_dir: cw.data_dir().display().to_string(),

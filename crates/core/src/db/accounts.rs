@@ -154,10 +154,13 @@ pub async fn forecast_fingerprints(
 }
 
 /// A cheap stamp of everything an account's status, forecast and metrics stand on: each
-/// account's row (edits, state, budget) and the newest reading, logged request and 402 (their
-/// largest ids, read from the rowid index, not counted). Equal stamps mean nothing was added,
-/// edited or removed in between, except a deletion from the middle of a history, which the
-/// callers' minute-long lifetime bounds. Sees writes by other processes too.
+/// account's row (label, edits, state, budget) and the newest reading, logged request and 402
+/// (their largest ids, read from the rowid index, not counted). Sees writes by other
+/// processes too. Equal stamps mean no account was added, edited or removed and no row was
+/// added; readings and 402s are otherwise never changed or removed (only with their account).
+/// What it misses: a logged request whose cost is raised in place (a transcript read again),
+/// which moves a forecast but not the stamp: answers that stand on forecasts also expire with
+/// the minute (`/metrics`); the status answer does not read usage.
 pub async fn change_stamp(db: impl SqliteExecutor<'_>) -> Result<String> {
     let (stamp,): (String,) = sqlx::query_as(
         "SELECT COALESCE((SELECT group_concat(id || ':' || label || ':' || updated_at || ':' || state || ':' \
