@@ -17,6 +17,7 @@ mod mcp_python;
 mod planted_secret;
 mod poll_all_providers;
 mod prometheus_alertmanager;
+mod proxy_clients;
 mod support;
 mod terminal_escapes;
 mod watch_demo;

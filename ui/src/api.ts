@@ -67,6 +67,8 @@ export const api = {
   settings: () => call<Settings>("get_settings"),
   saveSettings: (settings: Settings) => call<Settings>("save_settings", { settings }),
   readApi: () => call<ReadApiStatus>("get_read_api"),
+  proxy: () => call<ReadApiStatus>("get_proxy"),
+  setBreaker: (id: number, on: boolean) => call<Account>("set_breaker", { id, on }),
   channelKinds: () => call<ChannelKindInfo[]>("list_channel_kinds"),
   channels: () => call<ChannelRow[]>("list_channels"),
   /** The form's secret goes to core once, here, and on to the keychain; it never comes back. */

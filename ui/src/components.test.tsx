@@ -11,6 +11,7 @@ import { filterProviders } from "./views/Wizard";
 import { BackfillBar, SourceErrors } from "./views/Logs";
 import { PaymentLinkButton, StateChip, barPos } from "./ui";
 import { accountRow as row } from "./test-fixtures";
+import { BreakerPanel } from "./views/AccountDetail";
 
 function mount(el: preact.ComponentChild): HTMLElement {
   const host = document.createElement("div");
@@ -167,5 +168,26 @@ describe("SourceErrors", () => {
     expect(host.textContent).toBe("2 files cannot be read and are skipped: cannot read /logs/a.log.1.gz: invalid gzip header");
     const none = mount(<SourceErrors count={0} last={null} />);
     expect(none.textContent).toBe("");
+  });
+});
+
+// Several panels are mounted at once here: ids repeat, so they are looked up as attributes.
+describe("BreakerPanel", () => {
+  it("says off, closed or open as core reports it, and the switch asks core", () => {
+    invoke.mockReset();
+    invoke.mockResolvedValue(null);
+    const off = mount(<BreakerPanel row={row(1, "router", 14, 2, "usd")} onError={() => {}} />);
+    expect(off.querySelector("[id=breaker-state]")?.getAttribute("data-state")).toBe("off");
+    expect(off.textContent).toContain("http://127.0.0.1:8402/a/router");
+    const closed = row(1, "router", 14, 2, "usd");
+    closed.account.breaker = true;
+    const shut = mount(<BreakerPanel row={closed} onError={() => {}} />);
+    expect(shut.querySelector("[id=breaker-state]")?.getAttribute("data-state"), shut.innerHTML).toBe("closed");
+    const open = { ...closed, breaker_open_since: "2026-11-21T11:00:00Z" };
+    const host = mount(<BreakerPanel row={open} onError={() => {}} />);
+    expect(host.querySelector("[id=breaker-state]")?.getAttribute("data-state")).toBe("open");
+    expect(host.textContent).toContain("Open since");
+    act(() => host.querySelector<HTMLInputElement>("[id=breaker-on]")!.click());
+    expect(invoke).toHaveBeenCalledWith("set_breaker", { id: 1, on: false });
   });
 });

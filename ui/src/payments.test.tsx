@@ -7,6 +7,7 @@ const api = vi.hoisted(() => ({
   account: vi.fn(),
   saveSettings: vi.fn(),
   readApi: vi.fn(() => Promise.resolve({ state: "off", address: null, from_command_line: false, message: null })),
+  proxy: vi.fn(() => Promise.resolve({ state: "off", address: null, from_command_line: false, message: null })),
   channelKinds: vi.fn(() => Promise.resolve([])),
   channels: vi.fn(() => Promise.resolve([])),
 }));
@@ -130,7 +131,7 @@ describe("the unpaid-challenges setting", () => {
 
   it("saves what was typed, and null once emptied", async () => {
     api.saveSettings.mockImplementation((s) => Promise.resolve(s));
-    const initial = { poll_interval_s: 300, rules: defaultRules(), quiet_hours: null, notifications: true, theme: "system" as const, listen: null };
+    const initial = { poll_interval_s: 300, rules: defaultRules(), quiet_hours: null, notifications: true, theme: "system" as const, listen: null, proxy: null };
     const host = mount(<SettingsView initial={initial} onSaved={() => {}} />);
     const input = host.querySelector<HTMLInputElement>("#unpaid-challenges")!;
     expect(input.value).toBe(""); // off by default

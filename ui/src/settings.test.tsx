@@ -8,6 +8,7 @@ import type { Settings } from "./bindings/Settings";
 const api = vi.hoisted(() => ({
   saveSettings: vi.fn(),
   readApi: vi.fn(),
+  proxy: vi.fn(),
   channelKinds: vi.fn(),
   channels: vi.fn(),
   addChannel: vi.fn(),
@@ -47,7 +48,7 @@ function webhookRow(over: Partial<ChannelRow> = {}): ChannelRow {
   };
 }
 
-const settings: Settings = { poll_interval_s: 300, rules: defaultRules(), quiet_hours: null, notifications: true, theme: "system", listen: null };
+const settings: Settings = { poll_interval_s: 300, rules: defaultRules(), quiet_hours: null, notifications: true, theme: "system", listen: null, proxy: null };
 
 const hosts: HTMLElement[] = [];
 async function mount(el: preact.ComponentChild): Promise<HTMLElement> {
@@ -90,6 +91,7 @@ async function submit(form: HTMLFormElement) {
 beforeEach(() => {
   for (const f of Object.values(api)) f.mockReset();
   api.readApi.mockResolvedValue({ state: "off", address: null, from_command_line: false, message: null });
+  api.proxy.mockResolvedValue({ state: "off", address: null, from_command_line: false, message: null });
   api.channelKinds.mockResolvedValue(KINDS);
   api.channels.mockResolvedValue([]);
 });
@@ -207,6 +209,29 @@ describe("alert channels in Settings", () => {
     expect(channelProblem({ ...d, kind: "telegram", secret: "123:abc", chat_id: "-100123" }, "the bot token")).toBeNull();
     expect(channelProblem({ ...d, label: "x".repeat(65), secret: "https://a" }, "the webhook URL")).toContain("64");
     expect(channelForm({ ...d, kind: "webhook", secret: " https://a ", chat_id: "ignored" }, "the webhook URL").options).toEqual({ args: [] });
+  });
+});
+
+describe("the recording proxy switch", () => {
+  it("turns on at 127.0.0.1:8402, saves it, and shows the base URL to give an SDK", async () => {
+    api.saveSettings.mockImplementation((s: Settings) => Promise.resolve(s));
+    const host = await mount(<SettingsView initial={settings} onSaved={() => {}} />);
+    expect(host.querySelector("#proxy-address")).toBeNull(); // off by default
+    expect(host.querySelector("#proxy-settings")?.textContent).toMatch(/none is\s+added or stored/);
+    await click(host.querySelector("#proxy-on")!);
+    expect(host.querySelector<HTMLInputElement>("#proxy-address")!.value).toBe("127.0.0.1:8402");
+    api.proxy.mockResolvedValue({ state: "serving", address: "127.0.0.1:8402", from_command_line: false, message: null });
+    await submit(host.querySelector<HTMLFormElement>("#settings-view")!);
+    expect(api.saveSettings).toHaveBeenCalledWith(expect.objectContaining({ proxy: "127.0.0.1:8402", listen: null }));
+    expect(host.querySelector("#proxy-status")?.textContent).toContain("http://127.0.0.1:8402/a/<account label>");
+  });
+
+  it("refuses an address without a port before saving", async () => {
+    api.saveSettings.mockClear();
+    const host = await mount(<SettingsView initial={{ ...settings, proxy: "127.0.0.1" }} onSaved={() => {}} />);
+    await submit(host.querySelector<HTMLFormElement>("#settings-view")!);
+    expect(api.saveSettings).not.toHaveBeenCalled();
+    expect(host.textContent).toContain("IP:port");
   });
 });
 

@@ -25,6 +25,7 @@ export function accountRow(id: number, label: string, p50: number | null, remain
       state: "ok",
       state_message: null,
       poll_interval_s: null,
+      breaker: false,
       created_at: "2026-11-20T00:00:00Z",
       updated_at: "2026-11-21T00:00:00Z",
     },
@@ -52,6 +53,7 @@ export function accountRow(id: number, label: string, p50: number | null, remain
     severity,
     sparkline: [],
     last_event: null,
+    breaker_open_since: null,
   };
 }
 

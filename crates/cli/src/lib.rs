@@ -89,6 +89,24 @@ pub enum Command {
         /// an address that is not loopback.
         #[arg(long, value_name = "VAR", requires = "listen")]
         token_env: Option<String>,
+        /// Also run the recording proxy here (e.g. 127.0.0.1:8402), whatever the `proxy`
+        /// setting says.
+        #[arg(long, value_name = "ADDR:PORT")]
+        proxy: Option<std::net::SocketAddr>,
+        /// A proxy route `/u/NAME/…` to an API that has no account (repeatable).
+        #[arg(long, value_name = "NAME=URL", requires = "proxy")]
+        upstream: Vec<String>,
+    },
+    /// A local recording proxy: point an SDK's base URL at http://127.0.0.1:8402/a/<account>
+    /// and every status, 402 and token cost of that client is recorded as it passes (the
+    /// client's own key passes through; none is added or stored).
+    Proxy {
+        /// Where to listen (loopback only).
+        #[arg(long, value_name = "ADDR:PORT", default_value = cliffwatch_core::proxy::DEFAULT_LISTEN)]
+        listen: std::net::SocketAddr,
+        /// A route `/u/NAME/…` to an API that has no account (repeatable).
+        #[arg(long, value_name = "NAME=URL")]
+        upstream: Vec<String>,
     },
     /// When each balance runs out: remaining, burn per day, runway P10/P50/P90.
     Forecast {
@@ -197,10 +215,14 @@ async fn run(cli: Cli) -> cliffwatch_core::Result<()> {
             demo_tick_ms,
             listen,
             token_env,
+            proxy,
+            upstream,
         } => {
             let listen = listen.map(|addr| commands::watch::Listen { addr, token_env });
-            commands::watch::run(&ctx, no_desktop, demo, demo_tick_ms, listen).await
+            let proxy = proxy.map(|addr| (addr, upstream));
+            commands::watch::run(&ctx, no_desktop, demo, demo_tick_ms, listen, proxy).await
         }
+        Command::Proxy { listen, upstream } => commands::proxy::run(&ctx, listen, upstream).await,
         Command::Forecast { account, as_of } => commands::forecast::run(&ctx, account, as_of).await,
         Command::Import(cmd) => commands::import::run(&ctx, cmd).await,
         Command::Export {

@@ -67,34 +67,93 @@ pub enum ReadApi {
     Given(listen::Listener),
 }
 
-/// The engine's read API: follows the setting (or keeps the host's listener), and records on
-/// the handle what it serves for Settings to show.
+/// Who decides where the recording proxy is served.
 #[derive(Debug)]
-struct ReadApiServer {
+pub enum ProxyRun {
+    /// The `proxy` setting (off by default).
+    FromSettings,
+    /// A proxy the host started (`cliffwatch watch --proxy ADDR`, with its `--upstream`s).
+    Given(crate::proxy::Proxy),
+}
+
+/// A listener the engine runs for the hosts: the read API or the proxy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    ReadApi,
+    Proxy,
+}
+
+impl Kind {
+    fn set_status(self, cw: &Cliffwatch, status: ReadApiStatus) {
+        match self {
+            Kind::ReadApi => cw.set_read_api_status(status),
+            Kind::Proxy => cw.set_proxy_status(status),
+        }
+    }
+
+    fn wanted(self, settings: &stored_settings::Settings) -> Option<std::net::SocketAddr> {
+        match self {
+            Kind::ReadApi => listen_config(settings).map(|c| c.addr),
+            Kind::Proxy => stored_settings::proxy_addr(settings),
+        }
+    }
+
+    async fn start(
+        self,
+        cw: &Cliffwatch,
+        addr: std::net::SocketAddr,
+    ) -> crate::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+        match self {
+            Kind::ReadApi => listen::start(cw.clone(), listen::ListenConfig { addr, token: None })
+                .await
+                .map(|l| (l.addr, l.task)),
+            Kind::Proxy => crate::proxy::start(
+                cw.clone(),
+                crate::proxy::ProxyConfig {
+                    addr,
+                    upstreams: Vec::new(),
+                },
+            )
+            .await
+            .map(|p| (p.addr, p.task)),
+        }
+    }
+}
+
+/// One listener of the engine's: follows its setting (or keeps the host's), and records on the
+/// handle what it serves for Settings to show.
+#[derive(Debug)]
+struct Served {
+    kind: Kind,
     cw: Cliffwatch,
     /// The host's listener: the setting is not followed.
     fixed: bool,
     running: Option<(std::net::SocketAddr, AbortOnDrop)>,
 }
 
-impl ReadApiServer {
-    fn new(cw: &Cliffwatch, read_api: ReadApi) -> Self {
-        let (fixed, running) = match read_api {
-            ReadApi::FromSettings => (false, None),
-            ReadApi::Given(l) => {
-                cw.set_read_api_status(ReadApiStatus {
+impl Served {
+    fn new(
+        cw: &Cliffwatch,
+        kind: Kind,
+        given: Option<(std::net::SocketAddr, tokio::task::JoinHandle<()>)>,
+    ) -> Self {
+        let fixed = given.is_some();
+        if let Some((addr, _)) = &given {
+            kind.set_status(
+                cw,
+                ReadApiStatus {
                     state: ReadApiState::Serving,
-                    address: Some(l.addr.to_string()),
+                    address: Some(addr.to_string()),
                     from_command_line: true,
                     message: None,
-                });
-                (true, Some((l.addr, AbortOnDrop(l.task))))
-            }
-        };
-        ReadApiServer {
+                },
+            );
+        }
+        Served {
+            kind,
             cw: cw.clone(),
             fixed,
-            running,
+            running: given.map(|(a, t)| (a, AbortOnDrop(t))),
         }
     }
 
@@ -106,34 +165,38 @@ impl ReadApiServer {
         if self.fixed {
             return;
         }
-        let want = listen_config(settings);
-        let want_addr = want.as_ref().map(|c| c.addr);
+        let want_addr = self.kind.wanted(settings);
         if self.running.as_ref().map(|(a, _)| *a) == want_addr && want_addr.is_some() {
             return;
         }
         self.stop_running().await;
-        let Some(config) = want else {
-            self.cw.set_read_api_status(ReadApiStatus::default());
+        let Some(addr) = want_addr else {
+            self.kind.set_status(&self.cw, ReadApiStatus::default());
             return;
         };
-        let addr = config.addr;
-        match listen::start(self.cw.clone(), config).await {
-            Ok(l) => {
-                self.cw.set_read_api_status(ReadApiStatus {
-                    state: ReadApiState::Serving,
-                    address: Some(l.addr.to_string()),
-                    from_command_line: false,
-                    message: None,
-                });
-                self.running = Some((l.addr, AbortOnDrop(l.task)));
+        match self.kind.start(&self.cw, addr).await {
+            Ok((bound, task)) => {
+                self.kind.set_status(
+                    &self.cw,
+                    ReadApiStatus {
+                        state: ReadApiState::Serving,
+                        address: Some(bound.to_string()),
+                        from_command_line: false,
+                        message: None,
+                    },
+                );
+                self.running = Some((bound, AbortOnDrop(task)));
             }
             Err(e) => {
-                self.cw.set_read_api_status(ReadApiStatus {
-                    state: ReadApiState::Failed,
-                    address: Some(addr.to_string()),
-                    from_command_line: false,
-                    message: Some(e.to_string()),
-                });
+                self.kind.set_status(
+                    &self.cw,
+                    ReadApiStatus {
+                        state: ReadApiState::Failed,
+                        address: Some(addr.to_string()),
+                        from_command_line: false,
+                        message: Some(e.to_string()),
+                    },
+                );
                 sink(EngineEvent::Failed(ErrorDto::from(&e)));
             }
         }
@@ -150,7 +213,41 @@ impl ReadApiServer {
 
     async fn stop(mut self) {
         self.stop_running().await;
-        self.cw.set_read_api_status(ReadApiStatus::default());
+        self.kind.set_status(&self.cw, ReadApiStatus::default());
+    }
+}
+
+/// The engine's listeners: the read API and the proxy.
+#[derive(Debug)]
+struct ReadApiServer {
+    read_api: Served,
+    proxy: Served,
+}
+
+impl ReadApiServer {
+    fn new(cw: &Cliffwatch, read_api: ReadApi, proxy: ProxyRun) -> Self {
+        let given = match read_api {
+            ReadApi::FromSettings => None,
+            ReadApi::Given(l) => Some((l.addr, l.task)),
+        };
+        let proxy_given = match proxy {
+            ProxyRun::FromSettings => None,
+            ProxyRun::Given(p) => Some((p.addr, p.task)),
+        };
+        ReadApiServer {
+            read_api: Served::new(cw, Kind::ReadApi, given),
+            proxy: Served::new(cw, Kind::Proxy, proxy_given),
+        }
+    }
+
+    async fn follow(&mut self, settings: Option<&stored_settings::Settings>, sink: &EngineSink) {
+        self.read_api.follow(settings, sink).await;
+        self.proxy.follow(settings, sink).await;
+    }
+
+    async fn stop(self) {
+        self.read_api.stop().await;
+        self.proxy.stop().await;
     }
 }
 
@@ -234,6 +331,19 @@ impl Engine {
         sink: EngineSink,
         read_api: ReadApi,
     ) -> Result<Self> {
+        Self::start_hosts(cw, mode, notifier, sink, read_api, ProxyRun::FromSettings)
+    }
+
+    /// [`Engine::start`], with the read API and the proxy decided by the host (`watch
+    /// --listen`, `watch --proxy`).
+    pub fn start_hosts(
+        cw: Cliffwatch,
+        mode: Mode,
+        notifier: Arc<dyn Notifier>,
+        sink: EngineSink,
+        read_api: ReadApi,
+        proxy: ProxyRun,
+    ) -> Result<Self> {
         let (tx, rx) = mpsc::channel(16);
         // Subscribed before the task runs, so nothing announced after `start` returns is missed.
         let changes = cw.changes();
@@ -242,11 +352,11 @@ impl Engine {
                 let http = Http::new(HttpConfig::default()).map_err(|e| {
                     crate::Error::InvalidInput(format!("cannot start the HTTP client: {e}"))
                 })?;
-                let read_api = ReadApiServer::new(&cw, read_api);
+                let read_api = ReadApiServer::new(&cw, read_api, proxy);
                 tokio::spawn(live(cw, http, notifier, sink, rx, changes, read_api))
             }
             Mode::Demo(demo) => {
-                let read_api = ReadApiServer::new(&demo.cliffwatch, read_api);
+                let read_api = ReadApiServer::new(&demo.cliffwatch, read_api, proxy);
                 tokio::spawn(demo_loop(*demo, notifier, sink, rx, changes, read_api))
             }
         };

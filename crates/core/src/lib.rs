@@ -32,6 +32,7 @@ pub mod paths;
 pub mod payments;
 pub mod poll;
 pub mod providers;
+pub mod proxy;
 pub mod redact;
 pub mod secrets;
 pub mod urls;

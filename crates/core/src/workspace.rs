@@ -31,6 +31,8 @@ pub struct Cliffwatch {
     changes: broadcast::Sender<Change>,
     /// What the engine's read API is doing (the engine writes, hosts read).
     read_api: Arc<std::sync::Mutex<crate::listen::ReadApiStatus>>,
+    /// What the engine's recording proxy is doing.
+    proxy: Arc<std::sync::Mutex<crate::listen::ReadApiStatus>>,
     /// The last `/metrics` text and `/v1/status` accounts, served again while nothing they
     /// stand on changed.
     metrics: Arc<crate::api::memo::Memo<String>>,
@@ -54,6 +56,7 @@ impl Cliffwatch {
             forecasts: Arc::default(),
             changes: broadcast::channel(CHANGES_BACKLOG).0,
             read_api: Arc::default(),
+            proxy: Arc::default(),
             metrics: Arc::default(),
             status: Arc::default(),
         })
@@ -100,6 +103,15 @@ impl Cliffwatch {
 
     pub(crate) fn set_read_api_status(&self, status: crate::listen::ReadApiStatus) {
         *self.read_api.lock().unwrap_or_else(|e| e.into_inner()) = status;
+    }
+
+    /// Whether the running engine serves the recording proxy, and where.
+    pub fn proxy_status(&self) -> crate::listen::ReadApiStatus {
+        self.proxy.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn set_proxy_status(&self, status: crate::listen::ReadApiStatus) {
+        *self.proxy.lock().unwrap_or_else(|e| e.into_inner()) = status;
     }
 
     /// Hears every [`Cliffwatch::announce`] from now on.

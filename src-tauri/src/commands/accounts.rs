@@ -29,6 +29,12 @@ pub async fn remove_account(state: State<'_, AppState>, id: i64) -> CommandResul
     Ok(accounts::remove_by_id(state.cliffwatch()?, AccountId(id)).await?)
 }
 
+/// The proxy's breaker for this account on or off.
+#[tauri::command]
+pub async fn set_breaker(state: State<'_, AppState>, id: i64, on: bool) -> CommandResult<Account> {
+    Ok(cliffwatch_core::api::proxy::set_breaker(state.cliffwatch()?, AccountId(id), on).await?)
+}
+
 #[tauri::command]
 pub async fn edit_account(
     state: State<'_, AppState>,

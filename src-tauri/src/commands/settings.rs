@@ -1,4 +1,5 @@
-//! Settings: poll interval, alert rules, quiet hours, notifications, theme, the read API. The
+//! Settings: poll interval, alert rules, quiet hours, notifications, theme, the read API, the
+//! proxy. The
 //! engine hears the save and re-reads what concerns it; nothing is restarted here.
 
 use crate::error::CommandResult;
@@ -24,4 +25,10 @@ pub async fn save_settings(
 #[tauri::command]
 pub fn get_read_api(state: State<'_, AppState>) -> CommandResult<ReadApiStatus> {
     Ok(settings::read_api(state.cliffwatch()?))
+}
+
+/// Whether the engine serves the recording proxy now (under its Settings switch).
+#[tauri::command]
+pub fn get_proxy(state: State<'_, AppState>) -> CommandResult<ReadApiStatus> {
+    Ok(settings::proxy(state.cliffwatch()?))
 }

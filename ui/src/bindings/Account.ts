@@ -21,4 +21,8 @@ budget: number | null, budget_set_at: string | null,
 /**
  * Provider-specific settings (Deepgram project id, Twilio account SID, a custom spec).
  */
-options: Record<string, unknown>, state: AccountState, state_message: string | null, poll_interval_s: bigint | null, created_at: string, updated_at: string, };
+options: Record<string, unknown>, state: AccountState, state_message: string | null, poll_interval_s: bigint | null, 
+/**
+ * The proxy answers this account's clients with a local 402 while it is out of credit.
+ */
+breaker: boolean, created_at: string, updated_at: string, };

@@ -27,4 +27,8 @@ sparkline: Array<Point>,
 /**
  * The newest 402 / failed request for this account, from polls or logs.
  */
-last_event: CliffEvent | null, };
+last_event: CliffEvent | null, 
+/**
+ * The proxy's breaker is on for this account and open (out of credit) since then.
+ */
+breaker_open_since: string | null, };

@@ -5,4 +5,8 @@ import type { BalanceSample } from "./BalanceSample";
 /**
  * An account with its latest reading, as `cliffwatch status` and the dashboard show it.
  */
-export type AccountStatus = { account: Account, provider_name: string, latest: BalanceSample | null, top_up_url: string | null, };
+export type AccountStatus = { account: Account, provider_name: string, latest: BalanceSample | null, top_up_url: string | null, 
+/**
+ * The proxy's breaker is on for this account and open (out of credit) since then.
+ */
+breaker_open_since: string | null, };

@@ -3,4 +3,4 @@
 /**
  * Where a cliff event was seen.
  */
-export type EventOrigin = "poll" | "log";
+export type EventOrigin = "poll" | "log" | "proxy";

@@ -15,4 +15,9 @@ poll_interval_s: number, rules: AlertRules, quiet_hours: QuietHours | null, noti
  * Where the engine serves the local read API (`/metrics`, `/v1/…`): a loopback socket
  * address such as `127.0.0.1:9402`, or null for off.
  */
-listen: string | null, };
+listen: string | null, 
+/**
+ * Where the engine serves the recording proxy (`/a/<account>/…`): a loopback socket
+ * address such as `127.0.0.1:8402`, or null for off (the default).
+ */
+proxy: string | null, };

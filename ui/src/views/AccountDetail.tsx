@@ -3,6 +3,7 @@
 import { useState } from "preact/hooks";
 import { api, ApiError, optionsFromForm } from "../api";
 import type { AccountDetail } from "../bindings/AccountDetail";
+import type { AccountRow } from "../bindings/AccountRow";
 import type { EventRow } from "../bindings/EventRow";
 import type { SpendRow } from "../bindings/SpendRow";
 import { HistoryChart } from "../charts";
@@ -119,6 +120,7 @@ function Detail({ d, onRemoved }: { d: AccountDetail; onRemoved: () => void }) {
         <p class="muted small">{f.message}</p>
       </section>
       {d.pay_per_call.length > 0 && <PayPerCall rows={d.pay_per_call} />}
+      <BreakerPanel row={row} onError={setError} />
       <div class="two-col">
         <section class="panel">
           <h3>Latest error</h3>
@@ -336,5 +338,43 @@ function EditAccount({ d, onClose }: { d: AccountDetail; onClose: () => void }) 
         </div>
       </form>
     </Modal>
+  );
+}
+
+/** The proxy's breaker for this account: the switch, and whether it is open now (core decides). */
+export function BreakerPanel({ row, onError }: { row: AccountRow; onError: (e: ApiError) => void }) {
+  const a = row.account;
+  const [busy, setBusy] = useState(false);
+  const open = a.breaker && row.breaker_open_since != null;
+  return (
+    <section class="panel" id="breaker">
+      <h3>Proxy breaker</h3>
+      <label class="check">
+        <input
+          type="checkbox"
+          id="breaker-on"
+          checked={a.breaker}
+          disabled={busy}
+          onChange={(e) => {
+            setBusy(true);
+            api
+              .setBreaker(a.id, e.currentTarget.checked)
+              .catch((err: ApiError) => onError(err))
+              .finally(() => setBusy(false));
+          }}
+        />{" "}
+        Answer this account's proxied requests with a local 402 while it is out of credit
+      </label>
+      <p id="breaker-state" data-state={!a.breaker ? "off" : open ? "open" : "closed"} class={open ? "state-msg border-ooc" : "muted"}>
+        {!a.breaker
+          ? "Off: the proxy forwards every request."
+          : open
+            ? `Open since ${formatTime(row.breaker_open_since!)}: requests through the proxy are answered here, not sent, until a poll sees a top-up.`
+            : "Closed: requests pass through; it opens at the next 402 or an empty balance."}
+      </p>
+      <small class="muted">
+        Through the proxy: base URL <code>http://127.0.0.1:8402/a/{a.label}</code> (<code>cliffwatch proxy</code>, or the switch in Settings).
+      </small>
+    </section>
   );
 }

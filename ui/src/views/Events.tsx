@@ -129,7 +129,7 @@ export function EventsView({ dash, version, initial }: { dash: Dashboard | null;
                         {basename(r.source_path)} @ {String(e.byte_offset ?? 0)}
                       </span>
                     ) : (
-                      <span class="muted">{e.origin === "poll" ? "balance poll" : "log"}</span>
+                      <span class="muted">{e.origin === "poll" ? "balance poll" : e.origin === "proxy" ? "proxy" : "log"}</span>
                     )}
                   </td>
                 </tr>

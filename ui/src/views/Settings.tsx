@@ -12,6 +12,7 @@ import { ChannelsSection } from "./Channels";
 
 /** The read API's usual address (the README, the systemd drop-in and the Prometheus example). */
 export const DEFAULT_LISTEN = "127.0.0.1:9402";
+export const DEFAULT_PROXY = "127.0.0.1:8402";
 
 /** A read-API address that cannot be one, in words; null when core may judge it (core alone
  * decides what is loopback). */
@@ -55,9 +56,11 @@ function SettingsForm({ initial, onSaved, version }: { initial: Settings; onSave
   const q = s.quiet_hours;
   // The address typed last, kept while the switch is off so that turning it on again restores it.
   const [lastListen, setLastListen] = useState(initial.listen ?? DEFAULT_LISTEN);
+  const [lastProxy, setLastProxy] = useState(initial.proxy ?? DEFAULT_PROXY);
   const [saves, setSaves] = useState(0);
   // What the engine serves now: it applies a save as it hears it, then says "changed".
   const readApi = useLoad(() => api.readApi(), [version, saves]);
+  const proxy = useLoad(() => api.proxy(), [version, saves]);
   return (
     <form
       id="settings-view"
@@ -65,8 +68,9 @@ function SettingsForm({ initial, onSaved, version }: { initial: Settings; onSave
       onSubmit={(e) => {
         e.preventDefault();
         const listen = s.listen === null ? null : listenProblem(s.listen);
-        if (listen) {
-          setError(new ApiError("invalid_input", listen));
+        const proxyProblem = s.proxy === null ? null : listenProblem(s.proxy);
+        if (listen || proxyProblem) {
+          setError(new ApiError("invalid_input", (listen ?? proxyProblem)!));
           return;
         }
         api.saveSettings(s).then(
@@ -210,6 +214,39 @@ function SettingsForm({ initial, onSaved, version }: { initial: Settings; onSave
         </small>
         <ReadApiLine status={readApi.data} />
       </section>
+      <section class="panel" id="proxy-settings">
+        <h3>Recording proxy</h3>
+        <label class="check">
+          <input
+            type="checkbox"
+            id="proxy-on"
+            checked={s.proxy !== null}
+            onChange={(e) => set({ proxy: e.currentTarget.checked ? lastProxy : null })}
+          />{" "}
+          Recording proxy (point an SDK's base URL at it)
+        </label>
+        {s.proxy !== null && (
+          <label class="field listen-field">
+            <span>Address</span>
+            <input
+              id="proxy-address"
+              class="mono"
+              spellcheck={false}
+              value={s.proxy}
+              onInput={(e) => {
+                setLastProxy(e.currentTarget.value);
+                set({ proxy: e.currentTarget.value });
+              }}
+            />
+          </label>
+        )}
+        <small class="muted">
+          Loopback only. Requests to <code>/a/&lt;account label&gt;/…</code> go to that account's provider with the client's own key (none is
+          added or stored); every failure, 402 and token cost is recorded on the account, and an account's breaker can answer with a local
+          402 while it is out of credit.
+        </small>
+        <ProxyLine status={proxy.data} />
+      </section>
       <section class="panel">
         <h3>Theme</h3>
         <div class="segmented" role="radiogroup" aria-label="Theme">
@@ -246,6 +283,24 @@ export function ReadApiLine({ status }: { status: ReadApiStatus | null }) {
     <p class="listen-status" id="listen-status" data-state="serving">
       Serving <code>http://{status.address}/metrics</code>
       {status.from_command_line && <span class="muted"> (started by cliffwatch watch --listen for this run; the setting waits)</span>}
+    </p>
+  );
+}
+
+/** What the engine's proxy serves now: the base URL to give an SDK, or why it could not listen. */
+export function ProxyLine({ status }: { status: ReadApiStatus | null }) {
+  if (!status || status.state === "off") return null;
+  if (status.state === "failed") {
+    return (
+      <p class="error" id="proxy-status" data-state="failed" role="alert">
+        Not serving: {status.message ?? `cannot listen on ${status.address ?? "that address"}`}
+      </p>
+    );
+  }
+  return (
+    <p class="listen-status" id="proxy-status" data-state="serving">
+      Base URL <code>http://{status.address}/a/&lt;account label&gt;</code>
+      {status.from_command_line && <span class="muted"> (started by cliffwatch watch --proxy for this run; the setting waits)</span>}
     </p>
   );
 }

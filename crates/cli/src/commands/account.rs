@@ -28,6 +28,15 @@ pub enum AccountCmd {
         /// The account's label.
         label: String,
     },
+    /// The proxy's circuit breaker for this account: `on` answers its clients with a local 402
+    /// while it is out of credit (until a poll sees a top-up), `off` always forwards.
+    Breaker {
+        /// The account's label.
+        label: String,
+        /// on or off.
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -116,6 +125,25 @@ pub async fn run(ctx: &Context, cmd: AccountCmd) -> cliffwatch_core::Result<()> 
                     "Removed `{}` ({}).",
                     output::clean(&removed.label),
                     output::clean(&removed.provider)
+                );
+                Ok(())
+            }
+        }
+        AccountCmd::Breaker { label, state } => {
+            let cw = ctx.open().await?;
+            let a =
+                cliffwatch_core::api::proxy::set_breaker_for(&cw, &label, state == "on").await?;
+            if ctx.json {
+                output::json(&a)
+            } else {
+                println!(
+                    "Breaker for `{}`: {}.",
+                    output::clean(&a.label),
+                    if a.breaker {
+                        "on (the proxy answers 402 itself while the account is out of credit)"
+                    } else {
+                        "off"
+                    }
                 );
                 Ok(())
             }

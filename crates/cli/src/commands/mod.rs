@@ -11,6 +11,7 @@ pub mod logs;
 pub mod mcp;
 pub mod poll;
 pub mod providers;
+pub mod proxy;
 pub mod settings;
 pub mod status;
 pub mod usage;

@@ -5,7 +5,7 @@ use crate::output::clean;
 use crate::Context;
 use cliffwatch_core::alerts::desktop::DesktopNotifier;
 use cliffwatch_core::alerts::{Notification, Notifier, StoreActions, UrlOpener};
-use cliffwatch_core::engine::{Engine, EngineEvent, EngineSink, Mode, ReadApi};
+use cliffwatch_core::engine::{Engine, EngineEvent, EngineSink, Mode, ProxyRun, ReadApi};
 use cliffwatch_core::logs::WatcherEvent;
 use cliffwatch_core::Cliffwatch;
 use std::sync::Arc;
@@ -92,6 +92,7 @@ pub async fn run(
     demo: bool,
     demo_tick_ms: Option<u64>,
     listen: Option<Listen>,
+    proxy: Option<(std::net::SocketAddr, Vec<String>)>,
 ) -> cliffwatch_core::Result<()> {
     let json = ctx.json;
     let sink: EngineSink = Arc::new(move |e| print_event(&e, json));
@@ -144,7 +145,14 @@ pub async fn run(
         }
         None => ReadApi::FromSettings,
     };
-    let engine = Engine::start_with(cw, mode, notifier, sink, read_api)?;
+    let proxy = match proxy {
+        Some((addr, upstreams)) => {
+            let started = super::proxy::start(&cw, addr, &upstreams).await?;
+            ProxyRun::Given(started)
+        }
+        None => ProxyRun::FromSettings,
+    };
+    let engine = Engine::start_hosts(cw, mode, notifier, sink, read_api, proxy)?;
     eprintln!("cliffwatch: watching (Ctrl-C to stop)");
     shutdown_signal().await;
     eprintln!("cliffwatch: stopping");
@@ -201,7 +209,7 @@ fn print_event(e: &EngineEvent, json: bool) {
     }
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         let mut term =

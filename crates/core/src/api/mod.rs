@@ -1,5 +1,5 @@
 //! The front door: what every host — the window, the CLI, the HTTP API, the MCP server and
-//! the proxy to come — calls, one file per area. A host's command is parse → one `api::` call →
+//! the proxy — calls, one file per area. A host's command is parse → one `api::` call →
 //! show; what two hosts would otherwise compute each (a severity, an amount's text, a
 //! setting's effect) is decided here once. Calls that change the store announce it
 //! ([`crate::Cliffwatch::announce`]), so the running engine refreshes the hosts without their
@@ -14,6 +14,7 @@ pub mod logs;
 pub(crate) mod memo;
 pub mod metrics;
 pub mod overview;
+pub mod proxy;
 pub mod settings;
 
 #[cfg(test)]

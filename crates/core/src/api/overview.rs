@@ -51,6 +51,8 @@ pub struct AccountRow {
     pub sparkline: Vec<Point>,
     /// The newest 402 / failed request for this account, from polls or logs.
     pub last_event: Option<CliffEvent>,
+    /// The proxy's breaker is on for this account and open (out of credit) since then.
+    pub breaker_open_since: Option<DateTime<Utc>>,
 }
 
 /// The accounts screen.
@@ -178,7 +180,15 @@ async fn row_with(
     .await?
     .pop();
     let rules = alerts::rules_for(pool, account.id).await?;
+    let breaker_open_since = if account.breaker {
+        db::accounts::out_of_credit_since(pool, Some(account.id))
+            .await?
+            .remove(&account.id)
+    } else {
+        None
+    };
     Ok(AccountRow {
+        breaker_open_since,
         provider_name: info.map_or_else(|| account.provider.clone(), |i| i.name.into()),
         category: info.map(|i| i.category),
         top_up_url: info
@@ -389,10 +399,13 @@ pub async fn status(cw: &Cliffwatch) -> Result<StatusReport> {
 async fn status_accounts(cw: &Cliffwatch) -> Result<Vec<AccountStatus>> {
     let mut accounts = Vec::new();
     let mut latest = db::balance_samples::latest_all(cw.pool()).await?;
+    let mut out_since = db::accounts::out_of_credit_since(cw.pool(), None).await?;
     for stored in db::accounts::list(cw.pool()).await? {
         let info = providers::find(&stored.account.provider).ok();
         let latest = latest.remove(&stored.account.id);
+        let open_since = out_since.remove(&stored.account.id);
         accounts.push(AccountStatus {
+            breaker_open_since: open_since.filter(|_| stored.account.breaker),
             provider_name: info.map_or_else(|| stored.account.provider.clone(), |i| i.name.into()),
             top_up_url: info
                 .map(|i| i.top_up_url)

@@ -36,6 +36,10 @@ pub struct Settings {
     /// address such as `127.0.0.1:9402`, or null for off.
     #[serde(default)]
     pub listen: Option<String>,
+    /// Where the engine serves the recording proxy (`/a/<account>/…`): a loopback socket
+    /// address such as `127.0.0.1:8402`, or null for off (the default).
+    #[serde(default)]
+    pub proxy: Option<String>,
 }
 
 /// Settings keys (in `settings`) of what [`Settings`] holds besides the alert rules.
@@ -43,6 +47,7 @@ pub const POLL_INTERVAL_KEY: &str = "poll.interval_s";
 pub const NOTIFICATIONS_KEY: &str = "notifications.enabled";
 pub const THEME_KEY: &str = "ui.theme";
 pub const LISTEN_KEY: &str = "api.listen";
+pub const PROXY_KEY: &str = "proxy.listen";
 /// The port the README, the systemd drop-in and the Prometheus example use.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9402";
 /// Five minutes: frequent enough to see a drain, polite to every provider.
@@ -76,6 +81,11 @@ pub async fn get(cw: &Cliffwatch) -> Result<Settings> {
         // A stored value that no longer checks out (edited by hand) reads as off, never as an
         // address the engine would bind.
         listen: get(LISTEN_KEY)
+            .await?
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .and_then(|v| listen_addr(&v).ok())
+            .map(|a| a.to_string()),
+        proxy: get(PROXY_KEY)
             .await?
             .and_then(|v| v.as_str().map(str::to_owned))
             .and_then(|v| listen_addr(&v).ok())
@@ -162,6 +172,15 @@ pub async fn save(cw: &Cliffwatch, s: &Settings) -> Result<Settings> {
         None | Some("") => None,
         Some(text) => Some(listen_addr(text)?.to_string()),
     };
+    s.proxy = match s.proxy.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(listen_addr(text)?.to_string()),
+    };
+    if s.proxy.is_some() && s.proxy == s.listen {
+        return Err(Error::InvalidInput(
+            "the proxy and the read API need different ports".into(),
+        ));
+    }
     if let Some(q) = s
         .quiet_hours
         .as_mut()
@@ -178,6 +197,7 @@ pub async fn save(cw: &Cliffwatch, s: &Settings) -> Result<Settings> {
     db::settings::set(&mut *tx, alerts::RULES_KEY, &to_json(&s.rules)?).await?;
     db::settings::set(&mut *tx, alerts::QUIET_HOURS_KEY, &to_json(&s.quiet_hours)?).await?;
     db::settings::set(&mut *tx, LISTEN_KEY, &to_json(&s.listen)?).await?;
+    db::settings::set(&mut *tx, PROXY_KEY, &to_json(&s.proxy)?).await?;
     tx.commit().await?;
     cw.announce(Change::Settings);
     get(cw).await
@@ -188,7 +208,7 @@ fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value> {
 }
 
 /// The keys `cliffwatch settings set` takes, with what each holds.
-pub const KEYS: [(&str, &str); 12] = [
+pub const KEYS: [(&str, &str); 13] = [
     (
         "poll_interval_s",
         "seconds between balance polls (30 to 86400)",
@@ -202,6 +222,10 @@ pub const KEYS: [(&str, &str); 12] = [
     (
         "listen",
         "serve the read API (/metrics, /v1/…) on this loopback address (127.0.0.1:9402), or off",
+    ),
+    (
+        "proxy",
+        "serve the recording proxy (/a/<account>/…) on this loopback address (127.0.0.1:8402), or off",
     ),
     (
         "rules.runway_warning_hours",
@@ -269,6 +293,12 @@ pub async fn set(cw: &Cliffwatch, key: &str, value: &str) -> Result<Settings> {
                 _ => Some(listen_addr(value)?.to_string()),
             }
         }
+        "proxy" => {
+            s.proxy = match value {
+                "off" | "none" | "" => None,
+                _ => Some(listen_addr(value)?.to_string()),
+            }
+        }
         "rules.runway_warning_hours" => s.rules.runway_warning_hours = number()?,
         "rules.runway_critical_hours" => s.rules.runway_critical_hours = number()?,
         "rules.low_balance_percent" => s.rules.low_balance_percent = optional()?,
@@ -329,6 +359,16 @@ fn parse_quiet_hours(text: &str) -> Option<Option<QuietHours>> {
 /// Whether the running engine serves the read API now, and where (or why not).
 pub fn read_api(cw: &Cliffwatch) -> crate::listen::ReadApiStatus {
     cw.read_api_status()
+}
+
+/// Whether the running engine serves the recording proxy now, and where (or why not).
+pub fn proxy(cw: &Cliffwatch) -> crate::listen::ReadApiStatus {
+    cw.proxy_status()
+}
+
+/// Where the engine serves the proxy by the settings, or `None` for off.
+pub fn proxy_addr(s: &Settings) -> Option<std::net::SocketAddr> {
+    listen_addr(s.proxy.as_deref()?).ok()
 }
 
 /// Where the engine serves the read API by the settings: a loopback address (no token), or

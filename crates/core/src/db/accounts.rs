@@ -33,6 +33,7 @@ struct Row {
     state: String,
     state_message: Option<String>,
     poll_interval_s: Option<i64>,
+    breaker: i64,
     created_at: String,
     updated_at: String,
 }
@@ -64,6 +65,7 @@ impl TryFrom<Row> for Stored {
                 state: AccountState::parse(&r.state)?,
                 state_message: r.state_message,
                 poll_interval_s: r.poll_interval_s,
+                breaker: r.breaker != 0,
                 created_at: from_db(&r.created_at)?,
                 updated_at: from_db(&r.updated_at)?,
             },
@@ -74,7 +76,7 @@ impl TryFrom<Row> for Stored {
 
 const COLUMNS: &str =
     "id, provider, label, base_url, secret_ref, secret_hint, budget, budget_set_at, \
-     options, state, state_message, poll_interval_s, created_at, updated_at";
+     options, state, state_message, poll_interval_s, breaker, created_at, updated_at";
 
 /// Inserts an account; a duplicate label is [`Error::AccountExists`].
 pub async fn insert(db: impl SqliteExecutor<'_>, a: &Insert<'_>) -> Result<AccountId> {
@@ -164,7 +166,7 @@ pub async fn forecast_fingerprints(
 pub async fn change_stamp(db: impl SqliteExecutor<'_>) -> Result<String> {
     let (stamp,): (String,) = sqlx::query_as(
         "SELECT COALESCE((SELECT group_concat(id || ':' || label || ':' || updated_at || ':' || state || ':' \
-                   || COALESCE(budget, '') || ':' || COALESCE(budget_set_at, ''), ',') \
+                   || COALESCE(budget, '') || ':' || COALESCE(budget_set_at, '') || ':' || breaker, ',') \
                  FROM accounts), '') \
            || '|' || COALESCE((SELECT max(id) FROM balance_samples), 0) \
            || '|' || COALESCE((SELECT max(id) FROM usage_records), 0) \
@@ -240,6 +242,53 @@ pub async fn set_secret(
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Turns the proxy's circuit breaker on or off for an account. Not an edit of what is polled:
+/// the state and `updated_at` stay, so the scheduler does not poll it afresh.
+pub async fn set_breaker(db: impl SqliteExecutor<'_>, id: AccountId, on: bool) -> Result<()> {
+    sqlx::query("UPDATE accounts SET breaker = ? WHERE id = ?")
+        .bind(on)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Since when each account is known out of credit: the first out-of-credit signal — a 402 or
+/// disguised 402 from a poll, a log or the proxy, or a reading at or below zero — after the
+/// account's newest top-up (a reading that rose). Accounts that are not out of credit are
+/// absent; `account` narrows it to one.
+pub async fn out_of_credit_since(
+    db: impl SqliteExecutor<'_>,
+    account: Option<AccountId>,
+) -> Result<std::collections::HashMap<AccountId, DateTime<Utc>>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "WITH topup AS (SELECT account_id, max(observed_at) AS t FROM balance_samples \
+                        WHERE is_topup = 1 GROUP BY account_id), \
+              signal AS ( \
+                SELECT e.account_id, e.occurred_at AS at FROM cliff_events e \
+                  LEFT JOIN topup ON topup.account_id = e.account_id \
+                  WHERE e.outcome = 'out_of_credit' AND e.account_id IS NOT NULL \
+                    AND (?1 IS NULL OR e.account_id = ?1) \
+                    AND (topup.t IS NULL OR e.occurred_at > topup.t) \
+                UNION ALL \
+                SELECT b.account_id, b.observed_at FROM balance_samples b \
+                  LEFT JOIN topup ON topup.account_id = b.account_id \
+                  WHERE b.remaining IS NOT NULL AND b.remaining <= 0 \
+                    AND (?1 IS NULL OR b.account_id = ?1) \
+                    AND (topup.t IS NULL OR b.observed_at > topup.t)) \
+         SELECT signal.account_id, min(signal.at) FROM signal \
+           JOIN accounts a ON a.id = signal.account_id GROUP BY signal.account_id",
+    )
+    .bind(account)
+    .fetch_all(db)
+    .await?;
+    Ok(crate::db::lenient("accounts", rows, |(id, at)| {
+        Ok((AccountId(id), from_db(&at)?))
+    })
+    .into_iter()
+    .collect())
 }
 
 /// Records what the last poll learned about the key.

@@ -37,6 +37,7 @@ impl TryFrom<Row> for CliffEvent {
             origin: match r.origin.as_str() {
                 "poll" => EventOrigin::Poll,
                 "log" => EventOrigin::Log,
+                "proxy" => EventOrigin::Proxy,
                 o => {
                     return Err(crate::Error::Malformed(format!(
                         "unknown event origin `{o}`"

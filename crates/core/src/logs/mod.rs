@@ -434,7 +434,7 @@ pub fn header_list(v: &serde_json::Value) -> Vec<(String, String)> {
 }
 
 /// Whether a successful answer carries a payment receipt (it is then spend, not nothing).
-fn has_receipt(headers: &[(String, String)]) -> bool {
+pub(crate) fn has_receipt(headers: &[(String, String)]) -> bool {
     headers.iter().any(|(k, _)| {
         [
             "payment-response",

@@ -170,6 +170,9 @@ pub struct Account {
     pub state: AccountState,
     pub state_message: Option<String>,
     pub poll_interval_s: Option<i64>,
+    /// The proxy answers this account's clients with a local 402 while it is out of credit.
+    #[serde(default)]
+    pub breaker: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -197,6 +200,8 @@ pub struct AccountStatus {
     pub provider_name: String,
     pub latest: Option<BalanceSample>,
     pub top_up_url: Option<String>,
+    /// The proxy's breaker is on for this account and open (out of credit) since then.
+    pub breaker_open_since: Option<DateTime<Utc>>,
 }
 
 /// Everything the dashboard's first screen needs, in one answer.
@@ -337,6 +342,8 @@ impl Outcome {
 pub enum EventOrigin {
     Poll,
     Log,
+    /// Seen by the recording proxy (`cliffwatch proxy`) on its way to the client.
+    Proxy,
 }
 
 impl EventOrigin {
@@ -344,6 +351,7 @@ impl EventOrigin {
         match self {
             EventOrigin::Poll => "poll",
             EventOrigin::Log => "log",
+            EventOrigin::Proxy => "proxy",
         }
     }
 }

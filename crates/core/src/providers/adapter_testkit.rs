@@ -68,6 +68,7 @@ pub fn account(provider: &str, base_url: &str, options: serde_json::Value) -> Ac
         state: AccountState::Unknown,
         state_message: None,
         poll_interval_s: None,
+        breaker: false,
         created_at: now(),
         updated_at: now(),
     }
