@@ -61,14 +61,20 @@ pub async fn routes(cw: &Cliffwatch) -> Result<HashMap<String, Route>> {
     Ok(routes)
 }
 
-/// Turns an account's breaker on or off (`cliffwatch account breaker LABEL on|off`).
-pub async fn set_breaker(cw: &Cliffwatch, label: &str, on: bool) -> Result<Account> {
-    let stored = db::accounts::get_by_label(cw.pool(), label).await?;
-    db::accounts::set_breaker(cw.pool(), stored.account.id, on).await?;
+/// Turns an account's breaker on or off (the account's switch in the window).
+pub async fn set_breaker(cw: &Cliffwatch, id: AccountId, on: bool) -> Result<Account> {
+    db::accounts::set_breaker(cw.pool(), id, on).await?;
     cw.announce(Change::Accounts);
-    Ok(db::accounts::get(cw.pool(), stored.account.id)
+    Ok(db::accounts::get(cw.pool(), id).await?.account)
+}
+
+/// [`set_breaker`] by label (`cliffwatch account breaker LABEL on|off`).
+pub async fn set_breaker_for(cw: &Cliffwatch, label: &str, on: bool) -> Result<Account> {
+    let id = db::accounts::get_by_label(cw.pool(), label)
         .await?
-        .account)
+        .account
+        .id;
+    set_breaker(cw, id, on).await
 }
 
 /// The local answer of an open breaker: a 402 whose JSON body (OpenAI's error shape, so SDKs
