@@ -123,8 +123,10 @@ fn events(data: &Path) -> Vec<serde_json::Value> {
     json(&ok(run(c))).as_array().cloned().unwrap_or_default()
 }
 
-/// Usage rows as stored: (model, input, output, cache read, cost, dedupe key).
-fn usage_rows(data: &Path) -> Vec<(Option<String>, i64, i64, i64, Option<f64>, String)> {
+/// A usage row as stored: (model, input, output, cache read, cost, dedupe key).
+type UsageRow = (Option<String>, i64, i64, i64, Option<f64>, String);
+
+fn usage_rows(data: &Path) -> Vec<UsageRow> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

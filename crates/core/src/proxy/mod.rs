@@ -163,13 +163,10 @@ pub async fn start(cw: Cliffwatch, config: ProxyConfig) -> Result<Proxy> {
         let watch = tokio::spawn(async move {
             // Any change (an account edited, a poll, a 402 stored) may move a route or a
             // breaker: the next request reads them afresh.
-            loop {
-                match changes.recv().await {
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        watch_ctx.routes.invalidate()
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                }
+            while let Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) =
+                changes.recv().await
+            {
+                watch_ctx.routes.invalidate();
             }
         });
         let _guard = (AbortOnDrop(write), AbortOnDrop(watch));
@@ -186,11 +183,14 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// Every account's route, by label.
+type Routes = Arc<HashMap<String, Route>>;
+
 /// Routes by label, read from the store when something changed, and breakers the proxy
 /// tripped itself since.
 #[derive(Default)]
 struct RouteCache {
-    routes: RwLock<Option<(Instant, Arc<HashMap<String, Route>>)>>,
+    routes: RwLock<Option<(Instant, Routes)>>,
     /// One refresh at a time; the others wait for it.
     refreshing: tokio::sync::Mutex<()>,
     tripped: Mutex<HashMap<AccountId, (DateTime<Utc>, Instant)>>,
@@ -201,7 +201,7 @@ impl RouteCache {
         *self.routes.write().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
-    fn cached(&self) -> Option<Arc<HashMap<String, Route>>> {
+    fn cached(&self) -> Option<Routes> {
         self.routes
             .read()
             .unwrap_or_else(|e| e.into_inner())

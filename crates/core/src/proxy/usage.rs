@@ -76,8 +76,8 @@ impl Coding {
             .map(|v| v.trim().to_ascii_lowercase())
             .as_deref()
         {
-            None | Some("") | Some("identity") => Some(Coding::Identity),
-            Some("gzip") | Some("x-gzip") => Some(Coding::Gzip),
+            None | Some("" | "identity") => Some(Coding::Identity),
+            Some("gzip" | "x-gzip") => Some(Coding::Gzip),
             Some("deflate") => Some(Coding::Deflate),
             Some(_) => None,
         }
