@@ -44,12 +44,16 @@ fn wait_port(port: u16) {
     }
 }
 
-/// Kills a child on drop.
+/// Stops a child on drop: SIGTERM (nginx's master then stops its workers), and waits.
 struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .stderr(Stdio::null())
+            .status();
         let _ = self.0.wait();
     }
 }
@@ -62,7 +66,10 @@ fn nginx(dir: &Path, port: u16, upstream: u16, keepalive: bool) -> Killed {
             "proxy_http_version 1.1; proxy_set_header Connection \"\";",
         )
     } else {
-        (format!("upstream wire {{ server 127.0.0.1:{upstream}; }}"), "")
+        (
+            format!("upstream wire {{ server 127.0.0.1:{upstream}; }}"),
+            "",
+        )
     };
     std::fs::create_dir_all(dir.join("logs")).unwrap();
     let conf = format!(
@@ -80,6 +87,8 @@ fn nginx(dir: &Path, port: u16, upstream: u16, keepalive: bool) -> Killed {
         .arg(&path)
         .arg("-p")
         .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("nginx (scripts/setup installs it)");
@@ -92,7 +101,14 @@ fn cliffwatch_proxy(bin: &Path, data: &Path, port: u16, upstream: &str) -> Kille
         .args(["--data-dir"])
         .arg(data)
         .env("CW_BENCH_KEY", "sk-bench-not-a-real-key-0000")
-        .args(["account", "add", "--provider", "openrouter", "--label", "router"])
+        .args([
+            "account",
+            "add",
+            "--provider",
+            "openrouter",
+            "--label",
+            "router",
+        ])
         .args(["--base-url", upstream, "--secret-env", "CW_BENCH_KEY"])
         .output()
         .expect("the cliffwatch binary");
@@ -102,9 +118,11 @@ fn cliffwatch_proxy(bin: &Path, data: &Path, port: u16, upstream: &str) -> Kille
         String::from_utf8_lossy(&out.stderr)
     );
     let child = Command::new(bin)
-        .args(["--data-dir"])
+        .args(["--json", "--data-dir"])
         .arg(data)
         .args(["proxy", "--listen", &format!("127.0.0.1:{port}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -156,14 +174,23 @@ fn fixed_rate(port: u16, path: &str, rate: u32, secs: u64) -> Vec<f64> {
                     if let Some(wait) = due.checked_duration_since(Instant::now()) {
                         std::thread::sleep(wait);
                     }
-                    exchange(&mut conn, req.as_bytes()).expect("an answer");
+                    // nginx closes a keep-alive connection after 1000 requests (its
+                    // `keepalive_requests`): a client reconnects, and the time it takes counts.
+                    if exchange(&mut conn, req.as_bytes()).is_err() {
+                        conn = BufReader::new(TcpStream::connect(("127.0.0.1", port)).unwrap());
+                        conn.get_ref().set_nodelay(true).unwrap();
+                        exchange(&mut conn, req.as_bytes()).expect("an answer");
+                    }
                     out.push(due.elapsed().as_secs_f64() * 1e6);
                 }
                 out
             })
         })
         .collect();
-    threads.into_iter().flat_map(|t| t.join().unwrap()).collect()
+    threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect()
 }
 
 fn pct(v: &mut [f64], p: f64) -> f64 {
@@ -178,7 +205,10 @@ fn wrk(url: &str, secs: u64, script: Option<&Path>) -> f64 {
     if let Some(s) = script {
         c.arg("-s").arg(s);
     }
-    let out = c.arg(url).output().expect("wrk (scripts/setup installs it)");
+    let out = c
+        .arg(url)
+        .output()
+        .expect("wrk (scripts/setup installs it)");
     let text = String::from_utf8_lossy(&out.stdout);
     if text.contains("Non-2xx") {
         eprintln!("wrk saw non-2xx answers for {url}:\n{text}");
@@ -244,7 +274,10 @@ fn stream_rss(port: u16, bytes: u64, pids: &[u32]) -> (f64, f64, f64, f64) {
     let secs = t.elapsed().as_secs_f64();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let peak = sampler.join().unwrap();
-    assert!(got >= bytes, "the whole body came through ({got} of {bytes})");
+    assert!(
+        got >= bytes,
+        "the whole body came through ({got} of {bytes})"
+    );
     std::thread::sleep(Duration::from_millis(300));
     (before, peak, rss_mib(pids), bytes as f64 / 1048576.0 / secs)
 }
@@ -291,13 +324,23 @@ fn main() {
         if name == "direct" {
             direct = (p50, p99);
         }
-        let small = wrk(&format!("http://127.0.0.1:{port}{prefix}/small"), secs, None);
+        let small = wrk(
+            &format!("http://127.0.0.1:{port}{prefix}/small"),
+            secs,
+            None,
+        );
         let chat = wrk(
             &format!("http://127.0.0.1:{port}{prefix}/v1/chat/completions"),
             secs,
             Some(&lua),
         );
-        let added = |v: f64, d: f64| if name == "direct" { "—".to_owned() } else { format!("{:.3}", v - d) };
+        let added = |v: f64, d: f64| {
+            if name == "direct" {
+                "—".to_owned()
+            } else {
+                format!("{:.3}", v - d)
+            }
+        };
         println!(
             "| {name} | {p50:.3} | {p99:.3} | {} | {} | {small:.0} | {chat:.0} |",
             added(p50, direct.0),
@@ -315,6 +358,23 @@ fn main() {
         let (b, p, a, mbs) = stream_rss(port, GIB, &pids);
         println!("| {name} | {b:.1} | {p:.1} | {a:.1} | {mbs:.0} |");
     }
-    drop((cw, ng, ngk));
+    drop((ng, ngk));
+    // The proxy's own count of what it stored, printed as it stops.
+    let mut cw = cw;
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(cw.0.id().to_string())
+        .status();
+    let mut out = String::new();
+    if let Some(mut o) = cw.0.stdout.take() {
+        let _ = o.read_to_string(&mut out);
+    }
+    let _ = cw.0.wait();
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(out.trim()) {
+        println!(
+            "\ncliffwatch proxy: {} requests, {} usage records and {} events stored, {} not recorded",
+            v["requests"], v["usage_records"], v["events"], v["not_recorded"]
+        );
+    }
     let _ = std::fs::remove_dir_all(&tmp);
 }
