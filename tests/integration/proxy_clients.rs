@@ -81,7 +81,13 @@ fn curl(args: &[&str], dir: &Path, name: &str) -> (u16, Vec<(String, String)>, P
         String::from_utf8_lossy(&out.stderr)
     );
     let text = std::fs::read_to_string(&head).unwrap();
-    let mut lines = text.lines();
+    // A large upload gets `100 Continue` first: the final answer is the last block.
+    let last = text
+        .split("\r\n\r\n")
+        .filter(|b| !b.trim().is_empty())
+        .last()
+        .unwrap_or_default();
+    let mut lines = last.lines();
     let status: u16 = lines
         .next()
         .and_then(|l| l.split_whitespace().nth(1))
@@ -319,7 +325,32 @@ fn real_clients_through_the_proxy_are_recorded_and_the_breaker_stops_them() {
         at += n as u64;
     }
     assert_eq!(at, BIG, "every byte arrived");
+
+    // And 200 MB up: a request body of any size streams through (the same bytes, as a file).
+    let sent = tmp.path().join("upload.bin");
+    {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&sent).unwrap());
+        let chunk: Vec<u8> = (0..BIG).map(wire::byte_at).collect();
+        std::io::Write::write_all(&mut w, &chunk).unwrap();
+    }
     std::fs::remove_file(&file).unwrap();
+    let (status, _, answer) = curl(
+        &[
+            "--data-binary",
+            &format!("@{}", sent.display()),
+            "-H",
+            "content-type: application/octet-stream",
+            &format!("http://{}/a/router/upload", proxy.addr),
+        ],
+        tmp.path(),
+        "upload",
+    );
+    assert_eq!(status, 200);
+    let answer: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&answer).unwrap()).unwrap();
+    assert_eq!(answer["bytes"], BIG, "the whole upload reached the upstream: {answer}");
+    assert_eq!(answer["intact"], true, "byte for byte");
+    std::fs::remove_file(&sent).unwrap();
 
     // What was recorded: the 402 (out of credit) and the challenge (a price), from the proxy.
     wait_for("the 402 and the challenge in the history", || {

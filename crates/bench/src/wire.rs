@@ -114,6 +114,7 @@ fn router(log: Shared) -> Router {
         .route("/x402/data", get(x402))
         .route("/small", get(small))
         .route("/bytes/{n}", get(bytes))
+        .route("/upload", post(upload))
         .with_state(log)
 }
 
@@ -280,6 +281,27 @@ async fn small() -> Response {
     (
         [(header::CONTENT_TYPE, "application/octet-stream")],
         SMALL_BODY,
+    )
+        .into_response()
+}
+
+/// Counts an upload as it streams in (never held) and says how many bytes came and whether
+/// every byte was `byte_at` of its offset.
+async fn upload(State(log): State<Shared>, headers: HeaderMap, body: Body) -> Response {
+    use futures_util::StreamExt as _;
+    let mut stream = body.into_data_stream();
+    let (mut n, mut intact) = (0u64, true);
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            return (StatusCode::BAD_REQUEST, "the upload broke off").into_response();
+        };
+        intact &= chunk.iter().enumerate().all(|(i, b)| *b == byte_at(n + i as u64));
+        n += chunk.len() as u64;
+    }
+    note(&log, "POST", "/upload", &headers, usize::try_from(n).unwrap_or(usize::MAX));
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::json!({"bytes": n, "intact": intact}).to_string(),
     )
         .into_response()
 }
