@@ -348,7 +348,10 @@ fn real_clients_through_the_proxy_are_recorded_and_the_breaker_stops_them() {
     assert_eq!(status, 200);
     let answer: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&answer).unwrap()).unwrap();
-    assert_eq!(answer["bytes"], BIG, "the whole upload reached the upstream: {answer}");
+    assert_eq!(
+        answer["bytes"], BIG,
+        "the whole upload reached the upstream: {answer}"
+    );
     assert_eq!(answer["intact"], true, "byte for byte");
     std::fs::remove_file(&sent).unwrap();
 

@@ -295,10 +295,19 @@ async fn upload(State(log): State<Shared>, headers: HeaderMap, body: Body) -> Re
         let Ok(chunk) = chunk else {
             return (StatusCode::BAD_REQUEST, "the upload broke off").into_response();
         };
-        intact &= chunk.iter().enumerate().all(|(i, b)| *b == byte_at(n + i as u64));
+        intact &= chunk
+            .iter()
+            .enumerate()
+            .all(|(i, b)| *b == byte_at(n + i as u64));
         n += chunk.len() as u64;
     }
-    note(&log, "POST", "/upload", &headers, usize::try_from(n).unwrap_or(usize::MAX));
+    note(
+        &log,
+        "POST",
+        "/upload",
+        &headers,
+        usize::try_from(n).unwrap_or(usize::MAX),
+    );
     (
         [(header::CONTENT_TYPE, "application/json")],
         serde_json::json!({"bytes": n, "intact": intact}).to_string(),
