@@ -151,6 +151,26 @@ async fn account_detail_opens_by_keyboard_and_draws_the_forecast_band() {
         .await;
     assert!(err.contains("HTTP 402"), "the latest parsed error: {err}");
     session.screenshot("account-detail").await;
+    // The proxy's breaker: off by default; switched on in the window, core says whether it is
+    // open (llm-main's 402 came before its top-up, so it is closed) and the CLI's status agrees.
+    session
+        .wait_text(Locator::Id("breaker-state"), "Off: the proxy forwards")
+        .await;
+    let el = session.wait_for(Locator::Id("breaker")).await;
+    session
+        .client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'})",
+            vec![serde_json::to_value(&el).unwrap()],
+        )
+        .await
+        .unwrap();
+    session.click(Locator::Id("breaker-on")).await;
+    let state = session
+        .wait_text(Locator::Id("breaker-state"), "pass through")
+        .await;
+    assert!(state.starts_with("Closed"), "on and closed: {state}");
+    session.screenshot("account-breaker").await;
     // Edit: a base-URL override is checked, normalised and shown.
     session.click(Locator::Id("edit-account")).await;
     session
