@@ -901,6 +901,65 @@ mod tests {
         Ok(out)
     }
 
+    /// The proxy is a setting the engine obeys as the read API is: on, it answers (here an
+    /// unknown route, with the `{kind, message}` every host gives); off, the port refuses; the
+    /// two cannot share a port.
+    #[tokio::test]
+    async fn the_engine_runs_the_proxy_as_the_setting_says() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let tmp = tempfile::tempdir().unwrap();
+        let live = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let demo = crate::demo::setup(tmp.path(), live).await.unwrap();
+        let cw = demo.cliffwatch.clone();
+        let port = free_port();
+        crate::api::settings::set(&cw, "proxy", &format!("127.0.0.1:{port}"))
+            .await
+            .unwrap();
+        let clash = crate::api::settings::set(&cw, "listen", &format!("127.0.0.1:{port}"))
+            .await
+            .unwrap_err();
+        assert!(clash.to_string().contains("different ports"), "{clash}");
+        let engine = Engine::start(
+            cw.clone(),
+            Mode::Live,
+            Arc::new(MemoryNotifier::default()),
+            Arc::new(|_| {}),
+        )
+        .unwrap();
+        let ask = async || -> std::io::Result<String> {
+            let mut sock = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+            sock.write_all(
+                format!("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .await?;
+            let mut out = String::new();
+            sock.read_to_string(&mut out).await?;
+            Ok(out)
+        };
+        let answer = until("the proxy at start", async || ask().await.ok()).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 404") && answer.contains("\"kind\":\"not_found\""),
+            "no route but /a/… and /u/…: {answer}"
+        );
+        assert_eq!(
+            crate::api::settings::proxy(&cw).state,
+            ReadApiState::Serving
+        );
+        crate::api::settings::set(&cw, "proxy", "off")
+            .await
+            .unwrap();
+        until("the port to refuse", async || {
+            ask()
+                .await
+                .err()
+                .filter(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
+        })
+        .await;
+        engine.stop().await;
+        assert_eq!(crate::api::settings::proxy(&cw).state, ReadApiState::Off);
+    }
+
     /// The read API is a setting the engine obeys: on, it serves `/metrics`; moved, it serves
     /// at the new address and no longer at the old; off, the port refuses; a port taken by
     /// someone else is reported as a failure and stops nothing.
