@@ -201,30 +201,12 @@ pub fn recorded(x: Exchange, prices: &PriceTable) -> Recorded {
                 protocol: None,
             })
         }
-        (_, Some(spend)) => {
-            let p = &spend.payment;
-            Some(UsageRecord {
-                account_id: x.account_id,
-                source_id: None,
-                occurred_at: spend.time,
-                provider: spend.provider.clone().unwrap_or(provider),
-                model: None,
-                input_tokens: 0,
-                output_tokens: 0,
-                cache_creation_tokens: 0,
-                cache_read_tokens: 0,
-                reasoning_tokens: 0,
-                cost: p.amount_f64(),
-                currency: p.currency.clone(),
-                host: spend.host.clone(),
-                protocol: Some(p.protocol.as_str().to_owned()),
-                // The same settlement seen in a log and through the proxy is one payment.
-                dedupe_key: match &p.transaction {
-                    Some(tx) => format!("pay:{}:{tx}", p.protocol.as_str()),
-                    None => format!("proxy:{}", uuid::Uuid::new_v4()),
-                },
-            })
-        }
+        (_, Some(spend)) => Some(spend.usage_record(
+            x.account_id,
+            None,
+            Some(provider),
+            format!("proxy:{}", uuid::Uuid::new_v4()),
+        )),
         _ => None,
     };
     Recorded { event, usage }

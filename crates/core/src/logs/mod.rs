@@ -456,6 +456,47 @@ pub struct Spend {
     pub payment: crate::payments::Payment,
 }
 
+impl Spend {
+    /// The payment as a usage record: the amount in its asset, where and how it was paid. A
+    /// settlement's transaction names the payment wherever it is seen (the same payment in a
+    /// HAR, in Caddy's log and through the proxy is one record); else `fallback_key` does.
+    /// The provider is the paid host's, else `provider`, else the host, else the protocol.
+    pub fn usage_record(
+        self,
+        account_id: Option<crate::model::AccountId>,
+        source_id: Option<crate::model::LogSourceId>,
+        provider: Option<String>,
+        fallback_key: String,
+    ) -> crate::model::UsageRecord {
+        let p = self.payment;
+        let protocol = p.protocol.as_str().to_owned();
+        crate::model::UsageRecord {
+            account_id,
+            source_id,
+            occurred_at: self.time,
+            provider: self
+                .provider
+                .or(provider)
+                .or_else(|| self.host.clone())
+                .unwrap_or_else(|| protocol.clone()),
+            model: None,
+            input_tokens: 0,
+            output_tokens: 0,
+            cache_creation_tokens: 0,
+            cache_read_tokens: 0,
+            reasoning_tokens: 0,
+            cost: p.amount_f64(),
+            currency: p.currency.clone(),
+            host: self.host,
+            dedupe_key: match &p.transaction {
+                Some(tx) => format!("pay:{protocol}:{tx}"),
+                None => fallback_key,
+            },
+            protocol: Some(protocol),
+        }
+    }
+}
+
 /// What one logged request amounts to: a stored event when it failed (or was asked to pay),
 /// spend when it was paid, or nothing.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -1591,32 +1591,13 @@ impl<'a> Batch<'a> {
     /// HAR and in Caddy's log is one record); else the file and offset do.
     fn spend(&mut self, s: super::Spend, offset: u64) {
         let source: &LogSource = self.cx.source;
-        let p = &s.payment;
-        let key = match &p.transaction {
-            Some(tx) => format!("pay:{}:{tx}", p.protocol.as_str()),
-            None => format!("file:{}:{offset}", self.file_id),
-        };
-        let rec = UsageRecord {
-            account_id: source.account_id,
-            source_id: Some(LogSourceId(source.id.0)),
-            occurred_at: s.time,
-            provider: s
-                .provider
-                .or_else(|| self.cx.account_provider.clone())
-                .or_else(|| s.host.clone())
-                .unwrap_or_else(|| p.protocol.as_str().to_owned()),
-            model: None,
-            input_tokens: 0,
-            output_tokens: 0,
-            cache_creation_tokens: 0,
-            cache_read_tokens: 0,
-            reasoning_tokens: 0,
-            cost: p.amount_f64(),
-            currency: p.currency.clone(),
-            host: s.host,
-            protocol: Some(p.protocol.as_str().to_owned()),
-            dedupe_key: key.clone(),
-        };
+        let rec = s.usage_record(
+            source.account_id,
+            Some(LogSourceId(source.id.0)),
+            self.cx.account_provider.clone(),
+            format!("file:{}:{offset}", self.file_id),
+        );
+        let key = rec.dedupe_key.clone();
         self.usage.entry(key).or_insert(rec);
     }
 
