@@ -18,6 +18,8 @@ mod nab;
 mod scenario_a;
 #[path = "../forecast_bench/scenario_b.rs"]
 mod scenario_b;
+#[path = "../forecast_bench/through_cli.rs"]
+mod through_cli;
 #[path = "../forecast_bench/timing.rs"]
 mod timing;
 #[path = "../forecast_bench/tune.rs"]
@@ -61,6 +63,8 @@ struct Args {
     timing_only: bool,
     /// Run only this scenario ("a" or "b"), then the timing.
     only: Option<String>,
+    /// Run only the user-shaped backtest through this `cliffwatch` binary.
+    through_cli: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -74,6 +78,7 @@ fn parse_args() -> Result<Args, String> {
         per_series: false,
         timing_only: false,
         only: None,
+        through_cli: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -84,6 +89,10 @@ fn parse_args() -> Result<Args, String> {
             "--tune-prior" => args.tune_prior = true,
             "--per-series" => args.per_series = true,
             "--timing-only" => args.timing_only = true,
+            "--through-cli" => args.through_cli = Some(through_cli::default_binary()),
+            "--cli" => {
+                args.through_cli = Some(it.next().ok_or("--cli needs a path")?.into());
+            }
             "--only" => match it.next().as_deref() {
                 Some(x @ ("a" | "b")) => args.only = Some(x.to_owned()),
                 _ => return Err("--only needs `a` or `b`".into()),
@@ -91,7 +100,9 @@ fn parse_args() -> Result<Args, String> {
             "-h" | "--help" => {
                 println!(
                     "forecast_bench [--data DIR] [--quick] [--tune] [--tune-prior] [--per-series] [--timing-only] \
-                     [--only a|b]\n\
+                     [--only a|b] [--through-cli | --cli PATH]\n\
+                     --through-cli: only the user-shaped backtest (21 days imported through the CLI, \
+                     forecast --as-of), with the `cliffwatch` beside this binary or PATH.\n\
                      DIR defaults to ../shared/data/nab beside the repository."
                 );
                 std::process::exit(0);
@@ -141,6 +152,17 @@ fn run() -> Result<(), String> {
         return Ok(());
     }
     let report_set = load(report_names)?;
+    if let Some(bin) = &args.through_cli {
+        println!(
+            "# The user-shaped backtest, through the CLI\n\nReport split; each cut-off (from \
+             day 21, every 4 days) is an account holding 21 days of hourly balance readings \
+             (`import balances … --unit usd`), forecast with `forecast --as-of` at the cut-off; \
+             the balance is set so the cliff is H after it.\n"
+        );
+        let rows = through_cli::backtest(&report_set, bin, args.quick.then_some(2))?;
+        through_cli::print(&rows);
+        return Ok(());
+    }
     let params = Params::default();
     let max_cut_offs = args.quick.then_some(QUICK_CUT_OFFS);
     if args.only.as_deref() != Some("b") {

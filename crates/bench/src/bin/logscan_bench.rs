@@ -51,9 +51,11 @@ fn main() {
         return;
     }
     if argv.get(1).map(String::as_str) == Some("gen-claude") {
-        // `gen-claude DIR MB`: only write the corpus (to profile or to try other tools on it).
+        // `gen-claude DIR MB [SHAPE]`: only write the corpus (to profile or to try other tools
+        // on it); SHAPE 0 = few large transcripts (default), 1 = many small ones.
         let mb: u64 = argv[3].parse().expect("MB");
-        gen_claude_corpus(&Path::new(&argv[2]).join("projects"), mb << 20);
+        let shape = SHAPES[argv.get(4).map_or(0, |s| s.parse().expect("SHAPE 0 or 1"))];
+        gen_claude_corpus(&Path::new(&argv[2]).join("projects"), mb << 20, shape);
         return;
     }
     let args = parse_args();
@@ -88,16 +90,74 @@ fn main() {
         std::fs::remove_file(&path).ok();
     }
 
+    let ccusage = ccusage_command(&args);
+    for shape in SHAPES {
+        claude_vs_ccusage(&args, shape, &ccusage);
+    }
+    if args.quick || std::env::var_os("KEEP").is_none() {
+        std::fs::remove_dir_all(&args.dir).ok();
+    }
+}
+
+/// One corpus shape of the Claude Code import benchmark.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    name: &'static str,
+    /// Turns per session: `min_turns + below(extra_turns)`.
+    min_turns: u64,
+    extra_turns: u64,
+    /// Tool results are `below(this)` bytes.
+    max_tool_result: u64,
+    full_mb: u64,
+    quick_mb: u64,
+}
+
+/// Few large transcripts (tool results up to 40 KB: ~1.1 MB a file, ~7 KB a line) and many
+/// small ones (tool results up to 9 KB: ~0.45 MB a file, ~2 KB a line, so three times the lines
+/// and twice the files per MB), the two shapes real `~/.claude/projects` folders take.
+const SHAPES: [Shape; 2] = [
+    Shape {
+        name: "few large transcripts",
+        min_turns: 20,
+        extra_turns: 60,
+        max_tool_result: 40_000,
+        full_mb: 320,
+        quick_mb: 24,
+    },
+    Shape {
+        name: "many small transcripts",
+        min_turns: 20,
+        extra_turns: 96,
+        max_tool_result: 9_000,
+        full_mb: 290,
+        quick_mb: 24,
+    },
+];
+
+fn claude_vs_ccusage(args: &Args, shape: Shape, ccusage: &Option<Result<Command, String>>) {
     let corpus = args.dir.join("claude");
-    let target: u64 = if args.quick { 24 << 20 } else { 320 << 20 };
-    let gen = gen_claude_corpus(&corpus.join("projects"), target);
+    let target = if args.quick {
+        shape.quick_mb
+    } else {
+        shape.full_mb
+    } << 20;
+    let gen = gen_claude_corpus(&corpus.join("projects"), target, shape);
     println!(
-        "\n## Claude Code import vs ccusage\n\nCorpus: {:.0} MB, {} files, {} lines ({} assistant writes of {} distinct messages; tool results up to 40 KB).\n",
+        "\n## Claude Code import vs ccusage: {}\n\nCorpus: {:.0} MB, {} files, {} lines ({} assistant writes of {} distinct messages; tool results up to {} KB).\n",
+        shape.name,
         gen.bytes as f64 / 1e6,
         gen.files,
         gen.lines,
         gen.assistant_writes,
-        gen.messages
+        gen.messages,
+        shape.max_tool_result / 1000,
+    );
+    // The physical limit: reading every transcript from the page cache (warm after writing).
+    let cat = measure(
+        Command::new("sh")
+            .arg("-c")
+            .arg("find \"$0\" -name '*.jsonl' -exec cat {} + > /dev/null; echo '{\"totals\":{}}'")
+            .arg(corpus.join("projects")),
     );
     let ours = measure(
         Command::new(std::env::current_exe().unwrap())
@@ -105,17 +165,28 @@ fn main() {
             .arg(corpus.join("projects"))
             .arg(args.dir.join("import.db")),
     );
-    let theirs =
-        ccusage_command(&args).map(|r| r.map(|mut c| measure(c.env("CLAUDE_CONFIG_DIR", &corpus))));
+    let theirs = ccusage.as_ref().map(|r| {
+        r.as_ref().map(|c| {
+            let mut c2 = Command::new(c.get_program());
+            c2.args(c.get_args()).env("CLAUDE_CONFIG_DIR", &corpus);
+            measure(&mut c2)
+        })
+    });
     println!(
-        "| tool | time | peak RSS | input | output | cache create | cache read | cost (USD) |"
+        "| tool | time | × cat | peak RSS | input | output | cache create | cache read | cost (USD) |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| cat to /dev/null | {:.2} s | 1.0 | {:.0} MB | | | | | |",
+        cat.secs,
+        cat.peak_kb as f64 / 1024.0
+    );
     let row = |name: &str, m: &Measured| {
         let t = totals_of(&m.stdout);
         println!(
-            "| {name} | {:.2} s | {:.0} MB | {} | {} | {} | {} | {:.4} |",
+            "| {name} | {:.2} s | {:.1} | {:.0} MB | {} | {} | {} | {} | {:.4} |",
             m.secs,
+            m.secs / cat.secs.max(1e-6),
             m.peak_kb as f64 / 1024.0,
             t[0] as i64,
             t[1] as i64,
@@ -150,9 +221,6 @@ fn main() {
         }
         Some(Err(e)) => println!("\nccusage did not run: {e}"),
         None => println!("\nccusage skipped: node/npm not available"),
-    }
-    if args.quick || std::env::var_os("KEEP").is_none() {
-        std::fs::remove_dir_all(&args.dir).ok();
     }
 }
 
@@ -309,7 +377,7 @@ impl Rng {
 /// Sessions like real ones: user prompts, bulky tool results, assistant messages written one
 /// to three times as they stream (with equal usage, so ccusage's first-wins and our
 /// largest-wins agree), summaries and file snapshots.
-fn gen_claude_corpus(projects: &Path, target: u64) -> Generated {
+fn gen_claude_corpus(projects: &Path, target: u64, shape: Shape) -> Generated {
     let _ = std::fs::remove_dir_all(projects);
     let mut g = Generated {
         bytes: 0,
@@ -337,7 +405,7 @@ fn gen_claude_corpus(projects: &Path, target: u64) -> Generated {
         let path = project.join(format!("{sid}.jsonl"));
         let mut w = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
         let mut t = t0 + Duration::minutes((session * 97 % (30 * 24 * 60)) as i64);
-        let turns = 20 + rng.below(60);
+        let turns = shape.min_turns + rng.below(shape.extra_turns);
         let model = models[(session % 4) as usize];
         let write = |w: &mut std::io::BufWriter<std::fs::File>, s: String, g: &mut Generated| {
             w.write_all(s.as_bytes()).unwrap();
@@ -353,7 +421,7 @@ fn gen_claude_corpus(projects: &Path, target: u64) -> Generated {
         for turn in 0..turns {
             t += Duration::seconds(5 + rng.below(120) as i64);
             let ts = t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-            let tool_len = (rng.below(40_000) as usize).min(filler.len());
+            let tool_len = (rng.below(shape.max_tool_result) as usize).min(filler.len());
             let mut cut = tool_len;
             while !filler.is_char_boundary(cut) || filler[..cut].ends_with('\\') {
                 cut -= 1;

@@ -13,6 +13,8 @@ pub struct Series {
     pub hourly: Vec<f64>,
     /// Hour of week of `hourly[0]` (0 = Monday 00:00; NAB times have no zone, read as UTC).
     pub start_how: usize,
+    /// Start of `hourly[0]`, in hours since the epoch.
+    pub start_hour: i64,
 }
 
 /// Reads `dir/<name>.csv.gz` and bins it by hour. Missing 5-minute slots add nothing to their
@@ -35,6 +37,7 @@ pub fn load(dir: &Path, name: &str) -> Result<Series, String> {
         name: name.to_owned(),
         hourly,
         start_how,
+        start_hour: first,
     })
 }
 

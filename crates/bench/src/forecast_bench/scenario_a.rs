@@ -158,6 +158,7 @@ mod tests {
             name: "toy".into(),
             hourly,
             start_how: 0,
+            start_hour: 0,
         }
     }
 

@@ -227,8 +227,8 @@ fn evaluate_histories(set: &[Series], p: &Params) -> Vec<scenario_a::Result> {
         .collect()
 }
 
-/// `--tune-prior`: a grid over the prior band (weight, early and late widening) on the tune
-/// split's 7/14/21-day histories only.
+/// `--tune-prior`: a grid over the prior band (weight, early and late widening, its scaling
+/// with the runway) on the tune split's 7/14/21-day histories only.
 pub fn search_prior(set: &[Series]) {
     let base = Params {
         paths: 100,
@@ -249,10 +249,11 @@ pub fn search_prior(set: &[Series]) {
             })
             .collect();
         format!(
-            "w={} lo={} hi={}: {:.4}  {}",
+            "w={} lo={} hi={} exp={}: {:.4}  {}",
             p.prior_weight,
             p.prior_lo,
             p.prior_hi,
+            p.prior_horizon_exp,
             history_objective(rs),
             cells.join(" | ")
         )
@@ -260,26 +261,31 @@ pub fn search_prior(set: &[Series]) {
     let start = evaluate_histories(set, &base);
     println!("start {}", show(&base, &start));
     let mut best = (history_objective(&start), base);
-    for w in [5.0, 10.0, 20.0, 40.0, 80.0] {
-        for lo in [0.1, 0.2, 0.3, 0.45, 0.6] {
-            for hi in [0.1, 0.2, 0.3, 0.45] {
-                let p = Params {
-                    prior_weight: w,
-                    prior_lo: lo,
-                    prior_hi: hi,
-                    ..base
-                };
-                let rs = evaluate_histories(set, &p);
-                println!("{}", show(&p, &rs));
-                let score = history_objective(&rs);
-                if score < best.0 {
-                    best = (score, p);
+    // A coarse grid (w 10/20/40, lo 0.3–0.8, hi 0.1–0.3, exp −1…0) found w 20, lo 0.45, hi 0.2,
+    // exp −0.25; this is the finer one around it.
+    for w in [15.0, 20.0, 30.0] {
+        for lo in [0.4, 0.45, 0.5, 0.55] {
+            for hi in [0.15, 0.2, 0.25] {
+                for exp in [-0.5, -0.4, -0.3, -0.25, -0.2, -0.1] {
+                    let p = Params {
+                        prior_weight: w,
+                        prior_lo: lo,
+                        prior_hi: hi,
+                        prior_horizon_exp: exp,
+                        ..base
+                    };
+                    let rs = evaluate_histories(set, &p);
+                    println!("{}", show(&p, &rs));
+                    let score = history_objective(&rs);
+                    if score < best.0 {
+                        best = (score, p);
+                    }
                 }
             }
         }
     }
     println!(
-        "best: {:.4}  w={} lo={} hi={}",
-        best.0, best.1.prior_weight, best.1.prior_lo, best.1.prior_hi
+        "best: {:.4}  w={} lo={} hi={} exp={}",
+        best.0, best.1.prior_weight, best.1.prior_lo, best.1.prior_hi, best.1.prior_horizon_exp
     );
 }

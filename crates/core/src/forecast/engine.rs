@@ -75,10 +75,17 @@ pub struct Params {
     /// past forecasts, so the prior counts as `w` of them and fades as the key's own accumulate.
     /// 0 = the key's own errors only. Below [`Params::cal_min`] the prior is the band.
     pub prior_weight: f64,
-    /// The prior's log-scale widening of P10 (early side) and of P90 (late side).
+    /// The prior's log-scale widening of P10 (early side) and of P90 (late side), for a
+    /// runway of [`PRIOR_REFERENCE_HOURS`].
     pub prior_lo: f64,
     pub prior_hi: f64,
+    /// How the prior's widening scales with the runway: × `(p50 / 72 h)^this`. A negative
+    /// value narrows it for long runways, whose path band already spreads further.
+    pub prior_horizon_exp: f64,
 }
+
+/// The runway the prior's widening is stated for.
+pub const PRIOR_REFERENCE_HOURS: f64 = 72.0;
 
 impl Default for Params {
     fn default() -> Self {
@@ -103,9 +110,10 @@ impl Default for Params {
             band_floor: 0.1,
             step_ratio: 2.5,
             step_days: 2,
-            prior_weight: 20.0,
-            prior_lo: 0.45,
+            prior_weight: 15.0,
+            prior_lo: 0.55,
             prior_hi: 0.2,
+            prior_horizon_exp: -0.25,
         }
     }
 }
@@ -182,9 +190,10 @@ pub fn outlook(x: &[f64], start_how: usize, remaining: f64, p: &Params) -> Outlo
         c = next;
     }
     let m = lo.len();
+    let (prior_lo, prior_hi) = prior(p, raw.p50);
     if m < p.cal_min.max(1) {
         let (w_lo, w_hi) = if p.prior_weight > 0.0 {
-            (p.prior_lo.exp(), p.prior_hi.exp())
+            (prior_lo.exp(), prior_hi.exp())
         } else {
             (p.uncalibrated_widen.exp(), p.uncalibrated_widen.exp())
         };
@@ -207,8 +216,8 @@ pub fn outlook(x: &[f64], start_how: usize, remaining: f64, p: &Params) -> Outlo
     let blend = |own: f64, prior: f64| {
         (m as f64 * own + p.prior_weight * prior) / (m as f64 + p.prior_weight)
     };
-    let q_lo = blend(quantile(&mut lo, level_q), p.prior_lo);
-    let q_hi = blend(quantile(&mut hi, level_q), p.prior_hi);
+    let q_lo = blend(quantile(&mut lo, level_q), prior_lo);
+    let q_hi = blend(quantile(&mut hi, level_q), prior_hi);
     let shift = quantile(&mut mid, 0.5) * m as f64 / (m as f64 + p.median_shift_shrink);
     let p50 = raw.p50 * shift.exp();
     let floor = p.band_floor.exp();
@@ -219,6 +228,18 @@ pub fn outlook(x: &[f64], start_how: usize, remaining: f64, p: &Params) -> Outlo
         level_per_hour: level,
         calibrated_with: m,
     }
+}
+
+/// The prior's log-scale widening of (P10, P90) for a runway whose raw P50 is `p50` hours
+/// (clamped to 6 h – 90 days, so a near-zero or "never" runway does not blow it up).
+fn prior(p: &Params, p50: f64) -> (f64, f64) {
+    let h = if p50.is_finite() {
+        p50
+    } else {
+        MAX_RUNWAY_HOURS
+    };
+    let scale = (h.clamp(6.0, MAX_RUNWAY_HOURS) / PRIOR_REFERENCE_HOURS).powf(p.prior_horizon_exp);
+    (p.prior_lo * scale, p.prior_hi * scale)
 }
 
 /// The first h (in whole hours) with spend over (c, c + h] ≥ `amount`, if the series reaches it.
@@ -538,6 +559,29 @@ mod tests {
                 scale * day_part * if weekend { 0.3 } else { 1.0 }
             })
             .collect()
+    }
+
+    #[test]
+    fn the_prior_band_narrows_with_the_runway_and_stays_bounded() {
+        let p = Params {
+            prior_lo: 0.5,
+            prior_hi: 0.2,
+            prior_horizon_exp: -0.25,
+            ..Params::default()
+        };
+        assert_eq!(prior(&p, PRIOR_REFERENCE_HOURS), (0.5, 0.2));
+        let (day, week) = (prior(&p, 24.0), prior(&p, 168.0));
+        assert!(day.0 > 0.5 && day.1 > 0.2, "wider under a day: {day:?}");
+        assert!(week.0 < 0.5 && week.1 < 0.2, "narrower at a week: {week:?}");
+        // Clamped: a runway of minutes or "never" does not blow the band up or shut it.
+        assert_eq!(prior(&p, 0.01), prior(&p, 6.0));
+        assert_eq!(prior(&p, f64::INFINITY), prior(&p, MAX_RUNWAY_HOURS));
+        assert!(prior(&p, f64::INFINITY).0 > 0.0);
+        let flat = Params {
+            prior_horizon_exp: 0.0,
+            ..p
+        };
+        assert_eq!(prior(&flat, 24.0), prior(&flat, 1000.0));
     }
 
     #[test]
