@@ -225,7 +225,8 @@ async fn a_draining_balance_warns_then_goes_critical_then_out_of_credit_once_eac
         "each alert once, in order of urgency"
     );
     // P10 is the early end of the band: with a few days of perfectly steady history the band
-    // is still the prior's (P10 × 1/1.57), so the alerts come early, never late.
+    // is still the prior's (P10 × 1/1.73 at 72 h, × 1/2.06 at 24 h: the prior is wider for
+    // shorter runways), so the alerts come early, never late.
     let warned_at = first[&AlertKind::RunwayWarning];
     assert!(
         (72.0..=120.0).contains(&warned_at),
@@ -233,8 +234,8 @@ async fn a_draining_balance_warns_then_goes_critical_then_out_of_credit_once_eac
     );
     let critical_at = first[&AlertKind::RunwayCritical];
     assert!(
-        (24.0..=40.0).contains(&critical_at),
-        "critical with 24–40 h left, at {critical_at}"
+        (24.0..=50.0).contains(&critical_at),
+        "critical with 24–50 h left, at {critical_at}"
     );
 }
 

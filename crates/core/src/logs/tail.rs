@@ -774,9 +774,14 @@ pub async fn scan_source(
             pattern: source.pattern.clone(),
             message,
         }));
+    let mut rows = if cx.had_rows {
+        ls::file_rows(pool, source.id).await?
+    } else {
+        HashMap::new()
+    };
     for (path, st) in found {
         let path_s = path.to_string_lossy().into_owned();
-        let row = ls::get_file_row(pool, source.id, &path_s).await?;
+        let row = rows.remove(&path_s);
         let pending = match &row {
             // It failed last time and has not changed since: only a stat.
             Some(r)
