@@ -126,10 +126,15 @@ pub async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static,
 /// (`SQLITE_FULL`) makes SQLite roll the transaction back by itself; sqlx's own rollback then
 /// fails ("no transaction is active") and it goes on counting a transaction as open, so that
 /// connection would refuse every later `BEGIN` — after space returns, nothing would be written
-/// again. Such a connection is closed (the pool opens a fresh one). The ping first lets the
-/// rollback a dropped transaction queued run, so a normal release is not mistaken for this.
+/// again. Such a connection is closed (the pool opens a fresh one). A connection that still
+/// counts a transaction is pinged first, which lets the rollback a dropped transaction queued
+/// run, so a normal release is not mistaken for this; one that counts none (nearly every
+/// release) goes back without a round trip to SQLite's thread.
 async fn still_usable(conn: &mut sqlx::SqliteConnection) -> std::result::Result<bool, sqlx::Error> {
     use sqlx::Connection;
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
     conn.ping().await?;
     Ok(!conn.is_in_transaction())
 }
