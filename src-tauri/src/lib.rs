@@ -127,7 +127,6 @@ fn setup(app: &mut tauri::App, opts: &Options) -> Result<(), Box<dyn std::error:
 }
 
 pub fn run() {
-    window::before_start();
     let opts = parse_args();
     let mut builder = tauri::Builder::default();
     // A second launch on the default data directory focuses the running Cliffwatch instead of

@@ -7,21 +7,6 @@ use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 
 pub const MAIN_WINDOW: &str = "main";
 
-/// Before the first webview exists (WebKit's processes inherit the environment): no composited
-/// (GL) layers. A few tables and a chart draw the same without them, and under Xvfb's software
-/// GL the open dashboard measured 227 MiB PSS instead of 312–315 (README, "The desktop app at
-/// rest"). WebKit's settings levers (cache model, page cache, WebGL/media off) measured within
-/// noise, so they are not applied; the hardware-acceleration setting, changed once a page is
-/// loading, can take the web process down, so the environment variable is the way. A user's
-/// own `WEBKIT_DISABLE_COMPOSITING_MODE` (`0` brings compositing back) wins.
-pub fn before_start() {
-    #[cfg(target_os = "linux")]
-    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
-        // Safe here: called first thing in `run`, before any thread is started.
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
-    }
-}
-
 /// Shows the dashboard, creating its window if it was closed (closing frees the webview; the
 /// app lives on in the tray).
 pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {

@@ -7,8 +7,37 @@
 //! [`MAX_EVENT`] (a longer line is skipped to its end, however long), gzip and deflate are
 //! decoded into those same bounds (a bomb stops at the cap), and nothing here panics on bytes.
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::io::Write;
+
+/// The fields of an answer (or of its `response` / `message`) that usage is read from; every
+/// other field is skipped unbuilt, so an 8 MiB answer of `[0,0,0,…]` costs its bytes, not a
+/// tree of hundreds of MB.
+#[derive(Deserialize)]
+struct Skim<'a> {
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    model: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    usage: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    response: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    message: Option<&'a RawValue>,
+}
+
+/// A field small enough to build: an id, a model name, a `usage` object.
+const MAX_FIELD: usize = 64 * 1024;
+
+fn small(raw: Option<&RawValue>) -> Option<Value> {
+    let raw = raw?.get();
+    (raw.len() <= MAX_FIELD)
+        .then(|| serde_json::from_str(raw).ok())
+        .flatten()
+}
 
 /// The largest JSON answer read for its usage; larger ones are forwarded but not read.
 pub const MAX_JSON: usize = 8 * 1024 * 1024;
@@ -303,18 +332,14 @@ impl Sink {
         if data.is_empty() || data == b"[DONE]" {
             return;
         }
-        if let Ok(v) = serde_json::from_slice::<Value>(&data) {
-            self.document(&v);
-        }
+        self.document(&data);
     }
 
     fn end(&mut self) {
         match self.framing {
             Framing::Json if !self.over => {
                 let buf = std::mem::take(&mut self.buf);
-                if let Ok(v) = serde_json::from_slice::<Value>(&buf) {
-                    self.document(&v);
-                }
+                self.document(&buf);
             }
             Framing::Json => {}
             Framing::EventStream => {
@@ -330,21 +355,23 @@ impl Sink {
 
     /// One JSON document or event: an answer (`usage` at the top), a Responses-API event
     /// (`response.usage`) or Anthropic's `message_start` (`message.usage`).
-    fn document(&mut self, v: &Value) {
-        let Some(obj) = v.as_object() else { return };
-        let inner = obj
-            .get("response")
-            .or_else(|| obj.get("message"))
-            .filter(|i| i.is_object());
-        for holder in [Some(v), inner].into_iter().flatten() {
+    fn document(&mut self, bytes: &[u8]) {
+        let Ok(top) = serde_json::from_slice::<Skim<'_>>(bytes) else {
+            return;
+        };
+        let inner = top
+            .response
+            .or(top.message)
+            .and_then(|raw| serde_json::from_str::<Skim<'_>>(raw.get()).ok());
+        for holder in [Some(&top), inner.as_ref()].into_iter().flatten() {
             if self.found.id.is_none() {
-                self.found.id = text(holder.get("id"));
+                self.found.id = text(small(holder.id).as_ref());
             }
             if self.found.model.is_none() {
-                self.found.model = text(holder.get("model"));
+                self.found.model = text(small(holder.model).as_ref());
             }
-            if let Some(u) = holder.get("usage").filter(|u| u.is_object()) {
-                self.usage(u);
+            if let Some(u) = small(holder.usage).filter(Value::is_object) {
+                self.usage(&u);
             }
         }
     }
@@ -523,6 +550,30 @@ mod tests {
         let mut r = UsageReader::new(Framing::Json, Coding::Gzip);
         r.feed(&bomb);
         assert_eq!(r.finish(), None, "a body over the cap is not read");
+    }
+
+    #[test]
+    fn a_bulky_answer_is_skimmed_for_its_usage_not_built_into_a_tree() {
+        // 7 MB of small values (a tree of them would be ~30× that) before the usage; an id
+        // too long to be one is dropped, the usage is still read.
+        let bulk = "0,".repeat(3_500_000);
+        let long_id = "x".repeat(MAX_FIELD + 1);
+        let body = format!(
+            r#"{{"id":"{long_id}","data":[{bulk}0],"model":"m","usage":{{"prompt_tokens":7,"completion_tokens":3}}}}"#
+        );
+        assert!(body.len() < MAX_JSON);
+        let f = read(Framing::Json, body.as_bytes(), 1 << 16).expect("usage read");
+        assert_eq!((f.input_tokens, f.output_tokens), (7, 3));
+        assert_eq!(f.id, None, "an id over {MAX_FIELD} bytes is not one");
+        assert_eq!(f.model.as_deref(), Some("m"));
+        // A `usage` that is not an object, or a `response` that is not one, gives nothing.
+        for odd in [
+            r#"{"usage":[1,2,3]}"#,
+            r#"{"response":"text","usage":null}"#,
+            r#"{"message":{"usage":"12"}}"#,
+        ] {
+            assert_eq!(read(Framing::Json, odd.as_bytes(), 7), None, "{odd}");
+        }
     }
 
     #[test]
