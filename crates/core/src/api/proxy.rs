@@ -389,6 +389,51 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_paid_answer_after_the_402_closes_the_breaker_where_no_balance_is_polled() {
+        // OpenAI has no balance endpoint: no top-up reading ever comes, so an answer that was
+        // served and paid for (a usage record after the 402) is what says credit is back.
+        let (_dir, cw) = open().await;
+        let id = crate::api::test_support::account(&cw, "openai", "org").await;
+        set_breaker_for(&cw, "org", true).await.unwrap();
+        let t0 = cw.clock().now();
+        let out = |at| {
+            let mut x = exchange(
+                429,
+                r#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#,
+            );
+            x.account_id = Some(id);
+            x.at = at;
+            recorded(x, &PriceTable::shipped())
+        };
+        record(&cw, &[out(t0)]).await.unwrap();
+        async fn since(cw: &Cliffwatch) -> Option<DateTime<Utc>> {
+            routes(cw).await.unwrap().remove("org").unwrap().out_since
+        }
+        assert_eq!(since(&cw).await, Some(t0), "open since the disguised 402");
+
+        let mut paid = exchange(200, "{}");
+        paid.account_id = Some(id);
+        paid.at = t0 + chrono::Duration::minutes(5);
+        paid.usage = Some(Found {
+            id: Some("chatcmpl-after".into()),
+            model: Some("gpt-4o-mini".into()),
+            input_tokens: 10,
+            output_tokens: 2,
+            ..Found::default()
+        });
+        record(&cw, &[recorded(paid, &PriceTable::shipped())])
+            .await
+            .unwrap();
+        assert_eq!(since(&cw).await, None, "a paid answer after it closes it");
+        let status = crate::api::overview::status(&cw).await.unwrap();
+        assert_eq!(status.accounts[0].breaker_open_since, None);
+
+        let t1 = t0 + chrono::Duration::minutes(9);
+        record(&cw, &[out(t1)]).await.unwrap();
+        assert_eq!(since(&cw).await, Some(t1), "the next 402 opens it again");
+    }
+
     #[test]
     fn upstream_routes_are_checked() {
         let (name, url) = upstream("search=https://api.example.com/v2").unwrap();

@@ -257,29 +257,32 @@ pub async fn set_breaker(db: impl SqliteExecutor<'_>, id: AccountId, on: bool) -
 
 /// Since when each account is known out of credit: the first out-of-credit signal — a 402 or
 /// disguised 402 from a poll, a log or the proxy, or a reading at or below zero — after the
-/// account's newest top-up (a reading that rose). Accounts that are not out of credit are
-/// absent; `account` narrows it to one.
+/// account's newest sign of credit: a top-up (a reading that rose) or a usage record (a request
+/// that was answered and paid for, from a log or the proxy). Accounts that are not out of
+/// credit are absent; `account` narrows it to one.
 pub async fn out_of_credit_since(
     db: impl SqliteExecutor<'_>,
     account: Option<AccountId>,
 ) -> Result<std::collections::HashMap<AccountId, DateTime<Utc>>> {
+    // Each account's newest sign of credit, by index lookups per account (not a scan of every
+    // usage record); '' sorts before every time.
     let rows: Vec<(i64, String)> = sqlx::query_as(
-        "WITH topup AS (SELECT account_id, max(observed_at) AS t FROM balance_samples \
-                        WHERE is_topup = 1 GROUP BY account_id), \
+        "WITH reset AS ( \
+                SELECT a.id AS account_id, max( \
+                  coalesce((SELECT max(b.observed_at) FROM balance_samples b \
+                            WHERE b.account_id = a.id AND b.is_topup = 1), ''), \
+                  coalesce((SELECT max(u.occurred_at) FROM usage_records u \
+                            WHERE u.account_id = a.id), '')) AS t \
+                FROM accounts a WHERE (?1 IS NULL OR a.id = ?1)), \
               signal AS ( \
                 SELECT e.account_id, e.occurred_at AS at FROM cliff_events e \
-                  LEFT JOIN topup ON topup.account_id = e.account_id \
-                  WHERE e.outcome = 'out_of_credit' AND e.account_id IS NOT NULL \
-                    AND (?1 IS NULL OR e.account_id = ?1) \
-                    AND (topup.t IS NULL OR e.occurred_at > topup.t) \
+                  JOIN reset ON reset.account_id = e.account_id \
+                  WHERE e.outcome = 'out_of_credit' AND e.occurred_at > reset.t \
                 UNION ALL \
                 SELECT b.account_id, b.observed_at FROM balance_samples b \
-                  LEFT JOIN topup ON topup.account_id = b.account_id \
-                  WHERE b.remaining IS NOT NULL AND b.remaining <= 0 \
-                    AND (?1 IS NULL OR b.account_id = ?1) \
-                    AND (topup.t IS NULL OR b.observed_at > topup.t)) \
-         SELECT signal.account_id, min(signal.at) FROM signal \
-           JOIN accounts a ON a.id = signal.account_id GROUP BY signal.account_id",
+                  JOIN reset ON reset.account_id = b.account_id \
+                  WHERE b.remaining IS NOT NULL AND b.remaining <= 0 AND b.observed_at > reset.t) \
+         SELECT account_id, min(at) FROM signal GROUP BY account_id",
     )
     .bind(account)
     .fetch_all(db)
