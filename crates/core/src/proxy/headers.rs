@@ -43,13 +43,17 @@ pub fn is_hop_by_hop(name: &HeaderName, named: &[String]) -> bool {
 }
 
 /// The headers to pass on: hop-by-hop fields and `Host` removed (and, for a request,
-/// `Expect`: this hop answers `100-continue` itself).
+/// `Expect`: this hop answers `100-continue` itself). A message that came chunked loses its
+/// `Content-Length` too (RFC 9112 §6.3: `Transfer-Encoding` wins): the length was not the
+/// body's, and passed on it would cut the body short or stall it.
 pub fn forwarded(headers: &HeaderMap, request: bool) -> HeaderMap {
     let named = connection_tokens(headers);
+    let chunked = headers.contains_key(header::TRANSFER_ENCODING);
     let mut out = HeaderMap::with_capacity(headers.len());
     for (name, value) in headers {
         if is_hop_by_hop(name, &named)
             || (request && (name == header::HOST || name == header::EXPECT))
+            || (chunked && name == header::CONTENT_LENGTH)
         {
             continue;
         }
@@ -70,6 +74,28 @@ pub fn pairs(headers: &HeaderMap) -> Vec<(String, String)> {
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+
+    #[test]
+    fn a_chunked_message_loses_its_content_length() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("5"));
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        for request in [false, true] {
+            let out = forwarded(&h, request);
+            assert!(!out.contains_key(header::CONTENT_LENGTH), "{out:?}");
+            assert!(!out.contains_key(header::TRANSFER_ENCODING));
+            assert!(out.contains_key(header::CONTENT_TYPE));
+        }
+        h.remove(header::TRANSFER_ENCODING);
+        assert!(
+            forwarded(&h, false).contains_key(header::CONTENT_LENGTH),
+            "a plain length stays"
+        );
+    }
 
     #[test]
     fn hop_by_hop_fields_and_those_connection_names_stop_here() {
@@ -95,8 +121,9 @@ mod tests {
         let names: Vec<&str> = f.keys().map(|k| k.as_str()).collect();
         assert_eq!(
             names,
-            ["authorization", "content-length"],
-            "the client's own credentials pass; hop-by-hop, Host and Expect do not"
+            ["authorization"],
+            "the client's own credentials pass; hop-by-hop, Host and Expect do not (nor a \
+             length beside Transfer-Encoding)"
         );
         let f = forwarded(&h, false);
         assert!(

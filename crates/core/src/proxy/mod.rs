@@ -225,11 +225,11 @@ impl RouteCache {
     }
 
     fn trip(&self, id: AccountId, at: DateTime<Utc>) {
-        self.tripped
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(id)
-            .or_insert((at, Instant::now()));
+        let mut tripped = self.tripped.lock().unwrap_or_else(|e| e.into_inner());
+        // An expired trip must not hide this one: drop the stale ones first, then keep the
+        // earliest live 402.
+        tripped.retain(|_, (_, when)| when.elapsed() < TRIP_GRACE);
+        tripped.entry(id).or_insert((at, Instant::now()));
     }
 
     /// Since when the route's account is out of credit, by the store or by the proxy's own
