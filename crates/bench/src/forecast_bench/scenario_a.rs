@@ -93,6 +93,17 @@ impl Result {
     }
 }
 
+/// What other tools say: `r` burnt at the rate of the last 24 h before cut-off `t` ("never"
+/// when nothing was spent then). `prefix` holds the series' prefix sums; `t` ≥ 24.
+pub fn baseline(prefix: &[f64], t: usize, r: f64) -> f64 {
+    let recent = prefix[t] - prefix[t - BASELINE_WINDOW_HOURS];
+    if recent > 0.0 {
+        r / (recent / BASELINE_WINDOW_HOURS as f64)
+    } else {
+        f64::INFINITY
+    }
+}
+
 /// Runs the protocol on one series. `max_cut_offs` limits the cut-offs per horizon (quick mode).
 pub fn run(s: &Series, params: &Params, max_cut_offs: Option<usize>) -> Result {
     run_from(s, params, max_cut_offs, WARM_UP_HOURS, None)
@@ -124,13 +135,7 @@ pub fn run_from(
             // The first h' with spend over (t, t + h'] >= R; equals H unless the last hours
             // of the horizon spent nothing.
             let truth = engine::time_to_spend(&prefix, t, r).expect("R is reached by t + H");
-            let recent = prefix[t] - prefix[t - BASELINE_WINDOW_HOURS];
-            let baseline = if recent > 0.0 {
-                r / (recent / BASELINE_WINDOW_HOURS as f64)
-            } else {
-                f64::INFINITY
-            };
-            out.baseline[hi].add(baseline, truth, None);
+            out.baseline[hi].add(baseline(&prefix, t, r), truth, None);
             // Ours sees only x[..t]; its calibration uses only earlier cut-offs whose outcome
             // is known within x[..t].
             let from = history.map_or(0, |len| t.saturating_sub(len));

@@ -8,7 +8,7 @@
 //! shows a loss in the app's own path.
 
 use crate::nab::Series;
-use crate::scenario_a::Score;
+use crate::scenario_a::{self, Score};
 use cliffwatch_core::forecast::engine::{self, Params};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -113,13 +113,9 @@ fn cut_offs(
                     continue;
                 }
                 let truth = engine::time_to_spend(&prefix, t, r).expect("R is reached by t + H");
-                let recent = prefix[t] - prefix[t - 24];
-                let baseline = if recent > 0.0 {
-                    r / (recent / 24.0)
-                } else {
-                    f64::INFINITY
-                };
-                rows[hi].baseline.add(baseline, truth, None);
+                rows[hi]
+                    .baseline
+                    .add(scenario_a::baseline(&prefix, t, r), truth, None);
 
                 let from = t - HISTORY_HOURS;
                 let o = engine::outlook(&x[from..t], (s.start_how + from) % 168, r, &params);

@@ -162,7 +162,8 @@ pub async fn forecast_fingerprints(
 /// added; readings and 402s are otherwise never changed or removed (only with their account).
 /// What it misses: a logged request whose cost is raised in place (a transcript read again),
 /// which moves a forecast but not the stamp: answers that stand on forecasts also expire with
-/// the minute (`/metrics`); the status answer does not read usage.
+/// the minute (`/metrics`); the status answer reads usage only for the newest record's time
+/// (a breaker closed by a paid answer), which a new record, with a new id, moves.
 pub async fn change_stamp(db: impl SqliteExecutor<'_>) -> Result<String> {
     let (stamp,): (String,) = sqlx::query_as(
         "SELECT COALESCE((SELECT group_concat(id || ':' || label || ':' || updated_at || ':' || state || ':' \

@@ -192,30 +192,14 @@ struct WithId {
 }
 
 /// A file's row with the error its last read ended on, if any.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct FileRow {
     pub id: i64,
+    #[sqlx(flatten)]
     pub state: FileState,
     pub last_error: Option<String>,
     /// The file's identity, size and change times when it failed (see `set_file_error`).
     pub last_error_stat: Option<String>,
-}
-
-/// [`get_file`] with the file's last error.
-pub async fn get_file_row(
-    db: impl SqliteExecutor<'_>,
-    source: LogSourceId,
-    path: &str,
-) -> Result<Option<FileRow>> {
-    let row: Option<WithError> = sqlx::query_as(
-        "SELECT id, source_id, path, device, inode, head_hash, byte_offset, size_seen, \
-           last_error, last_error_stat FROM log_files WHERE source_id = ? AND path = ?",
-    )
-    .bind(source)
-    .bind(path)
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(WithError::into_row))
 }
 
 /// Every file row of a source with its last error, by path: a scan's pre-pass reads them in one
@@ -224,7 +208,7 @@ pub async fn file_rows(
     db: impl SqliteExecutor<'_>,
     source: LogSourceId,
 ) -> Result<std::collections::HashMap<String, FileRow>> {
-    let rows: Vec<WithError> = sqlx::query_as(
+    let rows: Vec<FileRow> = sqlx::query_as(
         "SELECT id, source_id, path, device, inode, head_hash, byte_offset, size_seen, \
            last_error, last_error_stat FROM log_files WHERE source_id = ?",
     )
@@ -233,28 +217,8 @@ pub async fn file_rows(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.state.path.clone(), r.into_row()))
+        .map(|r| (r.state.path.clone(), r))
         .collect())
-}
-
-#[derive(FromRow)]
-struct WithError {
-    id: i64,
-    #[sqlx(flatten)]
-    state: FileState,
-    last_error: Option<String>,
-    last_error_stat: Option<String>,
-}
-
-impl WithError {
-    fn into_row(self) -> FileRow {
-        FileRow {
-            id: self.id,
-            state: self.state,
-            last_error: self.last_error,
-            last_error_stat: self.last_error_stat,
-        }
-    }
 }
 
 /// Records why a file could not be read, creating its row if it has none (at offset 0, so a
@@ -612,7 +576,11 @@ mod tests {
         )
         .await
         .unwrap();
-        let row = get_file_row(&db, src, "/l/a.log").await.unwrap().unwrap();
+        let row = file_rows(&db, src)
+            .await
+            .unwrap()
+            .remove("/l/a.log")
+            .unwrap();
         assert_eq!(
             (
                 row.state.byte_offset,
@@ -631,7 +599,11 @@ mod tests {
         assert!(advance_file(&db, row.id, &from0, &f, None, now())
             .await
             .unwrap());
-        let row = get_file_row(&db, src, "/l/a.log").await.unwrap().unwrap();
+        let row = file_rows(&db, src)
+            .await
+            .unwrap()
+            .remove("/l/a.log")
+            .unwrap();
         assert_eq!(
             (row.last_error, row.last_error_stat),
             (None, None),

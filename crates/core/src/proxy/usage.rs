@@ -34,9 +34,10 @@ const MAX_FIELD: usize = 64 * 1024;
 
 fn small(raw: Option<&RawValue>) -> Option<Value> {
     let raw = raw?.get();
-    (raw.len() <= MAX_FIELD)
-        .then(|| serde_json::from_str(raw).ok())
-        .flatten()
+    if raw.len() > MAX_FIELD {
+        return None;
+    }
+    serde_json::from_str(raw).ok()
 }
 
 /// The largest JSON answer read for its usage; larger ones are forwarded but not read.
