@@ -1600,7 +1600,7 @@ async fn a_scanner_with_a_stale_view_stores_nothing_twice() {
     let once = std::sync::atomic::AtomicBool::new(false);
     // After A's first commit (of a.jsonl), b.jsonl grows and scanner B, with its own pool,
     // reads it to the end.
-    let progress = move |_: &Progress| {
+    let progress = move || {
         if once.swap(true, std::sync::atomic::Ordering::SeqCst) {
             return;
         }
@@ -1622,9 +1622,9 @@ async fn a_scanner_with_a_stale_view_stores_nothing_twice() {
         .join()
         .unwrap();
     };
-    let r = scan_source(&pool, &src, &opts(DEFAULT_BATCH_BYTES), Some(&progress))
-        .await
-        .unwrap();
+    let mut o = opts(DEFAULT_BATCH_BYTES);
+    o.after_commit = Some(super::tail::CommitHook(Arc::new(progress)));
+    let r = scan_source(&pool, &src, &o, None).await.unwrap();
     run(&pool, &src).await;
     let want = *want.lock().unwrap();
     assert_eq!(
@@ -1656,10 +1656,10 @@ async fn a_rotation_followed_by_another_scanner_is_not_undone() {
     let pool = crate::db::open(&db).await.unwrap();
     let pattern = dir.join("app.log*").to_string_lossy().into_owned();
     let src = source(&pool, &pattern, "combined").await;
-    // After A's first batch (64 KiB of the 130), app.log is rotated and B scans.
+    // After A's first batch (64 KiB of the 130, committed), app.log is rotated and B scans.
     let (p2, db2, src2) = (p.clone(), db.clone(), src.clone());
     let once = std::sync::atomic::AtomicBool::new(false);
-    let progress = move |_: &Progress| {
+    let progress = move || {
         if once.swap(true, std::sync::atomic::Ordering::SeqCst) {
             return;
         }
@@ -1682,7 +1682,9 @@ async fn a_rotation_followed_by_another_scanner_is_not_undone() {
         .join()
         .unwrap();
     };
-    let r = scan_source(&pool, &src, &opts(1), Some(&progress))
+    let mut o = opts(1);
+    o.after_commit = Some(super::tail::CommitHook(Arc::new(progress)));
+    let r = scan_source(&pool, &src, &o, None)
         .await
         .expect("the row B moved is left where B put it");
     assert!(
@@ -1831,4 +1833,50 @@ fn payment_headers_come_through_caddy_and_jsonl_past_the_prefilter() {
             "{format}"
         );
     }
+}
+
+/// A backfill of many small files writes them in few transactions (one per file made a corpus
+/// of short sessions cost a commit, its WAL pages and a dozen thread hand-offs per file), and
+/// each file's offset is still committed with its rows: a re-scan finds nothing new.
+#[tokio::test]
+async fn small_files_share_a_transaction_and_each_keeps_its_offset() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut want = 0;
+    for f in 0..40 {
+        let mut text = String::new();
+        for i in 0..20 {
+            let status = if (f + i) % 7 == 0 { 402 } else { 200 };
+            want += usize::from(status == 402);
+            text.push_str(&line(f * 100 + i, status));
+        }
+        append(&tmp.path().join(format!("{f:02}.log")), &text);
+    }
+    let pool = crate::db::open(&tmp.path().join("cw.db")).await.unwrap();
+    let src = source(
+        &pool,
+        tmp.path().join("*.log").to_str().unwrap(),
+        "combined",
+    )
+    .await;
+    let commits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut o = opts(DEFAULT_BATCH_BYTES);
+    let c = commits.clone();
+    o.after_commit = Some(super::tail::CommitHook(Arc::new(move || {
+        c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    })));
+    let r = scan_source(&pool, &src, &o, None).await.unwrap();
+    assert_eq!(r.events_new, want);
+    assert_eq!(stored(&pool).await.len(), want);
+    let n = commits.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((1..10).contains(&n), "40 files in {n} transactions");
+    let (unread,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM log_files WHERE byte_offset = 0 OR size_seen <> byte_offset",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(unread, 0, "every file's offset is at its end");
+    let again = run(&pool, &src).await;
+    assert_eq!(again.events_new, 0, "nothing new, nothing twice");
+    assert!(again.files.iter().all(|f| f.unchanged));
 }

@@ -31,8 +31,10 @@
 //! - a source's folders are walked once each, symbolic links included ([`matching_files`]).
 //!
 //! Two scanners on one database (the app and the CLI) may read the same file at once: each
-//! batch's commit first advances the row *from the offset and path its scanner started at*
-//! ([`ls::advance_file`]); the one that loses rolls back and leaves the file to the other. A row
+//! batch's write first advances the row *from the offset and path its scanner started at*
+//! ([`ls::advance_file`]); the one that loses writes nothing of it and leaves the file to the
+//! other. A scan's transaction may hold several files' batches ([`Writer`]), bounded in bytes
+//! and time. A row
 //! is never reset to 0 by a scanner that thought the file new, and a file is looked at only
 //! after its row is read, so one scanner's progress never looks like a truncation to another.
 //!
@@ -109,7 +111,7 @@ thread_local! {
     pub(crate) static SEARCHED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
-/// Backfill progress of one source, reported after every committed batch (the dashboard draws
+/// Backfill progress of one source, reported after every batch (the dashboard draws
 /// it as a bar on the source's row).
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[ts(export, rename = "LogProgress")]
@@ -139,8 +141,9 @@ pub struct ScanOptions {
     /// Stored as `updated_at`; never used as an event time.
     pub now: DateTime<Utc>,
     pub prices: Arc<PriceTable>,
-    /// Set from elsewhere to stop the scan after the batch in progress (each batch is one
-    /// transaction with its offset, so stopping between batches loses and repeats nothing).
+    /// Set from elsewhere to stop the scan after the batch in progress (each batch is written
+    /// with its offset in one transaction, so stopping between batches loses and repeats
+    /// nothing).
     pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
     /// Limits on untrusted files ([`MAX_LINE`], [`MAX_DOCUMENT`], [`MAX_INFLATED`],
     /// [`MAX_FILES`]); tests lower them to stay fast.
@@ -148,6 +151,20 @@ pub struct ScanOptions {
     pub max_document: u64,
     pub max_inflated: u64,
     pub max_files: usize,
+    /// Run after each commit of a scan's transaction (tests start another scanner there).
+    #[cfg(test)]
+    pub(crate) after_commit: Option<CommitHook>,
+}
+
+#[cfg(test)]
+#[derive(Clone)]
+pub(crate) struct CommitHook(pub Arc<dyn Fn() + Send + Sync>);
+
+#[cfg(test)]
+impl std::fmt::Debug for CommitHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CommitHook")
+    }
 }
 
 impl ScanOptions {
@@ -162,6 +179,8 @@ impl ScanOptions {
             max_document: MAX_DOCUMENT,
             max_inflated: MAX_INFLATED,
             max_files: MAX_FILES,
+            #[cfg(test)]
+            after_commit: None,
         }
     }
 
@@ -832,12 +851,13 @@ pub async fn scan_source(
         bytes_total: todo.iter().map(|p| p.pending).sum(),
         path: String::new(),
     };
+    let mut w = Writer::new(pool, opts);
     for p in todo {
         if opts.cancelled() {
             break;
         }
         prog.path = p.path.to_string_lossy().into_owned();
-        match scan_file(pool, &cx, &p.path, p.stat, p.row, &mut prog, progress).await {
+        match scan_file(&mut w, &cx, &p.path, p.stat, p.row, &mut prog, progress).await {
             Ok(r) => report.absorb(r),
             // One file that cannot be read is reported on that file and skipped; the others
             // are read. Errors of the store still end the scan.
@@ -850,7 +870,7 @@ pub async fn scan_source(
                 // again at the next scan.
                 if !gone {
                     ls::set_file_error(
-                        pool,
+                        w.conn().await?,
                         source.id,
                         &prog.path,
                         Some(p.stat.dev),
@@ -870,16 +890,18 @@ pub async fn scan_source(
             Err(e) => return Err(e),
         }
         prog.files_done += 1;
+        w.batch_done(0).await?;
         if let Some(f) = progress {
             f(&prog);
         }
     }
+    w.commit().await?;
     Ok(report)
 }
 
 /// One file: find (or make) its row, follow a rotation, then read what is new.
 async fn scan_file(
-    pool: &SqlitePool,
+    w: &mut Writer<'_>,
     cx: &SourceCx<'_>,
     path: &Path,
     st: Stat,
@@ -896,7 +918,7 @@ async fn scan_file(
     // never reaches past what this one sees, so a file that only grew is not taken for a
     // truncated or replaced one.
     let (existing, st) = if cx.had_rows || existing.is_some() {
-        let row = ls::get_file(pool, cx.source.id, &path_s).await?;
+        let row = ls::get_file(w.conn().await?, cx.source.id, &path_s).await?;
         (row, stat(path).map_err(|e| io_err(path, e))?)
     } else {
         (existing, st)
@@ -921,7 +943,7 @@ async fn scan_file(
             } else {
                 "replaced or rotated: read from the start"
             });
-            let (r, lost) = follow_old_file(pool, cx, path, id, f, prog, progress).await?;
+            let (r, lost) = follow_old_file(w, cx, path, id, f, prog, progress).await?;
             report.absorb(r);
             if lost {
                 report.files.push(FileReport {
@@ -936,7 +958,7 @@ async fn scan_file(
     let row = match row {
         Some((id, f)) => Some((id, f.path.clone(), f, false)),
         None => match if cx.had_rows {
-            adopt(pool, cx, path, &st, &head).await?
+            adopt(w, cx, path, &st, &head).await?
         } else {
             None
         } {
@@ -944,7 +966,7 @@ async fn scan_file(
                 note.get_or_insert("rotated: continued where the old name left off");
                 Some((id, f.path.clone(), f, false))
             }
-            None => new_row(pool, cx, &path_s, &st).await?,
+            None => new_row(w, cx, &path_s, &st).await?,
         },
     };
     let Some((id, expected_path, mut f, new_row)) = row else {
@@ -963,7 +985,7 @@ async fn scan_file(
     f.device = Some(st.dev);
     f.inode = Some(st.ino);
     let (mut r, _) = read_file(
-        pool, cx, id, f, expected, new_row, path, st, &head, prog, progress,
+        w, cx, id, f, expected, new_row, path, st, &head, prog, progress,
     )
     .await?;
     if let Some(n) = note {
@@ -985,7 +1007,7 @@ pub(crate) const LOST_RACE_FOR_TEST: &str = LOST_RACE;
 /// taken as it is, never reset. `None` when a stale row holds the path and cannot be retired
 /// (another scanner is moving it).
 async fn new_row(
-    pool: &SqlitePool,
+    w: &mut Writer<'_>,
     cx: &SourceCx<'_>,
     path_s: &str,
     st: &Stat,
@@ -1000,7 +1022,7 @@ async fn new_row(
         size_seen: -1,
     };
     for _ in 0..2 {
-        let (id, stored) = ls::insert_or_get_file(pool, &fresh, cx.opts.now).await?;
+        let (id, stored) = ls::insert_or_get_file(w.conn().await?, &fresh, cx.opts.now).await?;
         if stored.device == fresh.device && stored.inode == fresh.inode {
             let is_fresh = stored == fresh;
             return Ok(Some((id, stored.path.clone(), stored, is_fresh)));
@@ -1011,7 +1033,7 @@ async fn new_row(
             byte_offset: stored.byte_offset,
             path: stored.path.clone(),
         };
-        if !ls::retire_file_if(pool, id, &expected, cx.opts.now).await? {
+        if !ls::retire_file_if(w.conn().await?, id, &expected, cx.opts.now).await? {
             return Ok(None);
         }
     }
@@ -1050,7 +1072,7 @@ fn size_text(n: u64) -> String {
 /// A row of this source that is this file under an older name (renamed, copied, compressed),
 /// and whose own file is gone from where the row says.
 async fn adopt(
-    pool: &SqlitePool,
+    w: &mut Writer<'_>,
     cx: &SourceCx<'_>,
     path: &Path,
     st: &Stat,
@@ -1059,7 +1081,7 @@ async fn adopt(
     let path_s = path.to_string_lossy();
     let hh = head_hash(head);
     let cands = ls::identity_candidates(
-        pool,
+        w.conn().await?,
         cx.source.id,
         &path_s,
         Some(st.dev),
@@ -1097,7 +1119,7 @@ async fn adopt(
 /// the row to that name (or retire it when the source's pattern does not cover that name or
 /// the old file cannot be found). Also returns whether another scanner changed the row first.
 async fn follow_old_file(
-    pool: &SqlitePool,
+    w: &mut Writer<'_>,
     cx: &SourceCx<'_>,
     path: &Path,
     id: i64,
@@ -1111,22 +1133,25 @@ async fn follow_old_file(
     };
     let found = find_sibling(path, &f)?;
     let Some((q, qst, qhead)) = found else {
-        let retired = ls::retire_file_if(pool, id, &expected, cx.opts.now).await?;
+        let retired = ls::retire_file_if(w.conn().await?, id, &expected, cx.opts.now).await?;
         return Ok((ScanReport::default(), !retired));
     };
     let q_s = q.to_string_lossy().into_owned();
-    let target =
-        if cx.glob.matches_path(&q) && ls::file_id(pool, cx.source.id, &q_s).await?.is_none() {
-            q_s
-        } else {
-            format!("{}\0retired:{id}", f.path)
-        };
+    let target = if cx.glob.matches_path(&q)
+        && ls::file_id(w.conn().await?, cx.source.id, &q_s)
+            .await?
+            .is_none()
+    {
+        q_s
+    } else {
+        format!("{}\0retired:{id}", f.path)
+    };
     let mut moved = f;
     moved.path = target;
     moved.device = Some(qst.dev);
     moved.inode = Some(qst.ino);
     let (mut r, lost) = read_file(
-        pool, cx, id, moved, expected, false, &q, qst, &qhead, prog, progress,
+        w, cx, id, moved, expected, false, &q, qst, &qhead, prog, progress,
     )
     .await?;
     if let Some(fr) = r.files.last_mut() {
@@ -1187,7 +1212,7 @@ fn find_sibling(path: &Path, f: &FileState) -> Result<Option<(PathBuf, Stat, Vec
 /// whether another scanner moved the row first (then this one stopped reading the file).
 #[allow(clippy::too_many_arguments)]
 async fn read_file(
-    pool: &SqlitePool,
+    w: &mut Writer<'_>,
     cx: &SourceCx<'_>,
     id: i64,
     mut f: FileState,
@@ -1227,7 +1252,8 @@ async fn read_file(
                     fr.note = Some("format not recognised: give --format".into());
                     f.size_seen = st.size as i64;
                     let moved =
-                        ls::advance_file(pool, id, &expected, &f, None, cx.opts.now).await?;
+                        ls::advance_file(w.conn().await?, id, &expected, &f, None, cx.opts.now)
+                            .await?;
                     if !moved {
                         fr.note = Some(LOST_RACE.into());
                     }
@@ -1241,7 +1267,9 @@ async fn read_file(
     let memory_json = if new_row {
         None
     } else {
-        ls::get_file_by_id(pool, id).await?.and_then(|(_, m)| m)
+        ls::get_file_by_id(w.conn().await?, id)
+            .await?
+            .and_then(|(_, m)| m)
     };
     let mut memory: FileMemory = memory_json
         .as_deref()
@@ -1294,13 +1322,14 @@ async fn read_file(
         f.size_seen = st.size as i64;
         fr.bytes_read = doc.len() as u64;
         let moved = batch
-            .commit(pool, &mut expected, &f, &memory, &mut report, &mut fr)
+            .commit(w, &mut expected, &f, &memory, &mut report, &mut fr)
             .await?;
         if !moved {
             fr.note = Some(LOST_RACE.into());
             fr.bytes_read = 0;
         }
         prog.bytes_done += fr.bytes_read;
+        w.batch_done(fr.bytes_read).await?;
         report.bytes_read += fr.bytes_read;
         report.files.push(fr);
         return Ok((report, !moved));
@@ -1461,7 +1490,7 @@ async fn read_file(
                 -1
             };
             if !batch
-                .commit(pool, &mut expected, &f, &memory, &mut report, &mut fr)
+                .commit(w, &mut expected, &f, &memory, &mut report, &mut fr)
                 .await?
             {
                 fr.note = Some(LOST_RACE.into());
@@ -1472,6 +1501,9 @@ async fn read_file(
                 buf.drain(..consumed);
                 fr.bytes_read += consumed as u64;
                 prog.bytes_done += consumed as u64;
+            }
+            w.batch_done(consumed as u64).await?;
+            if consumed > 0 {
                 if let Some(cb) = progress {
                     cb(prog);
                 }
@@ -1498,6 +1530,125 @@ async fn read_file(
     report.bytes_read += fr.bytes_read;
     report.files.push(fr);
     Ok((report, lost))
+}
+
+/// Batches' worth of bytes read per transaction during a backfill, over files (32 MiB with
+/// the default batch): committing after each file's batch made a corpus of many small files
+/// cost one transaction, its WAL pages and a dozen thread hand-offs per file.
+const TX_BATCHES: u64 = 4;
+
+/// The longest a scan's transaction stays open: the app's other writers (polls, alerts) wait
+/// for it, up to the store's busy timeout.
+const TX_TIME: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The scan's connection and its write transaction. Every read that decides a write and every
+/// write of a scan go through it, so a transaction may hold several files' batches, each with
+/// its offset: a crash still loses or repeats nothing, as an offset is committed with the rows
+/// it produced. The transaction is committed once it holds [`TX_BATCHES`] batches' bytes or has
+/// been open for [`TX_TIME`], and at the end of the scan; an error drops it (rolled back,
+/// nothing stored).
+struct Writer<'p> {
+    pool: &'p SqlitePool,
+    opts: &'p ScanOptions,
+    tx: Option<sqlx::Transaction<'static, sqlx::Sqlite>>,
+    opened: std::time::Instant,
+    bytes: u64,
+    /// Usage of the transaction's batches, merged by dedupe key (a resumed Claude Code session
+    /// repeats its messages in a new file) and written in few statements before the commit.
+    usage: HashMap<String, UsageRecord>,
+}
+
+impl<'p> Writer<'p> {
+    fn new(pool: &'p SqlitePool, opts: &'p ScanOptions) -> Self {
+        Writer {
+            pool,
+            opts,
+            tx: None,
+            opened: std::time::Instant::now(),
+            bytes: 0,
+            usage: HashMap::new(),
+        }
+    }
+
+    /// Usage read into the open transaction, written with it.
+    async fn usage(&mut self, records: impl Iterator<Item = UsageRecord>) -> Result<()> {
+        for r in records {
+            keep_largest(&mut self.usage, r);
+        }
+        if self.usage.len() >= MAX_PENDING_USAGE {
+            self.write_usage().await?;
+        }
+        Ok(())
+    }
+
+    async fn write_usage(&mut self) -> Result<()> {
+        if self.usage.is_empty() {
+            return Ok(());
+        }
+        let records: Vec<UsageRecord> = self.usage.drain().map(|(_, v)| v).collect();
+        usage_records::upsert_many(self.conn().await?, &records).await
+    }
+
+    /// The transaction's connection (a transaction is begun, with the write lock, if none is
+    /// open).
+    async fn conn(&mut self) -> Result<&mut sqlx::SqliteConnection> {
+        let tx = match &mut self.tx {
+            Some(tx) => tx,
+            none => {
+                self.opened = std::time::Instant::now();
+                self.bytes = 0;
+                none.insert(crate::db::begin_write(self.pool).await?)
+            }
+        };
+        Ok(&mut **tx)
+    }
+
+    /// After a batch of `bytes`: commits when the transaction is full or old enough.
+    async fn batch_done(&mut self, bytes: u64) -> Result<()> {
+        self.bytes += bytes;
+        let full = self.bytes >= TX_BATCHES.saturating_mul(self.opts.batch_bytes as u64);
+        if self.tx.is_some() && (full || self.opened.elapsed() >= TX_TIME) {
+            self.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Commits the open transaction, if any.
+    async fn commit(&mut self) -> Result<()> {
+        self.write_usage().await?;
+        if let Some(tx) = self.tx.take() {
+            tx.commit().await?;
+            #[cfg(test)]
+            if let Some(hook) = &self.opts.after_commit {
+                (hook.0)();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Usage records a writer keeps before writing them (within its transaction).
+const MAX_PENDING_USAGE: usize = 8192;
+
+/// One record per dedupe key with the largest usage seen, as `usage_records::upsert_many`
+/// keeps in the store.
+fn keep_largest(map: &mut HashMap<String, UsageRecord>, rec: UsageRecord) {
+    match map.get_mut(&rec.dedupe_key) {
+        Some(e) => {
+            e.input_tokens = e.input_tokens.max(rec.input_tokens);
+            e.output_tokens = e.output_tokens.max(rec.output_tokens);
+            e.cache_creation_tokens = e.cache_creation_tokens.max(rec.cache_creation_tokens);
+            e.cache_read_tokens = e.cache_read_tokens.max(rec.cache_read_tokens);
+            e.reasoning_tokens = e.reasoning_tokens.max(rec.reasoning_tokens);
+            e.cost = match (e.cost, rec.cost) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        None => {
+            map.insert(rec.dedupe_key.clone(), rec);
+        }
+    }
 }
 
 /// Records of one batch, turned into rows and committed with the offset.
@@ -1559,23 +1710,9 @@ impl<'a> Batch<'a> {
                         cost,
                         host: None,
                         protocol: None,
-                        dedupe_key: key.clone(),
+                        dedupe_key: key,
                     };
-                    self.usage
-                        .entry(key)
-                        .and_modify(|e| {
-                            e.input_tokens = e.input_tokens.max(rec.input_tokens);
-                            e.output_tokens = e.output_tokens.max(rec.output_tokens);
-                            e.cache_creation_tokens =
-                                e.cache_creation_tokens.max(rec.cache_creation_tokens);
-                            e.cache_read_tokens = e.cache_read_tokens.max(rec.cache_read_tokens);
-                            e.reasoning_tokens = e.reasoning_tokens.max(rec.reasoning_tokens);
-                            e.cost = match (e.cost, rec.cost) {
-                                (Some(a), Some(b)) => Some(a.max(b)),
-                                (a, b) => a.or(b),
-                            };
-                        })
-                        .or_insert(rec);
+                    keep_largest(&mut self.usage, rec);
                     None
                 }
             };
@@ -1606,12 +1743,13 @@ impl<'a> Batch<'a> {
         self.usage.entry(key).or_insert(rec);
     }
 
-    /// One transaction: the batch's events, its usage, and the file state that produced them,
-    /// on the condition that the file's row is still as `expected` (then `expected` becomes
-    /// `f`). `false`: another scanner moved the row first, and nothing was stored.
+    /// The batch's events, its usage, and the file state that produced them, written in the
+    /// writer's transaction on the condition that the file's row is still as `expected` (then
+    /// `expected` becomes `f`). `false`: another scanner moved the row first, and nothing of
+    /// this batch was written.
     async fn commit(
         &mut self,
-        pool: &SqlitePool,
+        w: &mut Writer<'_>,
         expected: &mut ls::Expected,
         f: &FileState,
         memory: &FileMemory,
@@ -1622,9 +1760,9 @@ impl<'a> Batch<'a> {
             .then(|| serde_json::to_string(memory))
             .transpose()
             .map_err(|e| Error::Malformed(format!("parser memory: {e}")))?;
-        let mut tx = crate::db::begin_write(pool).await?;
-        // First: a scanner that lost the race (the app and the CLI at once) stores nothing, and
-        // the write lock is held from here to the commit.
+        let tx = w.conn().await?;
+        // First: a scanner that lost the race (the app and the CLI at once) stores nothing of
+        // this batch; the write lock is held from the transaction's start to its commit.
         if !ls::advance_file(
             &mut *tx,
             self.file_id,
@@ -1635,7 +1773,6 @@ impl<'a> Batch<'a> {
         )
         .await?
         {
-            tx.rollback().await?;
             self.events.clear();
             self.usage.clear();
             self.rate_limits.clear();
@@ -1649,17 +1786,16 @@ impl<'a> Batch<'a> {
                 stored.push(e);
             }
         }
-        let usage: Vec<UsageRecord> = self.usage.drain().map(|(_, v)| v).collect();
-        usage_records::upsert_many(&mut tx, &usage).await?;
-        tx.commit().await?;
+        let usage = self.usage.len();
+        w.usage(self.usage.drain().map(|(_, v)| v)).await?;
         *expected = ls::Expected {
             byte_offset: f.byte_offset,
             path: f.path.clone(),
         };
         fr.events += stored.len();
-        fr.usage_records += usage.len();
+        fr.usage_records += usage;
         report.events_new += stored.len();
-        report.usage_records += usage.len();
+        report.usage_records += usage;
         let room = MAX_REPORTED_EVENTS.saturating_sub(report.events.len());
         report.events.extend(stored.into_iter().take(room));
         report.rate_limits.append(&mut self.rate_limits);
