@@ -2,7 +2,7 @@
 import type { LogSourceId } from "./LogSourceId";
 
 /**
- * Backfill progress of one source, reported after every committed batch (the dashboard draws
+ * Backfill progress of one source, reported after every batch (the dashboard draws
  * it as a bar on the source's row).
  */
 export type LogProgress = { source_id: LogSourceId, files_done: number, files_total: number, bytes_done: number, bytes_total: number, path: string, };

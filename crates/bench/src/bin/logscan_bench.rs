@@ -477,7 +477,9 @@ fn gen_claude_corpus(projects: &Path, target: u64, shape: Shape) -> Generated {
 /// Child mode: import a Claude Code projects directory into a fresh database and print the
 /// totals as JSON (the same shape as ccusage's `totals`).
 fn import_claude(projects: &Path, dbp: &Path) {
-    let rt = tokio::runtime::Builder::new_current_thread()
+    // The runtime the `cliffwatch` binary runs on.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();

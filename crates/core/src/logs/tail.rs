@@ -42,6 +42,7 @@
 //! invariant (an offset is committed with the rows it produced); the three parts are marked by
 //! section rules.
 
+use super::prefilter::Prefilter;
 use super::prices::PriceTable;
 use super::{
     agent_event, detect_format_bytes, parser, request_seen, FileMemory, Format, Located, LogFormat,
@@ -852,12 +853,25 @@ pub async fn scan_source(
         path: String::new(),
     };
     let mut w = Writer::new(pool, opts);
-    for p in todo {
+    // A first backfill of a line format reads and parses ahead on a thread of its own while
+    // this one stores.
+    let mut prefetch = match (&format, cx.had_rows) {
+        (Some(fmt), false) if cx.parser.as_ref().is_some_and(|p| !p.is_document()) => {
+            let files = todo
+                .iter()
+                .map(|p| (p.path.clone(), p.stat.size, p.stat.gz))
+                .collect();
+            Prefetch::start(files, parser(*fmt, &source.options)?, cx.zone, opts)
+        }
+        _ => None,
+    };
+    for (i, p) in todo.into_iter().enumerate() {
         if opts.cancelled() {
             break;
         }
         prog.path = p.path.to_string_lossy().into_owned();
-        match scan_file(&mut w, &cx, &p.path, p.stat, p.row, &mut prog, progress).await {
+        let ahead = prefetch.as_mut().map(|pf| (pf, i));
+        match scan_file(&mut w, &cx, &p, &mut prog, progress, ahead).await {
             Ok(r) => report.absorb(r),
             // One file that cannot be read is reported on that file and skipped; the others
             // are read. Errors of the store still end the scan.
@@ -903,12 +917,12 @@ pub async fn scan_source(
 async fn scan_file(
     w: &mut Writer<'_>,
     cx: &SourceCx<'_>,
-    path: &Path,
-    st: Stat,
-    existing: Option<(i64, FileState)>,
+    p: &Pending,
     prog: &mut Progress,
     progress: Option<&ProgressFn<'_>>,
+    prefetched: Option<(&mut Prefetch, usize)>,
 ) -> Result<ScanReport> {
+    let (path, st, existing) = (p.path.as_path(), p.stat, p.row.clone());
     let mut report = ScanReport::default();
     let path_s = path.to_string_lossy().into_owned();
     let mut note = None;
@@ -985,7 +999,7 @@ async fn scan_file(
     f.device = Some(st.dev);
     f.inode = Some(st.ino);
     let (mut r, _) = read_file(
-        w, cx, id, f, expected, new_row, path, st, &head, prog, progress,
+        w, cx, id, f, expected, new_row, path, st, &head, prog, progress, prefetched,
     )
     .await?;
     if let Some(n) = note {
@@ -1151,7 +1165,7 @@ async fn follow_old_file(
     moved.device = Some(qst.dev);
     moved.inode = Some(qst.ino);
     let (mut r, lost) = read_file(
-        w, cx, id, moved, expected, false, &q, qst, &qhead, prog, progress,
+        w, cx, id, moved, expected, false, &q, qst, &qhead, prog, progress, None,
     )
     .await?;
     if let Some(fr) = r.files.last_mut() {
@@ -1223,6 +1237,7 @@ async fn read_file(
     head: &[u8],
     prog: &mut Progress,
     progress: Option<&ProgressFn<'_>>,
+    prefetched: Option<(&mut Prefetch, usize)>,
 ) -> Result<(ScanReport, bool)> {
     let mut report = ScanReport::default();
     let mut fr = FileReport {
@@ -1346,190 +1361,442 @@ async fn read_file(
             &own_prefilter
         }
     };
-    let max_line = cx.opts.max_line;
-    let mut offset = f.byte_offset.max(0) as u64;
-    // Offsets in a .gz count decompressed bytes: a gzip bomb stops at the cap.
-    let inflate_cap = st
-        .gz
-        .then(|| cx.opts.max_inflated.max(st.size.saturating_mul(GZ_RATIO)));
-    let over_cap = |cap: u64, offset: u64| Error::LogFile {
-        path: path.to_owned(),
-        detail: format!(
-            "it inflates to more than {}: read up to byte {offset}, the rest skipped",
-            size_text(cap)
-        ),
+    let offset = f.byte_offset.max(0) as u64;
+    // A file new to a backfill was read ahead from its start on another thread; any other
+    // (a row another scanner made and read from) is read here, from its offset.
+    let mut ahead =
+        prefetched.filter(|_| new_row && offset == 0 && memory == FileMemory::default());
+    let mut inline = match ahead {
+        Some(_) => None,
+        None => Some(LineReader::open(
+            path,
+            offset,
+            st.size,
+            st.gz,
+            cx.opts,
+            memory,
+            std::mem::take(&mut *cx.buf.lock().unwrap_or_else(|e| e.into_inner())),
+        )?),
     };
-    if let Some(cap) = inflate_cap.filter(|cap| offset > *cap) {
-        return Err(over_cap(cap, offset));
-    }
-    // The offset of an over-long line being skipped up to its newline. A scan that starts
-    // where the previous one stopped in the middle of one (not after a newline) goes on
-    // skipping it.
-    let mut skipping: Option<u64> = None;
-    let mut continued = false;
-    let mut reader = if offset > 0 {
-        let mut r = open_at(path, offset - 1).map_err(|e| io_err(path, e))?;
-        let mut before = [0u8; 1];
-        r.read_exact(&mut before).map_err(|e| io_err(path, e))?;
-        if before[0] != b'\n' {
-            skipping = Some(offset);
-            continued = true;
-        }
-        r
-    } else {
-        open_at(path, 0).map_err(|e| io_err(path, e))?
-    };
-    let mut inflated = offset;
-    let mut skipped_lines = 0usize;
-    let mut first_skipped: Option<u64> = None;
     let mut lost = false;
-    // One buffer per scan, reused file after file: a fresh 8 MiB allocation per file would
-    // page-fault its way through every file's bytes again.
-    let mut buf = std::mem::take(&mut *cx.buf.lock().unwrap_or_else(|e| e.into_inner()));
-    buf.clear();
-    // `buf[..searched_to]` is known to hold no newline: each byte is searched once, however
-    // long the line (searching the whole buffer again after every read is quadratic in it).
-    let mut searched_to = 0usize;
+    let mut skipped = None;
+    let mut last_memory: Option<FileMemory> = None;
     loop {
-        let want = cx.opts.batch_bytes.saturating_sub(buf.len()).max(64 * 1024);
-        let had = buf.len();
-        // A read that fails (a .gz cut mid-stream) still stores the complete lines before the
-        // failure, then reports it.
-        let read = (&mut reader).take(want as u64).read_to_end(&mut buf);
-        let n = buf.len() - had;
-        let eof = n < want || read.is_err();
-        inflated += n as u64;
-        if let Some(cap) = inflate_cap.filter(|cap| inflated > *cap) {
-            return Err(over_cap(cap, offset));
-        }
-        // A rotated .gz file is final, so its last line needs no newline (unless it is cut).
-        let final_line = eof && st.gz && read.is_ok();
-        // 1. The rest of an over-long line: dropped up to and including its newline.
-        let mut start = 0;
-        if let Some(at) = skipping {
-            match memchr::memchr(b'\n', &buf) {
-                Some(i) => {
-                    start = i + 1;
-                    skipping = None;
-                }
+        let chunk = if let Some(r) = &mut inline {
+            r.next(parser, prefilter, cx.zone)?
+        } else if let Some((pf, i)) = &mut ahead {
+            let got = pf.next(*i).await;
+            match got {
+                Some(c) => c?,
+                None if cx.opts.cancelled() => break,
+                // The thread stopped early: the rest is read here, from what was stored.
                 None => {
-                    start = buf.len();
-                    if final_line {
-                        skipping = None;
-                    }
+                    inline = Some(LineReader::open(
+                        path,
+                        f.byte_offset.max(0) as u64,
+                        st.size,
+                        st.gz,
+                        cx.opts,
+                        last_memory.take().unwrap_or_default(),
+                        Vec::new(),
+                    )?);
+                    continue;
                 }
             }
-            if continued && start > 0 {
-                skipped_lines += 1;
-                first_skipped.get_or_insert(at);
-            }
-            continued = false;
-            searched_to = start;
-        }
-        // 2. Complete lines after it.
-        let from = start.max(searched_to);
-        #[cfg(test)]
-        SEARCHED.with(|c| c.set(c.get() + (buf.len() - from) as u64));
-        let mut complete = match memchr::memrchr(b'\n', &buf[from..]) {
-            Some(i) => from + i + 1,
-            None => start,
+        } else {
+            break;
         };
-        if final_line {
-            complete = buf.len();
+        batch.add(chunk.records);
+        let consumed = chunk.consumed;
+        f.byte_offset = f.byte_offset.saturating_add(consumed as i64);
+        // Only the last batch may say "seen at this size": a crash mid-file must not make the
+        // rest look unchanged. At the end, an idle file (nothing new, or only a partial line)
+        // is then a stat.
+        f.size_seen = if chunk.eof && chunk.read_error.is_none() {
+            st.size as i64
+        } else {
+            -1
+        };
+        if !batch
+            .commit(w, &mut expected, &f, &chunk.memory, &mut report, &mut fr)
+            .await?
+        {
+            fr.note = Some(LOST_RACE.into());
+            lost = true;
+            break;
         }
-        // 3. A partial line already longer than a line may be: skip it up to its newline.
-        let mut consumed = complete;
-        if buf.len() - complete > max_line {
-            skipping = Some(offset + complete as u64);
-            skipped_lines += 1;
-            first_skipped.get_or_insert(offset + complete as u64);
-            consumed = buf.len();
-        }
-        if complete > start {
-            let base = offset + start as u64;
-            let lines = &buf[start..complete];
-            let parsed = catch_unwind(AssertUnwindSafe(|| {
-                let mut out = Vec::new();
-                let mut pcx = ParseCx {
-                    zone: cx.zone,
-                    memory: &mut memory,
-                };
-                prefilter.for_each_line(lines, |at, line| {
-                    let at = base + at as u64;
-                    #[cfg(test)]
-                    if PANIC_ON
-                        .with(|p| p.get())
-                        .is_some_and(|n| memchr::memmem::find(line, n).is_some())
-                    {
-                        panic!("planted: {}", String::from_utf8_lossy(line));
-                    }
-                    if line.len() > max_line {
-                        skipped_lines += 1;
-                        first_skipped.get_or_insert(at);
-                    } else {
-                        parser.parse_line(line, at, &mut pcx, &mut out);
-                    }
-                });
-                batch.add(out);
-            }));
-            if parsed.is_err() {
-                return Err(crashed(path));
-            }
-        }
+        skipped = chunk.skipped;
+        last_memory = Some(chunk.memory);
+        fr.bytes_read += consumed;
+        prog.bytes_done += consumed;
+        w.batch_done(consumed).await?;
         if consumed > 0 {
-            offset += consumed as u64;
-            f.byte_offset = offset as i64;
-        }
-        if consumed > 0 || eof {
-            // Only the last batch may say "seen at this size": a crash mid-file must not make
-            // the rest look unchanged. At the end, an idle file (nothing new, or only a
-            // partial line) is then a stat.
-            f.size_seen = if eof && read.is_ok() {
-                st.size as i64
-            } else {
-                -1
-            };
-            if !batch
-                .commit(w, &mut expected, &f, &memory, &mut report, &mut fr)
-                .await?
-            {
-                fr.note = Some(LOST_RACE.into());
-                lost = true;
-                break;
-            }
-            if consumed > 0 {
-                buf.drain(..consumed);
-                fr.bytes_read += consumed as u64;
-                prog.bytes_done += consumed as u64;
-            }
-            w.batch_done(consumed as u64).await?;
-            if consumed > 0 {
-                if let Some(cb) = progress {
-                    cb(prog);
-                }
+            if let Some(cb) = progress {
+                cb(prog);
             }
         }
-        searched_to = buf.len();
-        if let Err(e) = read {
+        if let Some(e) = chunk.read_error {
             return Err(io_err(path, e));
         }
-        if eof || cx.opts.cancelled() {
+        if chunk.eof || cx.opts.cancelled() {
             break;
         }
     }
-    buf.clear();
-    *cx.buf.lock().unwrap_or_else(|e| e.into_inner()) = buf;
-    if let (Some(at), false) = (first_skipped, lost) {
+    if let Some(r) = inline {
+        *cx.buf.lock().unwrap_or_else(|e| e.into_inner()) = r.into_buf();
+    }
+    if let (Some((n, at)), false) = (skipped, lost) {
         fr.note.get_or_insert_with(|| {
             format!(
-                "{skipped_lines} line(s) longer than {} skipped unparsed (the first at byte {at})",
-                size_text(max_line as u64)
+                "{n} line(s) longer than {} skipped unparsed (the first at byte {at})",
+                size_text(cx.opts.max_line as u64)
             )
         });
     }
     report.bytes_read += fr.bytes_read;
     report.files.push(fr);
     Ok((report, lost))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading a line file in batches: the part of a scan that needs no database, so a backfill can
+// run it ahead on the second core while the first one stores.
+
+/// Lines of one batch, parsed, and how far they reach.
+struct Chunk {
+    records: Vec<Located>,
+    /// Bytes this batch consumed: complete lines, and any over-long line skipped.
+    consumed: u64,
+    /// The end of the file (or a read error) was reached: this is the file's last batch.
+    eof: bool,
+    /// The read failed after the lines of this batch: reported once they are stored.
+    read_error: Option<std::io::Error>,
+    /// The parser's memory after this batch (stored with its offset).
+    memory: FileMemory,
+    /// Lines skipped so far as longer than a line may be, and the offset of the first.
+    skipped: Option<(usize, u64)>,
+}
+
+/// Reads a line file from an offset, one batch of complete lines at a time, and parses them.
+struct LineReader {
+    path: PathBuf,
+    reader: Box<dyn Read + Send>,
+    buf: Vec<u8>,
+    /// Where the next batch starts.
+    offset: u64,
+    /// Decompressed bytes read so far (a `.gz` stops at `inflate_cap`).
+    inflated: u64,
+    inflate_cap: Option<u64>,
+    gz: bool,
+    /// The offset of an over-long line being skipped up to its newline.
+    skipping: Option<u64>,
+    /// The read started in the middle of a line (the previous scan stopped in an over-long one).
+    continued: bool,
+    /// `buf[..searched_to]` is known to hold no newline: each byte is searched once, however
+    /// long the line (searching the whole buffer again after every read is quadratic in it).
+    searched_to: usize,
+    skipped_lines: usize,
+    first_skipped: Option<u64>,
+    batch_bytes: usize,
+    max_line: usize,
+    memory: FileMemory,
+}
+
+impl LineReader {
+    /// Opens `path` at `offset` (decompressed, for a `.gz`); `buf` is a buffer to reuse.
+    fn open(
+        path: &Path,
+        offset: u64,
+        size: u64,
+        gz: bool,
+        opts: &ScanOptions,
+        memory: FileMemory,
+        mut buf: Vec<u8>,
+    ) -> Result<Self> {
+        // Offsets in a .gz count decompressed bytes: a gzip bomb stops at the cap.
+        let inflate_cap = gz.then(|| opts.max_inflated.max(size.saturating_mul(GZ_RATIO)));
+        if let Some(cap) = inflate_cap.filter(|cap| offset > *cap) {
+            return Err(over_cap(path, cap, offset));
+        }
+        // A scan that starts where the previous one stopped in the middle of a line (not after
+        // a newline) goes on skipping it.
+        let mut skipping = None;
+        let mut continued = false;
+        let reader = if offset > 0 {
+            let mut r = open_at(path, offset - 1).map_err(|e| io_err(path, e))?;
+            let mut before = [0u8; 1];
+            r.read_exact(&mut before).map_err(|e| io_err(path, e))?;
+            if before[0] != b'\n' {
+                skipping = Some(offset);
+                continued = true;
+            }
+            r
+        } else {
+            open_at(path, 0).map_err(|e| io_err(path, e))?
+        };
+        buf.clear();
+        Ok(LineReader {
+            path: path.to_owned(),
+            reader,
+            buf,
+            offset,
+            inflated: offset,
+            inflate_cap,
+            gz,
+            skipping,
+            continued,
+            searched_to: 0,
+            skipped_lines: 0,
+            first_skipped: None,
+            batch_bytes: opts.batch_bytes,
+            max_line: opts.max_line,
+            memory,
+        })
+    }
+
+    /// The next batch: reads until it holds a complete line (or an over-long line to skip, or
+    /// the end), and parses its lines.
+    fn next(&mut self, parser: &dyn LogFormat, prefilter: &Prefilter, zone: Tz) -> Result<Chunk> {
+        loop {
+            let want = self
+                .batch_bytes
+                .saturating_sub(self.buf.len())
+                .max(64 * 1024);
+            let had = self.buf.len();
+            // A read that fails (a .gz cut mid-stream) still stores the complete lines before
+            // the failure, then reports it.
+            let read = (&mut self.reader)
+                .take(want as u64)
+                .read_to_end(&mut self.buf);
+            let n = self.buf.len() - had;
+            let eof = n < want || read.is_err();
+            self.inflated += n as u64;
+            if let Some(cap) = self.inflate_cap.filter(|cap| self.inflated > *cap) {
+                return Err(over_cap(&self.path, cap, self.offset));
+            }
+            // A rotated .gz file is final, so its last line needs no newline (unless it is cut).
+            let final_line = eof && self.gz && read.is_ok();
+            let buf = &self.buf;
+            // 1. The rest of an over-long line: dropped up to and including its newline.
+            let mut start = 0;
+            if let Some(at) = self.skipping {
+                match memchr::memchr(b'\n', buf) {
+                    Some(i) => {
+                        start = i + 1;
+                        self.skipping = None;
+                    }
+                    None => {
+                        start = buf.len();
+                        if final_line {
+                            self.skipping = None;
+                        }
+                    }
+                }
+                if self.continued && start > 0 {
+                    self.skipped_lines += 1;
+                    self.first_skipped.get_or_insert(at);
+                }
+                self.continued = false;
+                self.searched_to = start;
+            }
+            // 2. Complete lines after it.
+            let from = start.max(self.searched_to);
+            #[cfg(test)]
+            SEARCHED.with(|c| c.set(c.get() + (buf.len() - from) as u64));
+            let mut complete = match memchr::memrchr(b'\n', &buf[from..]) {
+                Some(i) => from + i + 1,
+                None => start,
+            };
+            if final_line {
+                complete = buf.len();
+            }
+            // 3. A partial line already longer than a line may be: skip it up to its newline.
+            let mut consumed = complete;
+            if buf.len() - complete > self.max_line {
+                self.skipping = Some(self.offset + complete as u64);
+                self.skipped_lines += 1;
+                self.first_skipped
+                    .get_or_insert(self.offset + complete as u64);
+                consumed = buf.len();
+            }
+            let mut records = Vec::new();
+            if complete > start {
+                let base = self.offset + start as u64;
+                let lines = &buf[start..complete];
+                let (max_line, memory) = (self.max_line, &mut self.memory);
+                let (skipped, first) = (&mut self.skipped_lines, &mut self.first_skipped);
+                let parsed = catch_unwind(AssertUnwindSafe(|| {
+                    let mut pcx = ParseCx { zone, memory };
+                    prefilter.for_each_line(lines, |at, line| {
+                        let at = base + at as u64;
+                        #[cfg(test)]
+                        if PANIC_ON
+                            .with(|p| p.get())
+                            .is_some_and(|n| memchr::memmem::find(line, n).is_some())
+                        {
+                            panic!("planted: {}", String::from_utf8_lossy(line));
+                        }
+                        if line.len() > max_line {
+                            *skipped += 1;
+                            first.get_or_insert(at);
+                        } else {
+                            parser.parse_line(line, at, &mut pcx, &mut records);
+                        }
+                    });
+                }));
+                if parsed.is_err() {
+                    return Err(crashed(&self.path));
+                }
+            }
+            if consumed > 0 {
+                self.buf.drain(..consumed);
+                self.offset += consumed as u64;
+            }
+            self.searched_to = self.buf.len();
+            if consumed > 0 || eof {
+                return Ok(Chunk {
+                    records,
+                    consumed: consumed as u64,
+                    eof,
+                    read_error: read.err(),
+                    memory: self.memory.clone(),
+                    skipped: self.first_skipped.map(|at| (self.skipped_lines, at)),
+                });
+            }
+        }
+    }
+
+    fn into_buf(mut self) -> Vec<u8> {
+        self.buf.clear();
+        self.buf
+    }
+}
+
+fn over_cap(path: &Path, cap: u64, offset: u64) -> Error {
+    Error::LogFile {
+        path: path.to_owned(),
+        detail: format!(
+            "it inflates to more than {}: read up to byte {offset}, the rest skipped",
+            size_text(cap)
+        ),
+    }
+}
+
+/// A backfill's files read and parsed ahead, in scan order, on a thread of their own.
+struct Prefetch {
+    rx: tokio::sync::mpsc::Receiver<(usize, Result<Chunk>)>,
+    /// A chunk received for a file later than the one asked for.
+    ahead: Option<(usize, Result<Chunk>)>,
+    thread: Option<std::thread::JoinHandle<u64>>,
+}
+
+/// Chunks a prefetch thread may hold ready (each at most a batch of input, parsed).
+const PREFETCH_CHUNKS: usize = 4;
+
+impl Prefetch {
+    /// Starts reading `files` (path, size, gz) from their start. `None` when the thread cannot
+    /// be started (the scan then reads inline).
+    fn start(
+        files: Vec<(PathBuf, u64, bool)>,
+        parser: Box<dyn LogFormat>,
+        zone: Tz,
+        opts: &ScanOptions,
+    ) -> Option<Prefetch> {
+        let (tx, rx) = tokio::sync::mpsc::channel(PREFETCH_CHUNKS);
+        let prefilter = Prefilter::new(parser.needles(), parser.needles_ignore_case());
+        let opts = opts.clone();
+        #[cfg(test)]
+        let panic_on = PANIC_ON.with(|p| p.get());
+        let thread = std::thread::Builder::new()
+            .name("cliffwatch-scan".into())
+            .spawn(move || {
+                #[cfg(test)]
+                PANIC_ON.with(|p| p.set(panic_on));
+                let mut buf = Vec::new();
+                'files: for (i, (path, size, gz)) in files.into_iter().enumerate() {
+                    let mut r = match LineReader::open(
+                        &path,
+                        0,
+                        size,
+                        gz,
+                        &opts,
+                        FileMemory::default(),
+                        buf,
+                    ) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            buf = Vec::new();
+                            if tx.blocking_send((i, Err(e))).is_err() {
+                                break;
+                            }
+                            continue;
+                        }
+                    };
+                    loop {
+                        if opts.cancelled() {
+                            break 'files;
+                        }
+                        let c = r.next(parser.as_ref(), &prefilter, zone);
+                        let last = c.as_ref().map_or(true, |c| c.eof);
+                        if tx.blocking_send((i, c)).is_err() {
+                            break 'files;
+                        }
+                        if last {
+                            break;
+                        }
+                    }
+                    buf = r.into_buf();
+                }
+                #[cfg(test)]
+                return SEARCHED.with(|c| c.get());
+                #[cfg(not(test))]
+                0
+            })
+            .ok()?;
+        Some(Prefetch {
+            rx,
+            ahead: None,
+            thread: Some(thread),
+        })
+    }
+
+    /// The next chunk of file `i`; `None` when the thread has nothing more for it (it stopped,
+    /// or the chunks of `i` were all taken).
+    async fn next(&mut self, i: usize) -> Option<Result<Chunk>> {
+        loop {
+            let (j, c) = match self.ahead.take() {
+                Some(x) => x,
+                None => self.rx.recv().await?,
+            };
+            match j.cmp(&i) {
+                std::cmp::Ordering::Less => continue,
+                std::cmp::Ordering::Equal => return Some(c),
+                std::cmp::Ordering::Greater => {
+                    self.ahead = Some((j, c));
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Stops the thread and waits for it.
+    fn finish(&mut self) {
+        self.rx.close();
+        while self.rx.try_recv().is_ok() {}
+        if let Some(t) = self.thread.take() {
+            let _searched = t.join();
+            #[cfg(test)]
+            if let Ok(n) = _searched {
+                SEARCHED.with(|c| c.set(c.get() + n));
+            }
+        }
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.finish();
+    }
 }
 
 /// Batches' worth of bytes read per transaction during a backfill, over files (32 MiB with
