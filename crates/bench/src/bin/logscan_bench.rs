@@ -607,7 +607,8 @@ fn totals_of(stdout: &str) -> [f64; 5] {
 /// `node …/ccusage/dist/index.js daily --json --offline`, installing `ccusage@18` with npm into
 /// the work directory when no `--ccusage` directory is given.
 fn ccusage_command(args: &Args) -> Option<Result<Command, String>> {
-    Command::new("node").arg("--version").output().ok()?;
+    let node = Command::new("node").arg("--version").output().ok()?;
+    let node = String::from_utf8_lossy(&node.stdout).trim().to_owned();
     let root = match &args.ccusage {
         Some(d) => d.clone(),
         None => {
@@ -635,11 +636,6 @@ fn ccusage_command(args: &Args) -> Option<Result<Command, String>> {
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|v| v["version"].as_str().map(str::to_owned))
         .unwrap_or_else(|| "?".into());
-    let node = Command::new("node")
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
     println!("\nccusage {version} on node {node}");
     let mut c = Command::new("node");
     c.arg(entry).args(["daily", "--json", "--offline"]);

@@ -1600,7 +1600,7 @@ async fn a_scanner_with_a_stale_view_stores_nothing_twice() {
     let once = std::sync::atomic::AtomicBool::new(false);
     // After A's first commit (of a.jsonl), b.jsonl grows and scanner B, with its own pool,
     // reads it to the end.
-    let progress = move || {
+    let after_a_commit = move || {
         if once.swap(true, std::sync::atomic::Ordering::SeqCst) {
             return;
         }
@@ -1623,7 +1623,7 @@ async fn a_scanner_with_a_stale_view_stores_nothing_twice() {
         .unwrap();
     };
     let mut o = opts(DEFAULT_BATCH_BYTES);
-    o.after_commit = Some(super::tail::CommitHook(Arc::new(progress)));
+    o.after_commit = Some(super::tail::CommitHook(Arc::new(after_a_commit)));
     let r = scan_source(&pool, &src, &o, None).await.unwrap();
     run(&pool, &src).await;
     let want = *want.lock().unwrap();
@@ -1659,7 +1659,7 @@ async fn a_rotation_followed_by_another_scanner_is_not_undone() {
     // After A's first batch (64 KiB of the 130, committed), app.log is rotated and B scans.
     let (p2, db2, src2) = (p.clone(), db.clone(), src.clone());
     let once = std::sync::atomic::AtomicBool::new(false);
-    let progress = move || {
+    let after_a_commit = move || {
         if once.swap(true, std::sync::atomic::Ordering::SeqCst) {
             return;
         }
@@ -1683,7 +1683,7 @@ async fn a_rotation_followed_by_another_scanner_is_not_undone() {
         .unwrap();
     };
     let mut o = opts(1);
-    o.after_commit = Some(super::tail::CommitHook(Arc::new(progress)));
+    o.after_commit = Some(super::tail::CommitHook(Arc::new(after_a_commit)));
     let r = scan_source(&pool, &src, &o, None)
         .await
         .expect("the row B moved is left where B put it");

@@ -856,11 +856,10 @@ pub async fn scan_source(
     // A first backfill of a line format reads and parses ahead on a thread of its own while
     // this one stores.
     let mut prefetch = match (&format, cx.had_rows) {
-        (Some(fmt), false) if cx.parser.as_ref().is_some_and(|p| !p.is_document()) => {
-            let files = todo
-                .iter()
-                .map(|p| (p.path.clone(), p.stat.size, p.stat.gz))
-                .collect();
+        (Some(fmt), false)
+            if !todo.is_empty() && cx.parser.as_ref().is_some_and(|p| !p.is_document()) =>
+        {
+            let files = todo.iter().map(|p| (p.path.clone(), p.stat)).collect();
             Prefetch::start(files, parser(*fmt, &source.options)?, cx.zone, opts)
         }
         _ => None,
@@ -1362,17 +1361,16 @@ async fn read_file(
         }
     };
     let offset = f.byte_offset.max(0) as u64;
-    // A file new to a backfill was read ahead from its start on another thread; any other
-    // (a row another scanner made and read from) is read here, from its offset.
-    let mut ahead =
-        prefetched.filter(|_| new_row && offset == 0 && memory == FileMemory::default());
+    // A file new to a backfill (a fresh row: offset 0, no parser memory) was read ahead from
+    // its start on another thread; any other (a row another scanner made and read from) is
+    // read here, from its offset.
+    let mut ahead = prefetched.filter(|_| new_row);
     let mut inline = match ahead {
         Some(_) => None,
         None => Some(LineReader::open(
             path,
             offset,
-            st.size,
-            st.gz,
+            st,
             cx.opts,
             memory,
             std::mem::take(&mut *cx.buf.lock().unwrap_or_else(|e| e.into_inner())),
@@ -1394,8 +1392,7 @@ async fn read_file(
                     inline = Some(LineReader::open(
                         path,
                         f.byte_offset.max(0) as u64,
-                        st.size,
-                        st.gz,
+                        st,
                         cx.opts,
                         last_memory.take().unwrap_or_default(),
                         Vec::new(),
@@ -1507,14 +1504,15 @@ impl LineReader {
     fn open(
         path: &Path,
         offset: u64,
-        size: u64,
-        gz: bool,
+        st: Stat,
         opts: &ScanOptions,
         memory: FileMemory,
         mut buf: Vec<u8>,
     ) -> Result<Self> {
         // Offsets in a .gz count decompressed bytes: a gzip bomb stops at the cap.
-        let inflate_cap = gz.then(|| opts.max_inflated.max(size.saturating_mul(GZ_RATIO)));
+        let inflate_cap = st
+            .gz
+            .then(|| opts.max_inflated.max(st.size.saturating_mul(GZ_RATIO)));
         if let Some(cap) = inflate_cap.filter(|cap| offset > *cap) {
             return Err(over_cap(path, cap, offset));
         }
@@ -1542,7 +1540,7 @@ impl LineReader {
             offset,
             inflated: offset,
             inflate_cap,
-            gz,
+            gz: st.gz,
             skipping,
             continued,
             searched_to: 0,
@@ -1694,10 +1692,10 @@ struct Prefetch {
 const PREFETCH_CHUNKS: usize = 4;
 
 impl Prefetch {
-    /// Starts reading `files` (path, size, gz) from their start. `None` when the thread cannot
-    /// be started (the scan then reads inline).
+    /// Starts reading `files` from their start. `None` when the thread cannot be started (the
+    /// scan then reads inline).
     fn start(
-        files: Vec<(PathBuf, u64, bool)>,
+        files: Vec<(PathBuf, Stat)>,
         parser: Box<dyn LogFormat>,
         zone: Tz,
         opts: &ScanOptions,
@@ -1713,25 +1711,18 @@ impl Prefetch {
                 #[cfg(test)]
                 PANIC_ON.with(|p| p.set(panic_on));
                 let mut buf = Vec::new();
-                'files: for (i, (path, size, gz)) in files.into_iter().enumerate() {
-                    let mut r = match LineReader::open(
-                        &path,
-                        0,
-                        size,
-                        gz,
-                        &opts,
-                        FileMemory::default(),
-                        buf,
-                    ) {
-                        Ok(r) => r,
-                        Err(e) => {
-                            buf = Vec::new();
-                            if tx.blocking_send((i, Err(e))).is_err() {
-                                break;
+                'files: for (i, (path, st)) in files.into_iter().enumerate() {
+                    let mut r =
+                        match LineReader::open(&path, 0, st, &opts, FileMemory::default(), buf) {
+                            Ok(r) => r,
+                            Err(e) => {
+                                buf = Vec::new();
+                                if tx.blocking_send((i, Err(e))).is_err() {
+                                    break;
+                                }
+                                continue;
                             }
-                            continue;
-                        }
-                    };
+                        };
                     loop {
                         if opts.cancelled() {
                             break 'files;
@@ -1778,9 +1769,11 @@ impl Prefetch {
             }
         }
     }
+}
 
-    /// Stops the thread and waits for it.
-    fn finish(&mut self) {
+/// Stops the thread and waits for it.
+impl Drop for Prefetch {
+    fn drop(&mut self) {
         self.rx.close();
         while self.rx.try_recv().is_ok() {}
         if let Some(t) = self.thread.take() {
@@ -1790,12 +1783,6 @@ impl Prefetch {
                 SEARCHED.with(|c| c.set(c.get() + n));
             }
         }
-    }
-}
-
-impl Drop for Prefetch {
-    fn drop(&mut self) {
-        self.finish();
     }
 }
 
