@@ -232,7 +232,7 @@ pub async fn record(cw: &Cliffwatch, batch: &[Recorded]) -> Result<usize> {
         .filter_map(|r| r.usage.clone())
         .filter(|u| crate::clock::storable(u.occurred_at))
         .collect();
-    db::usage_records::upsert_many(&mut tx, &usage).await?;
+    db::usage_records::upsert_many(&mut tx, usage).await?;
     tx.commit().await?;
     cw.announce(Change::Data);
     Ok(events)

@@ -16,7 +16,7 @@ const MAX_COST: f64 = 1e6;
 
 /// `r` as it may be stored: token counts clamped to `0..=MAX_TOKENS`, a cost that is not a
 /// finite amount in `0..=MAX_COST` dropped, and `None` for a time the store could not read back.
-fn storable(r: &UsageRecord) -> Option<UsageRecord> {
+fn storable(r: UsageRecord) -> Option<UsageRecord> {
     if !crate::clock::storable(r.occurred_at) {
         return None;
     }
@@ -30,7 +30,7 @@ fn storable(r: &UsageRecord) -> Option<UsageRecord> {
         cost: r
             .cost
             .filter(|c| c.is_finite() && (0.0..=MAX_COST).contains(c)),
-        ..r.clone()
+        ..r
     })
 }
 
@@ -44,7 +44,7 @@ fn token_sum(col: &str) -> String {
 /// it streams) keeps one row with the largest usage seen, never a sum. Returns true when a new
 /// row was created.
 pub async fn upsert(conn: &mut sqlx::SqliteConnection, r: &UsageRecord) -> Result<bool> {
-    let r = &storable(r).ok_or_else(|| {
+    let r = &storable(r.clone()).ok_or_else(|| {
         crate::Error::InvalidInput(format!(
             "a usage record's time {} is outside what the store keeps",
             r.occurred_at
@@ -190,12 +190,29 @@ const UPSERT_CHUNK: usize = 400;
 
 /// [`upsert`] for many records in few statements (a backfill writes hundreds of thousands).
 /// Same rule: one row per dedupe key with the largest usage seen. Callers pass at most one
-/// record per key (SQLite refuses to update one row twice in a statement): merge first.
-pub async fn upsert_many(conn: &mut sqlx::SqliteConnection, records: &[UsageRecord]) -> Result<()> {
+/// record per key (SQLite refuses to update one row twice in a statement): merge first. The
+/// records are moved into the statements, not copied.
+pub async fn upsert_many(
+    conn: &mut sqlx::SqliteConnection,
+    records: Vec<UsageRecord>,
+) -> Result<()> {
     // Records whose time the store could not read back are left out (the parsers already
     // refuse such times; this is the last line).
-    let records: Vec<UsageRecord> = records.iter().filter_map(storable).collect();
-    for chunk in records.chunks(UPSERT_CHUNK) {
+    let mut records: Vec<UsageRecord> = records.into_iter().filter_map(storable).collect();
+    // In time order, the two time indexes (and the rows) are appended to, not written all over.
+    records.sort_unstable_by_key(|r| r.occurred_at);
+    let mut left = records.len();
+    let mut records = records.into_iter();
+    while left > 0 {
+        // Full statements, then the rest in halving sizes: a few statement shapes, each
+        // prepared once per connection (a 400-row statement of any other length is parsed anew).
+        let n = if left >= UPSERT_CHUNK {
+            UPSERT_CHUNK
+        } else {
+            1 << left.ilog2()
+        };
+        left -= n;
+        let chunk: Vec<UsageRecord> = records.by_ref().take(n).collect();
         let mut sql = String::from(
             "INSERT INTO usage_records (account_id, source_id, occurred_at, provider, model, \
                input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, \
@@ -223,18 +240,18 @@ pub async fn upsert_many(conn: &mut sqlx::SqliteConnection, records: &[UsageReco
                 .bind(r.account_id)
                 .bind(r.source_id)
                 .bind(to_db(r.occurred_at))
-                .bind(&r.provider)
-                .bind(&r.model)
+                .bind(r.provider)
+                .bind(r.model)
                 .bind(r.input_tokens)
                 .bind(r.output_tokens)
                 .bind(r.cache_creation_tokens)
                 .bind(r.cache_read_tokens)
                 .bind(r.reasoning_tokens)
                 .bind(r.cost)
-                .bind(&r.currency)
-                .bind(&r.host)
-                .bind(&r.protocol)
-                .bind(&r.dedupe_key);
+                .bind(r.currency)
+                .bind(r.host)
+                .bind(r.protocol)
+                .bind(r.dedupe_key);
         }
         q.execute(&mut *conn).await?;
     }
@@ -363,8 +380,8 @@ mod tests {
         let db = crate::db::open_in_memory().await.unwrap();
         let mut c = db.acquire().await.unwrap();
         let batch: Vec<_> = (0..1000).map(|i| rec(&format!("k{i}"), 10, 0.01)).collect();
-        upsert_many(&mut c, &batch).await.unwrap();
-        upsert_many(&mut c, &[rec("k1", 173, 0.3), rec("k2", 1, 0.001)])
+        upsert_many(&mut c, batch).await.unwrap();
+        upsert_many(&mut c, vec![rec("k1", 173, 0.3), rec("k2", 1, 0.001)])
             .await
             .unwrap();
         drop(c);
@@ -419,7 +436,7 @@ mod tests {
         let mut huge = rec("c", i64::MAX, f64::INFINITY);
         huge.input_tokens = -5;
         let mut c = db.acquire().await.unwrap();
-        upsert_many(&mut c, &[huge]).await.unwrap();
+        upsert_many(&mut c, vec![huge]).await.unwrap();
         let (inp, out, cost): (i64, i64, Option<f64>) = sqlx::query_as(
             "SELECT input_tokens, output_tokens, cost FROM usage_records WHERE dedupe_key = 'c'",
         )
@@ -443,7 +460,7 @@ mod tests {
             upsert(&mut c, &far).await.is_err(),
             "refused with a message"
         );
-        upsert_many(&mut c, &[far, rec("ok", 1, 0.1)])
+        upsert_many(&mut c, vec![far, rec("ok", 1, 0.1)])
             .await
             .unwrap();
         drop(c);

@@ -1685,11 +1685,55 @@ struct Prefetch {
     rx: tokio::sync::mpsc::Receiver<(usize, Result<Chunk>)>,
     /// A chunk received for a file later than the one asked for.
     ahead: Option<(usize, Result<Chunk>)>,
+    budget: Arc<Budget>,
     thread: Option<std::thread::JoinHandle<u64>>,
 }
 
-/// Chunks a prefetch thread may hold ready (each at most a batch of input, parsed).
-const PREFETCH_CHUNKS: usize = 4;
+/// Chunks a prefetch thread may hold ready. A small file is one chunk: the thread must be able
+/// to run many files ahead while the store commits (with 4, it waited on the store for most
+/// of a corpus of small files).
+const PREFETCH_CHUNKS: usize = 64;
+
+/// Parsed records a prefetch thread may hold ready over its chunks (a chunk of 8 MiB of short
+/// lines can hold 100k): what bounds its memory. A chunk is always let through when none is
+/// held, however large.
+const PREFETCH_RECORDS: usize = 16_384;
+
+/// Records held between a prefetch thread and the scan: the thread waits while the scan has
+/// not taken enough of them.
+#[derive(Default)]
+struct Budget {
+    /// Records held, and whether the scan stopped taking them.
+    state: std::sync::Mutex<(usize, bool)>,
+    taken: std::sync::Condvar,
+}
+
+impl Budget {
+    /// Waits until `n` more records may be held; `false` when the scan stopped.
+    fn hold(&self, n: usize, cap: usize) -> bool {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while st.0 > 0 && st.0.saturating_add(n) > cap && !st.1 {
+            st = self.taken.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+        st.0 = st.0.saturating_add(n);
+        !st.1
+    }
+
+    fn release(&self, n: usize) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.0 = st.0.saturating_sub(n);
+        self.taken.notify_one();
+    }
+
+    fn close(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
+        self.taken.notify_one();
+    }
+}
+
+fn records_in(c: &Result<Chunk>) -> usize {
+    c.as_ref().map_or(0, |c| c.records.len())
+}
 
 impl Prefetch {
     /// Starts reading `files` from their start. `None` when the thread cannot be started (the
@@ -1703,6 +1747,8 @@ impl Prefetch {
         let (tx, rx) = tokio::sync::mpsc::channel(PREFETCH_CHUNKS);
         let prefilter = Prefilter::new(parser.needles(), parser.needles_ignore_case());
         let opts = opts.clone();
+        let budget = Arc::new(Budget::default());
+        let held = budget.clone();
         #[cfg(test)]
         let panic_on = PANIC_ON.with(|p| p.get());
         let thread = std::thread::Builder::new()
@@ -1729,7 +1775,9 @@ impl Prefetch {
                         }
                         let c = r.next(parser.as_ref(), &prefilter, zone);
                         let last = c.as_ref().map_or(true, |c| c.eof);
-                        if tx.blocking_send((i, c)).is_err() {
+                        if !held.hold(records_in(&c), PREFETCH_RECORDS)
+                            || tx.blocking_send((i, c)).is_err()
+                        {
                             break 'files;
                         }
                         if last {
@@ -1747,6 +1795,7 @@ impl Prefetch {
         Some(Prefetch {
             rx,
             ahead: None,
+            budget,
             thread: Some(thread),
         })
     }
@@ -1757,7 +1806,11 @@ impl Prefetch {
         loop {
             let (j, c) = match self.ahead.take() {
                 Some(x) => x,
-                None => self.rx.recv().await?,
+                None => {
+                    let (j, c) = self.rx.recv().await?;
+                    self.budget.release(records_in(&c));
+                    (j, c)
+                }
             };
             match j.cmp(&i) {
                 std::cmp::Ordering::Less => continue,
@@ -1774,6 +1827,7 @@ impl Prefetch {
 /// Stops the thread and waits for it.
 impl Drop for Prefetch {
     fn drop(&mut self) {
+        self.budget.close();
         self.rx.close();
         while self.rx.try_recv().is_ok() {}
         if let Some(t) = self.thread.take() {
@@ -1825,9 +1879,9 @@ impl<'p> Writer<'p> {
     }
 
     /// Usage read into the open transaction, written with it.
-    async fn usage(&mut self, records: impl Iterator<Item = UsageRecord>) -> Result<()> {
-        for r in records {
-            keep_largest(&mut self.usage, r);
+    async fn usage(&mut self, records: impl Iterator<Item = (String, UsageRecord)>) -> Result<()> {
+        for (key, r) in records {
+            keep_largest(&mut self.usage, key, r);
         }
         if self.usage.len() >= MAX_PENDING_USAGE {
             self.write_usage().await?;
@@ -1840,7 +1894,7 @@ impl<'p> Writer<'p> {
             return Ok(());
         }
         let records: Vec<UsageRecord> = self.usage.drain().map(|(_, v)| v).collect();
-        usage_records::upsert_many(self.conn().await?, &records).await
+        usage_records::upsert_many(self.conn().await?, records).await
     }
 
     /// The transaction's connection (a transaction is begun, with the write lock, if none is
@@ -1886,9 +1940,10 @@ const MAX_PENDING_USAGE: usize = 8192;
 
 /// One record per dedupe key with the largest usage seen, as `usage_records::upsert_many`
 /// keeps in the store.
-fn keep_largest(map: &mut HashMap<String, UsageRecord>, rec: UsageRecord) {
-    match map.get_mut(&rec.dedupe_key) {
-        Some(e) => {
+fn keep_largest(map: &mut HashMap<String, UsageRecord>, key: String, rec: UsageRecord) {
+    match map.entry(key) {
+        std::collections::hash_map::Entry::Occupied(mut e) => {
+            let e = e.get_mut();
             e.input_tokens = e.input_tokens.max(rec.input_tokens);
             e.output_tokens = e.output_tokens.max(rec.output_tokens);
             e.cache_creation_tokens = e.cache_creation_tokens.max(rec.cache_creation_tokens);
@@ -1899,8 +1954,8 @@ fn keep_largest(map: &mut HashMap<String, UsageRecord>, rec: UsageRecord) {
                 (a, b) => a.or(b),
             };
         }
-        None => {
-            map.insert(rec.dedupe_key.clone(), rec);
+        std::collections::hash_map::Entry::Vacant(v) => {
+            v.insert(rec);
         }
     }
 }
@@ -1964,9 +2019,9 @@ impl<'a> Batch<'a> {
                         cost,
                         host: None,
                         protocol: None,
-                        dedupe_key: key,
+                        dedupe_key: key.clone(),
                     };
-                    keep_largest(&mut self.usage, rec);
+                    keep_largest(&mut self.usage, key, rec);
                     None
                 }
             };
@@ -2041,7 +2096,7 @@ impl<'a> Batch<'a> {
             }
         }
         let usage = self.usage.len();
-        w.usage(self.usage.drain().map(|(_, v)| v)).await?;
+        w.usage(self.usage.drain()).await?;
         *expected = ls::Expected {
             byte_offset: f.byte_offset,
             path: f.path.clone(),
@@ -2054,5 +2109,94 @@ impl<'a> Batch<'a> {
         report.events.extend(stored.into_iter().take(room));
         report.rate_limits.append(&mut self.rate_limits);
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod prefetch_tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    #[test]
+    fn a_budget_admits_one_chunk_of_any_size_then_waits_for_the_scan() {
+        let b = Arc::new(Budget::default());
+        assert!(b.hold(100, 10), "nothing held: let through however large");
+        let (tx, rx) = mpsc::channel();
+        let b2 = b.clone();
+        let t = std::thread::spawn(move || tx.send(b2.hold(1, 10)).unwrap());
+        assert!(
+            rx.recv_timeout(Duration::from_millis(100)).is_err(),
+            "over the budget: waits"
+        );
+        b.release(100);
+        assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(true));
+        t.join().unwrap();
+        b.release(1);
+        // A thread waiting when the scan stops is let go, and told so.
+        assert!(b.hold(100, 10));
+        let (tx, rx) = mpsc::channel();
+        let b2 = b.clone();
+        let t = std::thread::spawn(move || tx.send(b2.hold(1, 10)).unwrap());
+        assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
+        b.close();
+        assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(false));
+        t.join().unwrap();
+    }
+
+    /// A read-ahead thread that is not being taken from holds at most its budget of parsed
+    /// records (plus one chunk), and what it held is all there once the scan takes it.
+    #[tokio::test]
+    async fn a_read_ahead_holds_at_most_its_budget_and_loses_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (files, per_file) = (30, 1000);
+        let mut paths = Vec::new();
+        for f in 0..files {
+            let mut text = String::new();
+            for i in 0..per_file {
+                text.push_str(&format!(
+                    "10.0.0.1 - - [21/Nov/2026:10:{:02}:{:02} +0000] \"GET /r{f}-{i} HTTP/1.1\" 402 12 \"-\" \"bot\"\n",
+                    (i / 60) % 60,
+                    i % 60
+                ));
+            }
+            let p = tmp.path().join(format!("{f:02}.log"));
+            std::fs::write(&p, text).unwrap();
+            let st = stat(&p).unwrap();
+            paths.push((p, st));
+        }
+        assert!(files * per_file > PREFETCH_RECORDS, "the budget must bind");
+        let opts = ScanOptions::new(
+            super::super::test_support::fixed_time(),
+            Arc::new(super::super::prices::PriceTable::shipped()),
+        );
+        let parser = parser(Format::Combined, &serde_json::Value::Null).unwrap();
+        let mut pf = Prefetch::start(paths, parser, Tz::UTC, &opts).unwrap();
+        // Until the thread stops adding to what it holds.
+        let mut last = usize::MAX;
+        for _ in 0..200 {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+            let held = pf.budget.state.lock().unwrap().0;
+            if held == last {
+                break;
+            }
+            last = held;
+        }
+        assert!(
+            last > 0 && last <= PREFETCH_RECORDS + per_file,
+            "held {last} records"
+        );
+        let mut got = 0;
+        for i in 0..files {
+            while let Some(c) = pf.next(i).await {
+                let c = c.unwrap();
+                got += c.records.len();
+                if c.eof {
+                    break;
+                }
+            }
+        }
+        assert_eq!(got, files * per_file);
+        assert_eq!(pf.budget.state.lock().unwrap().0, 0);
     }
 }
