@@ -200,12 +200,14 @@ pub async fn upsert_many(
     // refuse such times; this is the last line).
     let mut records: Vec<UsageRecord> = records.into_iter().filter_map(storable).collect();
     // In time order, the two time indexes (and the rows) are appended to, not written all over.
-    records.sort_unstable_by_key(|r| r.occurred_at);
+    // A stable sort: of records with one key and one time, the first given is still the one
+    // whose other columns are kept.
+    records.sort_by_key(|r| r.occurred_at);
     let mut left = records.len();
     let mut records = records.into_iter();
     while left > 0 {
         // Full statements, then the rest in halving sizes: a few statement shapes, each
-        // prepared once per connection (a 400-row statement of any other length is parsed anew).
+        // prepared once per connection (a statement of any other length is parsed anew).
         let n = if left >= UPSERT_CHUNK {
             UPSERT_CHUNK
         } else {

@@ -1721,6 +1721,7 @@ impl Budget {
 
     fn release(&self, n: usize) {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        debug_assert!(st.0 >= n, "records released that were never held");
         st.0 = st.0.saturating_sub(n);
         self.taken.notify_one();
     }
@@ -1731,6 +1732,7 @@ impl Budget {
     }
 }
 
+/// What a chunk counts against its budget: its parsed records (an error holds none).
 fn records_in(c: &Result<Chunk>) -> usize {
     c.as_ref().map_or(0, |c| c.records.len())
 }
@@ -1821,6 +1823,18 @@ impl Prefetch {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+impl Prefetch {
+    /// Parsed records held for the scan.
+    fn held(&self) -> usize {
+        self.budget
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .0
     }
 }
 
@@ -2130,17 +2144,28 @@ mod prefetch_tests {
             "over the budget: waits"
         );
         b.release(100);
-        assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(true));
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(10)),
+            Ok(true),
+            "room made: let through"
+        );
         t.join().unwrap();
         b.release(1);
         // A thread waiting when the scan stops is let go, and told so.
-        assert!(b.hold(100, 10));
+        assert!(b.hold(100, 10), "nothing held again: let through");
         let (tx, rx) = mpsc::channel();
         let b2 = b.clone();
         let t = std::thread::spawn(move || tx.send(b2.hold(1, 10)).unwrap());
-        assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
+        assert!(
+            rx.recv_timeout(Duration::from_millis(100)).is_err(),
+            "over the budget: waits"
+        );
         b.close();
-        assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(false));
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(10)),
+            Ok(false),
+            "the scan stopped: let go, and told so"
+        );
         t.join().unwrap();
     }
 
@@ -2172,31 +2197,36 @@ mod prefetch_tests {
         );
         let parser = parser(Format::Combined, &serde_json::Value::Null).unwrap();
         let mut pf = Prefetch::start(paths, parser, Tz::UTC, &opts).unwrap();
-        // Until the thread stops adding to what it holds.
-        let mut last = usize::MAX;
-        for _ in 0..200 {
-            tokio::time::sleep(Duration::from_millis(25)).await;
-            let held = pf.budget.state.lock().unwrap().0;
-            if held == last {
-                break;
-            }
-            last = held;
+        // Each file is one chunk of `per_file` records: the thread stops once the next would
+        // take it over its budget, and stays there while nothing is taken.
+        let full = PREFETCH_RECORDS / per_file * per_file;
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while pf.held() < full && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        assert!(
-            last > 0 && last <= PREFETCH_RECORDS + per_file,
-            "held {last} records"
+        assert_eq!(pf.held(), full, "the read-ahead fills its budget");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(
+            pf.held(),
+            full,
+            "and goes no further while nothing is taken"
         );
-        let mut got = 0;
-        for i in 0..files {
-            while let Some(c) = pf.next(i).await {
-                let c = c.unwrap();
-                got += c.records.len();
-                if c.eof {
-                    break;
+        let got = tokio::time::timeout(Duration::from_secs(60), async {
+            let mut got = 0;
+            for i in 0..files {
+                while let Some(c) = pf.next(i).await {
+                    let c = c.unwrap();
+                    got += c.records.len();
+                    if c.eof {
+                        break;
+                    }
                 }
             }
-        }
-        assert_eq!(got, files * per_file);
-        assert_eq!(pf.budget.state.lock().unwrap().0, 0);
+            got
+        })
+        .await
+        .expect("taking the chunks makes room for the rest");
+        assert_eq!(got, files * per_file, "every record is read once");
+        assert_eq!(pf.held(), 0, "all taken: nothing held");
     }
 }
