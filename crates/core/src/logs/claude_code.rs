@@ -7,8 +7,11 @@
 //! balance is too low", a 429) and become cliff events.
 //!
 //! Speed: the bulky lines (tool results, file snapshots) hold no usage; the prefilter skips them
-//! unparsed, and `content` is borrowed raw, never built into a tree.
+//! unparsed. The usage lines left are read by a skim ([`super::json_skim`]: the few fields it
+//! wants, every other value checked and stepped over, nothing built), which leaves any line it
+//! is not sure of to serde_json; a fuzz target holds the two to the same answers.
 
+use super::json_skim::Cursor;
 use super::{AgentError, Format, Located, LogFormat, ParseCx, Record, Usage};
 use crate::classify::{classify, Observation};
 use crate::model::Outcome;
@@ -47,7 +50,7 @@ struct Message<'a> {
     content: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq, Clone, Copy)]
 struct TokenUsage {
     #[serde(default)]
     input_tokens: i64,
@@ -161,41 +164,200 @@ impl LogFormat for ClaudeCode {
     }
 
     fn parse_line(&self, line: &[u8], offset: u64, _cx: &mut ParseCx<'_>, out: &mut Vec<Located>) {
+        // Most lines that reach here are plain assistant writes: the skim reads them.
+        match skim(line) {
+            Some(Some(hot)) => return out.push(usage_record(&hot, offset)),
+            Some(None) => return,
+            None => {}
+        }
         let Ok(l) = serde_json::from_slice::<Line<'_>>(line) else {
             return;
         };
-        let time = l
-            .timestamp
-            .and_then(|t| super::time::parse_text(t, chrono_tz::UTC));
         if l.is_api_error || l.api_error_status.is_some() {
+            let time = l
+                .timestamp
+                .and_then(|t| super::time::parse_text(t, chrono_tz::UTC));
             out.push(Located {
                 offset,
                 record: Record::AgentError(api_error(&l, time)),
             });
             return;
         }
-        let Some(m) = &l.message else { return };
-        let Some(u) = &m.usage else { return };
-        let key = match (m.id, l.request_id) {
-            (Some(id), Some(req)) => Some(format!("claude:{id}:{req}")),
-            _ => None,
-        };
-        out.push(Located {
-            offset,
-            record: Record::Usage(Usage {
-                time,
-                provider: PROVIDER,
-                model: m.model.map(str::to_owned),
-                input_tokens: u.input_tokens,
-                output_tokens: u.output_tokens,
-                cache_creation_tokens: u.cache_creation_input_tokens,
-                cache_read_tokens: u.cache_read_input_tokens,
-                reasoning_tokens: 0,
-                logged_cost: l.cost_usd,
-                key,
-            }),
-        });
+        if let Some(hot) = Hot::of(&l) {
+            out.push(usage_record(&hot, offset));
+        }
     }
+}
+
+/// What a usage line carries, read by the skim or by serde_json.
+#[derive(Debug, Default, PartialEq)]
+struct Hot<'a> {
+    timestamp: Option<&'a str>,
+    request_id: Option<&'a str>,
+    id: Option<&'a str>,
+    model: Option<&'a str>,
+    usage: TokenUsage,
+    cost_usd: Option<f64>,
+}
+
+impl<'a> Hot<'a> {
+    /// The usage of a line serde_json read, if it has one (and is not an API error).
+    fn of(l: &Line<'a>) -> Option<Self> {
+        if l.is_api_error || l.api_error_status.is_some() {
+            return None;
+        }
+        let m = l.message.as_ref()?;
+        let u = m.usage.as_ref()?;
+        Some(Hot {
+            timestamp: l.timestamp,
+            request_id: l.request_id,
+            id: m.id,
+            model: m.model,
+            usage: *u,
+            cost_usd: l.cost_usd,
+        })
+    }
+}
+
+fn usage_record(h: &Hot<'_>, offset: u64) -> Located {
+    let time = h
+        .timestamp
+        .and_then(|t| super::time::parse_text(t, chrono_tz::UTC));
+    let key = match (h.id, h.request_id) {
+        (Some(id), Some(req)) => Some(format!("claude:{id}:{req}")),
+        _ => None,
+    };
+    let u = &h.usage;
+    Located {
+        offset,
+        record: Record::Usage(Usage {
+            time,
+            provider: PROVIDER,
+            model: h.model.map(str::to_owned),
+            input_tokens: u.input_tokens,
+            output_tokens: u.output_tokens,
+            cache_creation_tokens: u.cache_creation_input_tokens,
+            cache_read_tokens: u.cache_read_input_tokens,
+            reasoning_tokens: 0,
+            logged_cost: h.cost_usd,
+            key,
+        }),
+    }
+}
+
+/// The fast read of a line: `Some(Some(usage))`, `Some(None)` for a line with no usage, or
+/// `None` when serde_json must decide (an API error, an escape or a duplicate in a field read
+/// here, a value of an unexpected kind, bytes that are not UTF-8, anything malformed). What it
+/// answers is what serde_json would (the `claude_skim` fuzz target and the tests check).
+fn skim(line: &[u8]) -> Option<Option<Hot<'_>>> {
+    std::str::from_utf8(line).ok()?;
+    let mut c = Cursor::new(line);
+    let mut h = Hot::default();
+    let (mut seen, mut has_message, mut has_usage) = (0u16, false, false);
+    c.object(|c, key| {
+        let bit = match key {
+            b"timestamp" => 1,
+            b"requestId" => 2,
+            b"message" => 4,
+            b"costUSD" => 8,
+            b"isApiErrorMessage" => 16,
+            b"apiErrorStatus" => 32,
+            b"error" => 64,
+            _ => return c.skip(),
+        };
+        if seen & bit != 0 {
+            return None; // serde_json refuses a repeated field
+        }
+        seen |= bit;
+        match bit {
+            1 => h.timestamp = opt_str(c)?,
+            2 => h.request_id = opt_str(c)?,
+            4 if c.null() => {}
+            4 => {
+                has_message = true;
+                message(c, &mut h, &mut has_usage)?;
+            }
+            8 if c.null() => {}
+            8 => h.cost_usd = Some(serde_json::from_slice(c.number()?).ok()?),
+            16 if c.boolean()? => return None, // an API error: serde_json reads those
+            16 => {}
+            32 if c.null() => {}
+            32 => return None,
+            _ => c.skip()?,
+        }
+        Some(())
+    })?;
+    c.end()?;
+    Some((has_message && has_usage).then_some(h))
+}
+
+fn opt_str<'a>(c: &mut Cursor<'a>) -> Option<Option<&'a str>> {
+    if c.null() {
+        return Some(None);
+    }
+    c.plain_str().map(Some)
+}
+
+fn message<'a>(c: &mut Cursor<'a>, h: &mut Hot<'a>, has_usage: &mut bool) -> Option<()> {
+    let mut seen = 0u8;
+    c.object(|c, key| {
+        let bit = match key {
+            b"id" => 1,
+            b"model" => 2,
+            b"usage" => 4,
+            b"content" => 8,
+            _ => return c.skip(),
+        };
+        if seen & bit != 0 {
+            return None;
+        }
+        seen |= bit;
+        match bit {
+            1 => h.id = opt_str(c)?,
+            2 => h.model = opt_str(c)?,
+            4 if c.null() => {}
+            4 => {
+                *has_usage = true;
+                h.usage = usage(c)?;
+            }
+            _ => c.skip()?,
+        }
+        Some(())
+    })
+}
+
+fn usage(c: &mut Cursor<'_>) -> Option<TokenUsage> {
+    let mut u = TokenUsage::default();
+    let mut seen = 0u8;
+    c.object(|c, key| {
+        let (bit, slot) = match key {
+            b"input_tokens" => (1, &mut u.input_tokens),
+            b"output_tokens" => (2, &mut u.output_tokens),
+            b"cache_creation_input_tokens" => (4, &mut u.cache_creation_input_tokens),
+            b"cache_read_input_tokens" => (8, &mut u.cache_read_input_tokens),
+            _ => return c.skip(),
+        };
+        if seen & bit != 0 {
+            return None;
+        }
+        seen |= bit;
+        *slot = super::json_skim::int(c.number()?)?;
+        Some(())
+    })?;
+    Some(u)
+}
+
+/// Checks the skim against serde_json on one line: where the skim answers, serde_json must
+/// give the same usage (for the fuzz target; panics on a difference).
+#[doc(hidden)]
+pub fn check_skim(line: &[u8]) {
+    let Some(fast) = skim(line) else { return };
+    let slow = serde_json::from_slice::<Line<'_>>(line);
+    let slow = match &slow {
+        Ok(l) => Hot::of(l),
+        Err(e) => panic!("the skim read a line serde_json refuses ({e}): {fast:?}"),
+    };
+    assert_eq!(fast, slow, "the skim and serde_json differ");
 }
 
 #[cfg(test)]
@@ -228,6 +390,81 @@ mod tests {
                 t.logged_cost
             );
         }
+    }
+
+    /// Every line of the real transcripts: the skim gives serde_json's answer, and it answers
+    /// for every usage line in them, or it would buy nothing.
+    #[test]
+    fn the_skim_reads_real_transcripts_as_serde_json_does() {
+        let (mut usage_lines, mut skimmed) = (0, 0);
+        let dir = sample("claude-code");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .expect("log-samples/claude-code")
+            .map(|e| e.expect("an entry").path())
+            .collect();
+        files.push(fixture("claude-code/api-errors.jsonl"));
+        for path in files {
+            let bytes = std::fs::read(&path).expect("a sample");
+            for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                check_skim(line);
+                let slow = serde_json::from_slice::<Line<'_>>(line).ok();
+                if slow.as_ref().and_then(Hot::of).is_some() {
+                    usage_lines += 1;
+                    skimmed += usize::from(matches!(skim(line), Some(Some(_))));
+                }
+            }
+        }
+        assert!(
+            usage_lines >= 20,
+            "the samples have usage lines ({usage_lines})"
+        );
+        assert!(
+            skimmed == usage_lines,
+            "the skim read {skimmed} of {usage_lines} usage lines"
+        );
+    }
+
+    #[rstest::rstest]
+    #[case::plain(br#"{"timestamp":"2026-10-01T08:00:00.000Z","requestId":"r","message":{"id":"m","model":"claude-opus-4-6","usage":{"input_tokens":3,"output_tokens":5,"cache_creation":{"x":1}}}}"#, Some(true))]
+    #[case::no_usage(
+        br#"{"type":"user","message":{"role":"user","content":"usage"}}"#,
+        Some(false)
+    )]
+    #[case::usage_null(br#"{"message":{"usage":null}}"#, Some(false))]
+    #[case::message_null(br#"{"message":null,"usage":{"input_tokens":1}}"#, Some(false))]
+    #[case::cost(br#"{"costUSD":0.1234567890123,"message":{"usage":{}}}"#, Some(true))]
+    #[case::api_error(br#"{"isApiErrorMessage":true,"message":{"usage":{}}}"#, None)]
+    #[case::api_status(br#"{"apiErrorStatus":402,"message":{"usage":{}}}"#, None)]
+    #[case::not_an_error(
+        br#"{"isApiErrorMessage":false,"apiErrorStatus":null,"message":{"usage":{}}}"#,
+        Some(true)
+    )]
+    #[case::escaped_field(br#"{"requestId":"r\u0031","message":{"usage":{}}}"#, None)]
+    #[case::escaped_key(br#"{"time\u0073tamp":"x","message":{"usage":{}}}"#, None)]
+    #[case::escaped_elsewhere(
+        br#"{"cwd":"C:\\x\u00e9","message":{"content":"a\"b","usage":{}}}"#,
+        Some(true)
+    )]
+    #[case::repeated_field(br#"{"message":{"usage":{"input_tokens":1,"input_tokens":2}}}"#, None)]
+    #[case::repeated_unknown(br#"{"a":1,"a":2,"message":{"usage":{}}}"#, Some(true))]
+    #[case::float_tokens(br#"{"message":{"usage":{"input_tokens":1.0}}}"#, None)]
+    #[case::null_tokens(br#"{"message":{"usage":{"input_tokens":null}}}"#, None)]
+    #[case::huge_tokens(
+        br#"{"message":{"usage":{"input_tokens":99999999999999999999}}}"#,
+        None
+    )]
+    #[case::negative_zero(br#"{"message":{"usage":{"input_tokens":-0}}}"#, None)]
+    #[case::wrong_kind(br#"{"timestamp":5,"message":{"usage":{}}}"#, None)]
+    #[case::message_list(br#"{"message":[null,null,{}]}"#, None)]
+    #[case::trailing(br#"{"message":{"usage":{}}} x"#, None)]
+    #[case::cut(br#"{"message":{"usage":{"input_tokens":1"#, None)]
+    #[case::not_utf8(b"{\"cwd\":\"\xff\",\"message\":{\"usage\":{}}}", None)]
+    #[case::control_byte(b"{\"cwd\":\"a\tb\",\"message\":{\"usage\":{}}}", None)]
+    #[case::top_level_list(b"[1,2]", None)]
+    fn the_skim_answers_only_where_it_agrees(#[case] line: &[u8], #[case] answers: Option<bool>) {
+        check_skim(line);
+        let got = skim(line).map(|h| h.is_some());
+        assert_eq!(got, answers, "{}", String::from_utf8_lossy(line));
     }
 
     #[test]

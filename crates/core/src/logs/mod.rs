@@ -13,6 +13,7 @@ mod claude_code;
 mod codex;
 mod combined;
 mod har;
+mod json_skim;
 mod jsonl;
 mod prefilter;
 pub mod prices;
@@ -21,6 +22,9 @@ mod scrapy;
 mod tail;
 pub mod time;
 mod watch;
+
+#[doc(hidden)]
+pub use claude_code::check_skim as check_claude_skim;
 
 pub use crate::redact::redact_url;
 pub use jsonl::JsonlMapping;
