@@ -10,7 +10,7 @@
 //! the history with their payment data; with the breaker on, the next request is answered by a
 //! local 402 and never reaches the upstream.
 
-use crate::support::{cliffwatch, contains, files_under, json, ok, run};
+use crate::support::{cliffwatch, contains, files_under, json, ok, run, stdout};
 use cliffwatch_bench::wire::{self, Upstream};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -408,6 +408,13 @@ fn real_clients_through_the_proxy_are_recorded_and_the_breaker_stops_them() {
     assert!(
         status["accounts"][0]["breaker_open_since"].is_string(),
         "status --json shows the open breaker: {status}"
+    );
+    let mut st = cliffwatch(&data);
+    st.arg("status");
+    let text = stdout(&ok(run(st)));
+    assert!(
+        text.contains(", breaker open") && text.contains("Breaker open for `router` since"),
+        "status shows the open breaker: {text}"
     );
     let before = upstream.seen().len();
     // The proxy re-reads routes within two seconds of another process's change.

@@ -25,10 +25,14 @@ pub async fn run(ctx: &Context) -> cliffwatch_core::Result<()> {
                 ),
                 None => ("—".into(), "never".into()),
             };
+            let state = match s.breaker_open_since {
+                Some(_) => format!("{}, breaker open", s.account.state.as_str()),
+                None => s.account.state.as_str().into(),
+            };
             vec![
                 s.account.label.clone(),
                 s.provider_name.clone(),
-                s.account.state.as_str().into(),
+                state,
                 remaining,
                 polled,
             ]
@@ -38,5 +42,16 @@ pub async fn run(ctx: &Context) -> cliffwatch_core::Result<()> {
         &["ACCOUNT", "PROVIDER", "STATE", "REMAINING", "LAST POLL"],
         &rows,
     );
+    for s in &report.accounts {
+        if let Some(since) = s.breaker_open_since {
+            println!(
+                "Breaker open for `{label}` since {}: the proxy answers its requests with a 402 \
+                 itself until it has credit again (`cliffwatch account breaker {label} off` lets \
+                 them through).",
+                since.format("%Y-%m-%d %H:%M UTC"),
+                label = s.account.label,
+            );
+        }
+    }
     Ok(())
 }

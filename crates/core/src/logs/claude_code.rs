@@ -354,10 +354,15 @@ pub fn check_skim(line: &[u8]) {
     let Some(fast) = skim(line) else { return };
     let slow = serde_json::from_slice::<Line<'_>>(line);
     let slow = match &slow {
-        Ok(l) => Hot::of(l),
+        Ok(l) => l,
         Err(e) => panic!("the skim read a line serde_json refuses ({e}): {fast:?}"),
     };
-    assert_eq!(fast, slow, "the skim and serde_json differ");
+    // An API error would be a cliff event on serde_json's path: the skim must not drop it.
+    assert!(
+        !(slow.is_api_error || slow.api_error_status.is_some()),
+        "the skim answered for an API error line: {fast:?}"
+    );
+    assert_eq!(fast, Hot::of(slow), "the skim and serde_json differ");
 }
 
 #[cfg(test)]
@@ -461,10 +466,30 @@ mod tests {
     #[case::not_utf8(b"{\"cwd\":\"\xff\",\"message\":{\"usage\":{}}}", None)]
     #[case::control_byte(b"{\"cwd\":\"a\tb\",\"message\":{\"usage\":{}}}", None)]
     #[case::top_level_list(b"[1,2]", None)]
+    #[case::lone_surrogate_skipped(br#"{"cwd":"\ud800","message":{"usage":{}}}"#, Some(true))]
+    #[case::repeated_content(br#"{"message":{"content":1,"content":2,"usage":{}}}"#, None)]
+    #[case::repeated_error(br#"{"error":1,"error":2,"message":{"usage":{}}}"#, None)]
+    #[case::error_null(br#"{"isApiErrorMessage":null,"message":{"usage":{}}}"#, None)]
+    #[case::negative_tokens(br#"{"message":{"usage":{"input_tokens":-5}}}"#, Some(true))]
+    #[case::spaced(
+        b" {\t\"message\" :\r\n{ \"usage\" : { \"input_tokens\" : 1 } } } ",
+        Some(true)
+    )]
     fn the_skim_answers_only_where_it_agrees(#[case] line: &[u8], #[case] answers: Option<bool>) {
         check_skim(line);
         let got = skim(line).map(|h| h.is_some());
         assert_eq!(got, answers, "{}", String::from_utf8_lossy(line));
+    }
+
+    #[test]
+    fn deep_content_is_left_to_serde_json() {
+        let deep = format!(
+            r#"{{"message":{{"content":{}{},"usage":{{}}}}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        check_skim(deep.as_bytes());
+        assert_eq!(skim(deep.as_bytes()).map(|h| h.is_some()), None);
     }
 
     #[test]

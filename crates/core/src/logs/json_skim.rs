@@ -7,7 +7,8 @@
 //! would, so a caller that falls back to serde_json on `None` gets serde_json's answer, only
 //! sooner. The caller validates the line's UTF-8 once, up front.
 
-/// Deeper than this, the walker gives up (serde_json refuses past 128).
+/// Deeper than this, the walker gives up (serde_json refuses structs nested past 128; it
+/// steps over ignored values at any depth, so giving up here is only ever stricter).
 const MAX_DEPTH: u32 = 100;
 
 pub(crate) struct Cursor<'a> {
@@ -291,8 +292,9 @@ fn first_special(word: u64) -> usize {
     ((zero_quote | zero_slash | below_space) & HIGHS).trailing_zeros() as usize / 8
 }
 
-/// A non-negative integer's value from text the grammar already checked, where it is short
-/// enough to add up without overflow; anything else is left to serde_json.
+/// An integer's value from text the grammar already checked: added up here when it is
+/// unsigned and short enough not to overflow, otherwise (a sign, a fraction, an exponent, many
+/// digits) read by serde_json.
 pub(crate) fn int(text: &[u8]) -> Option<i64> {
     if text.len() <= 18 && text.iter().all(u8::is_ascii_digit) {
         return Some(text.iter().fold(0i64, |n, &d| n * 10 + i64::from(d - b'0')));

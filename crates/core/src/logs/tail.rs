@@ -2014,10 +2014,8 @@ impl<'a> Batch<'a> {
                 }
                 Record::Usage(u) => {
                     let cost = u.logged_cost.or_else(|| self.cx.opts.prices.cost(&u));
-                    let key = u
-                        .key
-                        .clone()
-                        .unwrap_or_else(|| format!("file:{}:{offset}", self.file_id));
+                    let file_id = self.file_id;
+                    let key = u.key.unwrap_or_else(|| format!("file:{file_id}:{offset}"));
                     let rec = UsageRecord {
                         account_id: source.account_id,
                         source_id: Some(LogSourceId(source.id.0)),
