@@ -11,7 +11,7 @@
 //! wants, every other value checked and stepped over, nothing built), which leaves any line it
 //! is not sure of to serde_json; a fuzz target holds the two to the same answers.
 
-use super::json_skim::Cursor;
+use super::json_skim::{once, Cursor};
 use super::{AgentError, Format, Located, LogFormat, ParseCx, Record, Usage};
 use crate::classify::{classify, Observation};
 use crate::model::Outcome;
@@ -39,6 +39,18 @@ struct Line<'a> {
     api_error_status: Option<u16>,
     #[serde(borrow)]
     error: Option<&'a RawValue>,
+}
+
+impl Line<'_> {
+    /// A failed API call: a cliff event, not usage.
+    fn is_error(&self) -> bool {
+        self.is_api_error || self.api_error_status.is_some()
+    }
+}
+
+/// When a line was written (`timestamp`, RFC 3339 in UTC).
+fn time_of(timestamp: Option<&str>) -> Option<chrono::DateTime<chrono::Utc>> {
+    timestamp.and_then(|t| super::time::parse_text(t, chrono_tz::UTC))
 }
 
 #[derive(Deserialize)]
@@ -173,13 +185,10 @@ impl LogFormat for ClaudeCode {
         let Ok(l) = serde_json::from_slice::<Line<'_>>(line) else {
             return;
         };
-        if l.is_api_error || l.api_error_status.is_some() {
-            let time = l
-                .timestamp
-                .and_then(|t| super::time::parse_text(t, chrono_tz::UTC));
+        if l.is_error() {
             out.push(Located {
                 offset,
-                record: Record::AgentError(api_error(&l, time)),
+                record: Record::AgentError(api_error(&l, time_of(l.timestamp))),
             });
             return;
         }
@@ -203,7 +212,7 @@ struct Hot<'a> {
 impl<'a> Hot<'a> {
     /// The usage of a line serde_json read, if it has one (and is not an API error).
     fn of(l: &Line<'a>) -> Option<Self> {
-        if l.is_api_error || l.api_error_status.is_some() {
+        if l.is_error() {
             return None;
         }
         let m = l.message.as_ref()?;
@@ -220,9 +229,6 @@ impl<'a> Hot<'a> {
 }
 
 fn usage_record(h: &Hot<'_>, offset: u64) -> Located {
-    let time = h
-        .timestamp
-        .and_then(|t| super::time::parse_text(t, chrono_tz::UTC));
     let key = match (h.id, h.request_id) {
         (Some(id), Some(req)) => Some(format!("claude:{id}:{req}")),
         _ => None,
@@ -231,7 +237,7 @@ fn usage_record(h: &Hot<'_>, offset: u64) -> Located {
     Located {
         offset,
         record: Record::Usage(Usage {
-            time,
+            time: time_of(h.timestamp),
             provider: PROVIDER,
             model: h.model.map(str::to_owned),
             input_tokens: u.input_tokens,
@@ -250,10 +256,9 @@ fn usage_record(h: &Hot<'_>, offset: u64) -> Located {
 /// here, a value of an unexpected kind, bytes that are not UTF-8, anything malformed). What it
 /// answers is what serde_json would (the `claude_skim` fuzz target and the tests check).
 fn skim(line: &[u8]) -> Option<Option<Hot<'_>>> {
-    std::str::from_utf8(line).ok()?;
-    let mut c = Cursor::new(line);
+    let mut c = Cursor::new(std::str::from_utf8(line).ok()?);
     let mut h = Hot::default();
-    let (mut seen, mut has_message, mut has_usage) = (0u16, false, false);
+    let (mut seen, mut has_usage) = (0u16, false);
     c.object(|c, key| {
         let bit = match key {
             b"timestamp" => 1,
@@ -265,18 +270,12 @@ fn skim(line: &[u8]) -> Option<Option<Hot<'_>>> {
             b"error" => 64,
             _ => return c.skip(),
         };
-        if seen & bit != 0 {
-            return None; // serde_json refuses a repeated field
-        }
-        seen |= bit;
+        once(&mut seen, bit)?;
         match bit {
             1 => h.timestamp = opt_str(c)?,
             2 => h.request_id = opt_str(c)?,
             4 if c.null() => {}
-            4 => {
-                has_message = true;
-                message(c, &mut h, &mut has_usage)?;
-            }
+            4 => has_usage = message(c, &mut h)?,
             8 if c.null() => {}
             8 => h.cost_usd = Some(serde_json::from_slice(c.number()?).ok()?),
             16 if c.boolean()? => return None, // an API error: serde_json reads those
@@ -288,7 +287,7 @@ fn skim(line: &[u8]) -> Option<Option<Hot<'_>>> {
         Some(())
     })?;
     c.end()?;
-    Some((has_message && has_usage).then_some(h))
+    Some(has_usage.then_some(h))
 }
 
 fn opt_str<'a>(c: &mut Cursor<'a>) -> Option<Option<&'a str>> {
@@ -298,8 +297,9 @@ fn opt_str<'a>(c: &mut Cursor<'a>) -> Option<Option<&'a str>> {
     c.plain_str().map(Some)
 }
 
-fn message<'a>(c: &mut Cursor<'a>, h: &mut Hot<'a>, has_usage: &mut bool) -> Option<()> {
-    let mut seen = 0u8;
+/// Reads a message object into `h`; whether it held usage.
+fn message<'a>(c: &mut Cursor<'a>, h: &mut Hot<'a>) -> Option<bool> {
+    let (mut seen, mut has_usage) = (0u16, false);
     c.object(|c, key| {
         let bit = match key {
             b"id" => 1,
@@ -308,27 +308,25 @@ fn message<'a>(c: &mut Cursor<'a>, h: &mut Hot<'a>, has_usage: &mut bool) -> Opt
             b"content" => 8,
             _ => return c.skip(),
         };
-        if seen & bit != 0 {
-            return None;
-        }
-        seen |= bit;
+        once(&mut seen, bit)?;
         match bit {
             1 => h.id = opt_str(c)?,
             2 => h.model = opt_str(c)?,
             4 if c.null() => {}
             4 => {
-                *has_usage = true;
+                has_usage = true;
                 h.usage = usage(c)?;
             }
             _ => c.skip()?,
         }
         Some(())
-    })
+    })?;
+    Some(has_usage)
 }
 
 fn usage(c: &mut Cursor<'_>) -> Option<TokenUsage> {
     let mut u = TokenUsage::default();
-    let mut seen = 0u8;
+    let mut seen = 0u16;
     c.object(|c, key| {
         let (bit, slot) = match key {
             b"input_tokens" => (1, &mut u.input_tokens),
@@ -337,10 +335,7 @@ fn usage(c: &mut Cursor<'_>) -> Option<TokenUsage> {
             b"cache_read_input_tokens" => (8, &mut u.cache_read_input_tokens),
             _ => return c.skip(),
         };
-        if seen & bit != 0 {
-            return None;
-        }
-        seen |= bit;
+        once(&mut seen, bit)?;
         *slot = super::json_skim::int(c.number()?)?;
         Some(())
     })?;
@@ -359,7 +354,7 @@ pub fn check_skim(line: &[u8]) {
     };
     // An API error would be a cliff event on serde_json's path: the skim must not drop it.
     assert!(
-        !(slow.is_api_error || slow.api_error_status.is_some()),
+        !slow.is_error(),
         "the skim answered for an API error line: {fast:?}"
     );
     assert_eq!(fast, Hot::of(slow), "the skim and serde_json differ");

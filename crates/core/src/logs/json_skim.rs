@@ -5,21 +5,27 @@
 //! grammar (strings' control bytes and escapes, numbers, literals, nesting, what follows the
 //! document), and it gives up (`None`) on anything it does not handle the way serde_json
 //! would, so a caller that falls back to serde_json on `None` gets serde_json's answer, only
-//! sooner. The caller validates the line's UTF-8 once, up front.
+//! sooner. It walks text (`&str`): the line's UTF-8 is checked once, by whoever made it one.
 
 /// Deeper than this, the walker gives up (serde_json refuses structs nested past 128; it
 /// steps over ignored values at any depth, so giving up here is only ever stricter).
 const MAX_DEPTH: u32 = 100;
 
 pub(crate) struct Cursor<'a> {
+    text: &'a str,
     b: &'a [u8],
     i: usize,
     depth: u32,
 }
 
 impl<'a> Cursor<'a> {
-    pub(crate) fn new(b: &'a [u8]) -> Self {
-        Cursor { b, i: 0, depth: 0 }
+    pub(crate) fn new(text: &'a str) -> Self {
+        Cursor {
+            text,
+            b: text.as_bytes(),
+            i: 0,
+            depth: 0,
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -46,11 +52,7 @@ impl<'a> Cursor<'a> {
     /// `null`, if that is what comes next (consumed); otherwise nothing is consumed.
     pub(crate) fn null(&mut self) -> bool {
         self.ws();
-        let yes = self.b.get(self.i..).is_some_and(|r| r.starts_with(b"null"));
-        if yes {
-            self.i += 4;
-        }
-        yes
+        self.literal(b"null").is_some()
     }
 
     /// The next byte that is not whitespace, not consumed.
@@ -94,6 +96,12 @@ impl<'a> Cursor<'a> {
 
     /// A string's bytes between its quotes, and whether they hold an escape.
     fn string(&mut self) -> Option<(&'a [u8], bool)> {
+        let (span, escaped) = self.string_span()?;
+        Some((self.b.get(span)?, escaped))
+    }
+
+    /// Where a string's bytes between its quotes are, and whether they hold an escape.
+    fn string_span(&mut self) -> Option<(std::ops::Range<usize>, bool)> {
         self.eat(b'"')?;
         let start = self.i;
         let mut escaped = false;
@@ -101,9 +109,9 @@ impl<'a> Cursor<'a> {
             self.skip_to_special();
             match self.peek()? {
                 b'"' => {
-                    let s = self.b.get(start..self.i)?;
+                    let span = start..self.i;
                     self.i += 1;
-                    return Some((s, escaped));
+                    return Some((span, escaped));
                 }
                 b'\\' => {
                     escaped = true;
@@ -128,8 +136,9 @@ impl<'a> Cursor<'a> {
 
     /// A string with no escape in it (serde_json cannot lend an escaped one either), as text.
     pub(crate) fn plain_str(&mut self) -> Option<&'a str> {
-        match self.string()? {
-            (s, false) => std::str::from_utf8(s).ok(),
+        match self.string_span()? {
+            // Its quotes are ASCII, so the span lies on character boundaries of the text.
+            (span, false) => self.text.get(span),
             (_, true) => None,
         }
     }
@@ -277,6 +286,16 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// Marks field `bit` of an object read; `None` if it came before (serde_json refuses a
+/// repeated field it knows).
+pub(crate) fn once(seen: &mut u16, bit: u16) -> Option<()> {
+    if *seen & bit != 0 {
+        return None;
+    }
+    *seen |= bit;
+    Some(())
+}
+
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
@@ -308,7 +327,7 @@ mod tests {
 
     /// Whether the walker steps over `text` as one whole document.
     fn walks(text: &str) -> bool {
-        let mut c = Cursor::new(text.as_bytes());
+        let mut c = Cursor::new(text);
         c.skip().and_then(|()| c.end()).is_some()
     }
 

@@ -2014,8 +2014,9 @@ impl<'a> Batch<'a> {
                 }
                 Record::Usage(u) => {
                     let cost = u.logged_cost.or_else(|| self.cx.opts.prices.cost(&u));
-                    let file_id = self.file_id;
-                    let key = u.key.unwrap_or_else(|| format!("file:{file_id}:{offset}"));
+                    let key = u
+                        .key
+                        .unwrap_or_else(|| format!("file:{}:{offset}", self.file_id));
                     let rec = UsageRecord {
                         account_id: source.account_id,
                         source_id: Some(LogSourceId(source.id.0)),
