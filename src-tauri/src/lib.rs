@@ -215,9 +215,17 @@ mod tests {
         const NAME: &str = "WEBKIT_SKIA_ENABLE_CPU_RENDERING";
         std::env::set_var(NAME, "0");
         super::webkit_defaults();
-        assert_eq!(std::env::var(NAME).as_deref(), Ok("0"), "the user's choice stays");
+        assert_eq!(
+            std::env::var(NAME).as_deref(),
+            Ok("0"),
+            "the user's choice stays"
+        );
         std::env::remove_var(NAME);
         super::webkit_defaults();
-        assert_eq!(std::env::var(NAME).as_deref(), Ok("1"), "unset, the default is set");
+        assert_eq!(
+            std::env::var(NAME).as_deref(),
+            Ok("1"),
+            "unset, the default is set"
+        );
     }
 }
