@@ -13,7 +13,6 @@ const MAX_DEPTH: u32 = 100;
 
 pub(crate) struct Cursor<'a> {
     text: &'a str,
-    b: &'a [u8],
     i: usize,
     depth: u32,
 }
@@ -22,14 +21,18 @@ impl<'a> Cursor<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
         Cursor {
             text,
-            b: text.as_bytes(),
             i: 0,
             depth: 0,
         }
     }
 
+    /// The text's bytes, which the walker reads (a view, not a copy).
+    fn b(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
     fn peek(&self) -> Option<u8> {
-        self.b.get(self.i).copied()
+        self.b().get(self.i).copied()
     }
 
     fn ws(&mut self) {
@@ -46,7 +49,7 @@ impl<'a> Cursor<'a> {
     /// Only whitespace is left.
     pub(crate) fn end(&mut self) -> Option<()> {
         self.ws();
-        (self.i == self.b.len()).then_some(())
+        (self.i == self.b().len()).then_some(())
     }
 
     /// `null`, if that is what comes next (consumed); otherwise nothing is consumed.
@@ -62,7 +65,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn literal(&mut self, word: &[u8]) -> Option<()> {
-        let yes = self.b.get(self.i..)?.starts_with(word);
+        let yes = self.b().get(self.i..)?.starts_with(word);
         yes.then(|| self.i += word.len())
     }
 
@@ -77,7 +80,7 @@ impl<'a> Cursor<'a> {
 
     /// Moves to the next `"`, `\\` or control byte (or the end), eight bytes at a step.
     fn skip_to_special(&mut self) {
-        while let Some(chunk) = self.b.get(self.i..self.i + 8) {
+        while let Some(chunk) = self.b().get(self.i..self.i + 8) {
             let mut word = [0u8; 8];
             word.copy_from_slice(chunk);
             let k = first_special(u64::from_le_bytes(word));
@@ -86,7 +89,7 @@ impl<'a> Cursor<'a> {
                 return;
             }
         }
-        while let Some(&c) = self.b.get(self.i) {
+        while let Some(&c) = self.b().get(self.i) {
             if c == b'"' || c == b'\\' || c < 0x20 {
                 return;
             }
@@ -97,7 +100,7 @@ impl<'a> Cursor<'a> {
     /// A string's bytes between its quotes, and whether they hold an escape.
     fn string(&mut self) -> Option<(&'a [u8], bool)> {
         let (span, escaped) = self.string_span()?;
-        Some((self.b.get(span)?, escaped))
+        Some((self.b().get(span)?, escaped))
     }
 
     /// Where a string's bytes between its quotes are, and whether they hold an escape.
@@ -119,7 +122,7 @@ impl<'a> Cursor<'a> {
                     match self.peek()? {
                         b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 1,
                         b'u' => {
-                            let hex = self.b.get(self.i + 1..self.i + 5)?;
+                            let hex = self.b().get(self.i + 1..self.i + 5)?;
                             if !hex.iter().all(u8::is_ascii_hexdigit) {
                                 return None;
                             }
@@ -178,7 +181,7 @@ impl<'a> Cursor<'a> {
             }
             self.digits();
         }
-        self.b.get(start..self.i)
+        self.b().get(start..self.i)
     }
 
     /// An object, calling `field` with each key (which has no escape: the walker gives up on
